@@ -1,0 +1,48 @@
+"""artflow: script-first creative coding with typed image-node graphs.
+
+    import artflow as af
+    g = af.Graph(seed=7)
+    img = g.add("generate.gradient", width=256, height=256)
+    g.add("image.save", image=g.add("filter.blur", image=img, radius=4), path="out.png")
+    g.run()
+
+Heavy libraries (TensorFlow, ONNX Runtime, Ray) are imported only by the code that needs them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+from .errors import ArtflowError, GraphError, ImageError, ModelError, NodeError, ParamError, PluginError
+from .hookspecs import hookimpl
+from .nodes import In, NodeContext, NodeSpec, Out, node
+from .params import Bool, Choice, Color, Float, Floats, Int, Ints, Model, Path, Str, Strings
+from .types import BOXES, IMAGE, LABELS, LATENT, MASK, NUMBER, TEXT, Box, Label
+
+_LAZY = {
+    "Graph": ("artflow.graph", "Graph"),
+    "NodeRef": ("artflow.graph", "NodeRef"),
+    "Engine": ("artflow.engine", "Engine"),
+    "RunResult": ("artflow.engine", "RunResult"),
+    "get_plugins": ("artflow.plugins", "get_plugins"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'artflow' has no attribute {name!r}")
+
+
+__all__ = [
+    "ArtflowError", "GraphError", "ImageError", "ModelError", "NodeError", "ParamError", "PluginError",
+    "hookimpl", "In", "NodeContext", "NodeSpec", "Out", "node",
+    "Bool", "Choice", "Color", "Float", "Floats", "Int", "Ints", "Model", "Path", "Str", "Strings",
+    "BOXES", "IMAGE", "LABELS", "LATENT", "MASK", "NUMBER", "TEXT", "Box", "Label",
+    "Graph", "NodeRef", "Engine", "RunResult", "get_plugins", "__version__",
+]

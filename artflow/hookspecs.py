@@ -1,0 +1,30 @@
+"""The plugin contract. Each hook receives a callback to call once per thing it contributes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("artflow")
+hookimpl = pluggy.HookimplMarker("artflow")
+
+
+@hookspec
+def register_nodes(register: Any) -> None:
+    """Contribute node types: call ``register(spec)`` with each ``@artflow.node`` spec."""
+
+
+@hookspec
+def register_models(register: Any) -> None:
+    """Contribute model files: ``register(name=, kind=, path=, sha256=, **extra)``."""
+
+
+@hookspec
+def register_trainers(register: Any) -> None:
+    """Contribute trainers for `artflow train KIND`: ``register(kind, trainer)``."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Contribute CLI commands: add click commands to the ``cli`` group."""

@@ -1,0 +1,184 @@
+"""Conversions at the edges: files and PIL images in, canonical float32 NHWC batches out.
+
+Inside the engine images are float32, NHWC, in [0, 1], RGB or RGBA. Everything else
+(uint8, PIL, other channel orders and ranges) is converted here, once.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, PngImagePlugin
+
+from .errors import ImageError
+
+DEFAULT_MAX_PIXELS = 8192 * 8192
+
+
+def max_pixels() -> int:
+    """Largest image (width × height) artflow will decode; `ARTFLOW_MAX_PIXELS` overrides it."""
+    try:
+        return int(os.environ.get("ARTFLOW_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    except ValueError:
+        return DEFAULT_MAX_PIXELS
+
+
+def check_size(width: int, height: int, what: str) -> None:
+    """Refuse images beyond the pixel limit, before any memory is spent on them."""
+    limit = max_pixels()
+    if width <= 0 or height <= 0:
+        raise ImageError(f"{what}: invalid size {width}x{height}")
+    if width * height > limit:
+        raise ImageError(
+            f"{what} is {width}x{height} = {width * height:,} pixels, over the limit of {limit:,}; "
+            "resize it first or raise ARTFLOW_MAX_PIXELS"
+        )
+
+
+def from_pil(img: Image.Image, *, keep_alpha: bool = True) -> np.ndarray:
+    """A PIL image as one float32 HWC array in [0, 1] (RGB, or RGBA when it has alpha)."""
+    img = ImageOps.exif_transpose(img) or img
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float32)
+        top = 65535.0 if arr.max() > 255 else 255.0
+        arr = np.clip(arr / top, 0, 1)
+        return np.repeat(arr[..., None], 3, axis=-1).astype(np.float32)
+    if img.mode == "F":
+        arr = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+        return np.repeat(arr[..., None], 3, axis=-1)
+    mode = "RGBA" if (has_alpha and keep_alpha) else "RGB"
+    return np.asarray(img.convert(mode), dtype=np.float32) / 255.0
+
+
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    """Float [0, 1] to uint8 with rounding; NaNs become 0."""
+    return (np.nan_to_num(np.clip(array, 0.0, 1.0), nan=0.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def to_pil(array: np.ndarray) -> Image.Image:
+    """One HWC float image (C = 1, 3 or 4) as a PIL image."""
+    if array.ndim == 4:
+        if array.shape[0] != 1:
+            raise ValueError(f"to_pil takes one image, got a batch of {array.shape[0]}")
+        array = array[0]
+    data = to_uint8(array)
+    if data.shape[-1] == 1:
+        return Image.fromarray(data[..., 0], "L")
+    return Image.fromarray(data, "RGBA" if data.shape[-1] == 4 else "RGB")
+
+
+def load_image(path: str | Path, *, keep_alpha: bool = True) -> np.ndarray:
+    """Decode an image file to HWC float32, refusing missing, corrupt or oversized files."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"image '{path}' not found")
+    try:
+        with Image.open(path) as img:
+            check_size(img.width, img.height, f"image '{path}'")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                img.load()
+            return from_pil(img, keep_alpha=keep_alpha)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"image '{path}' is too large to decode safely") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"image '{path}' is corrupt or not an image ({exc})") from None
+
+
+def as_batch(images: list[np.ndarray]) -> np.ndarray:
+    """Stack same-sized HWC images into an NHWC batch, promoting RGB to RGBA where mixed."""
+    if not images:
+        raise ValueError("no images to stack")
+    channels = max(im.shape[-1] for im in images)
+    fixed = [with_channels(im, channels) for im in images]
+    return np.stack(fixed).astype(np.float32, copy=False)
+
+
+def with_channels(image: np.ndarray, channels: int) -> np.ndarray:
+    """Convert an image (HWC or NHWC) to 3 (RGB) or 4 (RGBA, opaque alpha added) channels."""
+    c = image.shape[-1]
+    if c == channels:
+        return image
+    if c == 1:
+        image = np.repeat(image, 3, axis=-1)
+        c = 3
+    if c == 3 and channels == 4:
+        alpha = np.ones(image.shape[:-1] + (1,), dtype=image.dtype)
+        return np.concatenate([image, alpha], axis=-1)
+    if c == 4 and channels == 3:
+        return image[..., :3]
+    return image
+
+
+def rgb(image: np.ndarray) -> np.ndarray:
+    """The colour channels (alpha dropped) of an IMAGE batch or image."""
+    return with_channels(image, 3)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that no reader ever sees it half-written: temp file, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def encode_image(image: np.ndarray, fmt: str, *, quality: int = 92,
+                 text: Mapping[str, str] | None = None) -> bytes:
+    """Encode one HWC image as PNG, JPEG or WebP bytes; PNG text chunks carry provenance."""
+    import io
+
+    fmt = fmt.upper()
+    img = to_pil(image)
+    buf = io.BytesIO()
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        for key, value in (text or {}).items():
+            info.add_itxt(key, value, zip=True)
+        img.save(buf, "PNG", pnginfo=info, compress_level=6)
+    elif fmt in ("JPEG", "JPG"):
+        if img.mode in ("RGBA", "LA"):
+            img = img.convert("RGB")
+        img.save(buf, "JPEG", quality=quality)
+    elif fmt == "WEBP":
+        img.save(buf, "WEBP", quality=quality)
+    else:
+        raise ValueError(f"unknown image format {fmt}")
+    return buf.getvalue()
+
+
+def save_image(image: np.ndarray, path: Path, *, quality: int = 92,
+               text: Mapping[str, str] | None = None) -> None:
+    """Write one image atomically, format from the file extension."""
+    fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(f"cannot save '{path}': use a .png, .jpg or .webp name")
+    atomic_write_bytes(path, encode_image(image, fmt, quality=quality, text=text))
+
+
+def read_png_text(path: str | Path) -> dict[str, str]:
+    """The text chunks of a PNG (where artflow keeps provenance)."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return {str(k): str(v) for k, v in getattr(img, "text", {}).items()}
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"'{path}' is not a readable PNG ({exc})") from None

@@ -1,0 +1,209 @@
+"""Node declarations: a decorator on a plain function carries the schema.
+
+A node function receives a :class:`NodeContext` first, then its inputs (batches) and params
+(validated values) as keyword arguments, and returns a dict of outputs, or the value itself
+when it declares one output::
+
+    @node("color.invert", category="color", inputs={"image": IMAGE}, outputs={"image": IMAGE})
+    def invert(ctx, image):
+        "Invert the colours (alpha kept)."
+        ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ArtflowError, GraphError
+from .params import Param
+from .types import SocketType
+
+if TYPE_CHECKING:
+    from .registry import ModelEntry
+
+
+@dataclass(frozen=True)
+class Socket:
+    """A typed input or output of a node."""
+
+    name: str
+    type: SocketType
+    doc: str = ""
+    optional: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type.name, "doc": self.doc}
+        if self.optional:
+            out["optional"] = True
+        return out
+
+
+def In(type: SocketType, doc: str = "", *, optional: bool = False) -> Socket:  # noqa: A002
+    """Declare an input socket with a doc line, optionally not required."""
+    return Socket("", type, doc, optional)
+
+
+def Out(type: SocketType, doc: str = "") -> Socket:  # noqa: A002
+    """Declare an output socket with a doc line."""
+    return Socket("", type, doc)
+
+
+def _sockets(decl: Mapping[str, SocketType | Socket]) -> tuple[Socket, ...]:
+    out = []
+    for name, value in decl.items():
+        if isinstance(value, SocketType):
+            out.append(Socket(name, value))
+        else:
+            out.append(Socket(name, value.type, value.doc, value.optional))
+    return tuple(out)
+
+
+@dataclass
+class NodeSpec:
+    """Everything the engine and the registry know about a node type."""
+
+    name: str
+    category: str
+    doc: str
+    inputs: tuple[Socket, ...]
+    outputs: tuple[Socket, ...]
+    params: dict[str, Param]
+    fn: Callable[..., Any]
+    version: int = 1
+    deterministic: bool = True
+    writes_files: bool = False
+    key_extra: Callable[[dict[str, Any]], str] | None = None
+    plugin: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def input(self, name: str) -> Socket | None:
+        return next((s for s in self.inputs if s.name == name), None)
+
+    def output(self, name: str) -> Socket | None:
+        return next((s for s in self.outputs if s.name == name), None)
+
+    @property
+    def model_params(self) -> tuple[str, ...]:
+        return tuple(n for n, p in self.params.items() if p.kind == "model")
+
+    def describe(self) -> dict[str, Any]:
+        """JSON description: name, category, doc, inputs, outputs, params and flags."""
+        return {
+            "name": self.name,
+            "category": self.category,
+            "doc": self.doc,
+            "version": self.version,
+            "deterministic": self.deterministic,
+            "inputs": [s.describe() for s in self.inputs],
+            "outputs": [s.describe() for s in self.outputs],
+            "params": {n: p.describe() for n, p in self.params.items()},
+            "plugin": self.plugin,
+        }
+
+
+def node(
+    name: str,
+    *,
+    category: str,
+    inputs: Mapping[str, SocketType | Socket] | None = None,
+    outputs: Mapping[str, SocketType | Socket] | None = None,
+    params: Mapping[str, Param] | None = None,
+    doc: str | None = None,
+    version: int = 1,
+    deterministic: bool = True,
+    writes_files: bool = False,
+    key_extra: Callable[[dict[str, Any]], str] | None = None,
+) -> Callable[[Callable[..., Any]], NodeSpec]:
+    """Declare a node type on a plain function; the function's first docstring line is its doc."""
+
+    def wrap(fn: Callable[..., Any]) -> NodeSpec:
+        text = doc or (inspect.getdoc(fn) or "").strip().splitlines()[0:1]
+        line = text if isinstance(text, str) else (text[0] if text else "")
+        if not line:
+            raise ValueError(f"node {name!r} needs a one-line doc")
+        spec = NodeSpec(
+            name=name,
+            category=category,
+            doc=line,
+            inputs=_sockets(inputs or {}),
+            outputs=_sockets(outputs or {}),
+            params=dict(params or {}),
+            fn=fn,
+            version=version,
+            deterministic=deterministic,
+            writes_files=writes_files,
+            key_extra=key_extra,
+        )
+        _check_signature(spec)
+        return spec
+
+    return wrap
+
+
+def _check_signature(spec: NodeSpec) -> None:
+    """Catch declaration mistakes at import time rather than mid-run."""
+    if not spec.outputs:
+        raise ValueError(f"node {spec.name!r} declares no outputs")
+    names = [s.name for s in spec.inputs] + list(spec.params)
+    if len(set(names)) != len(names):
+        raise ValueError(f"node {spec.name!r} uses a name twice among inputs and params")
+    sig = inspect.signature(spec.fn)
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    missing = [n for n in names if n not in sig.parameters]
+    if missing:
+        raise ValueError(f"node {spec.name!r}: function lacks arguments {missing}")
+
+
+@dataclass
+class NodeContext:
+    """What a running node may use besides its inputs and params."""
+
+    node_id: str
+    node_type: str
+    seed: int
+    output_dir: Path
+    provider: str = "auto"
+    info: dict[str, Any] = field(default_factory=dict)
+    models: Any = None
+
+    def rng(self, item: int | str = 0) -> np.random.Generator:
+        """A generator seeded from (graph seed, node id, item key): each item reproducible alone."""
+        digest = hashlib.sha256(f"{self.seed}/{self.node_id}/{item}".encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+    def output_path(self, relative: str) -> Path:
+        """Resolve a save path under the output folder; refuse anything that escapes it."""
+        if not relative or "\x00" in relative:
+            raise ArtflowError(f"node '{self.node_id}': empty or invalid output path")
+        candidate = Path(relative)
+        if candidate.is_absolute():
+            raise ArtflowError(
+                f"node '{self.node_id}': output path '{relative}' is absolute; use a path relative "
+                "to the output folder (-o)"
+            )
+        root = self.output_dir.resolve()
+        target = (root / candidate).resolve()
+        if target != root and root not in target.parents:
+            raise ArtflowError(
+                f"node '{self.node_id}': output path '{relative}' leaves the output folder {root}"
+            )
+        return target
+
+    def model(self, param_value: str, kind: str) -> ModelEntry:
+        """Resolve a model param (registered name or .onnx path) to a checked registry entry."""
+        if self.models is None:
+            raise GraphError(f"node '{self.node_id}': no model registry available")
+        entry = self.models.resolve(param_value, kind)
+        self.info.setdefault("models", {})[param_value] = entry.sha256
+        return entry

@@ -1,0 +1,199 @@
+"""Plugin loading: built-ins and third-party packages alike come through the `artflow`
+entry-point group. A plugin that fails to import or raises in a hook is reported by
+distribution name and skipped; everything else keeps working."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .registry import ModelRegistry, NodeRegistry, TrainerRegistry
+
+GROUP = "artflow"
+BUILTIN_DIST = "artflow"
+HOOKS = ("register_nodes", "register_models", "register_trainers", "register_commands")
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped; the message names its distribution and the cause."""
+
+
+@dataclass
+class PluginInfo:
+    """One loaded (or skipped) plugin, for `artflow plugins`."""
+
+    name: str
+    distribution: str
+    version: str
+    builtin: bool
+    nodes: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    trainers: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "builtin": self.builtin,
+            "nodes": self.nodes,
+            "models": self.models,
+            "trainers": self.trainers,
+            "error": self.error,
+        }
+
+
+@dataclass
+class PluginSet:
+    """Everything the loaded plugins contributed."""
+
+    manager: pluggy.PluginManager
+    nodes: NodeRegistry
+    models: ModelRegistry
+    trainers: TrainerRegistry
+    plugins: dict[str, PluginInfo]
+
+    @property
+    def failures(self) -> list[PluginInfo]:
+        return [p for p in self.plugins.values() if p.error]
+
+    def add_commands(self, cli: Any) -> None:
+        """Let each plugin add CLI commands; a failing one is reported and skipped."""
+        for impl in self.manager.hook.register_commands.get_hookimpls():
+            info = self.plugins.get(impl.plugin_name)
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:  # noqa: BLE001 - a plugin's failure must not stop the CLI
+                _report(info, "register_commands", exc)
+
+
+_lock = threading.RLock()
+_current: PluginSet | None = None
+
+
+def get_plugins() -> PluginSet:
+    """The plugin set, loaded on first use (so `import artflow` stays light)."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = load_plugins()
+        return _current
+
+
+def reset_plugins() -> None:
+    """Forget loaded plugins; the next use loads them again (after install/uninstall)."""
+    global _current
+    with _lock:
+        _current = None
+
+
+def _wanted(dist: str, ep_name: str, builtin: bool) -> bool:
+    if builtin:
+        return True
+    if os.environ.get("ARTFLOW_NO_PLUGINS", "") not in ("", "0"):
+        return False
+    allow = os.environ.get("ARTFLOW_LOAD_PLUGINS")
+    if allow is None:
+        return True
+    names = {n.strip().lower() for n in allow.split(",") if n.strip()}
+    return dist.lower() in names or ep_name.lower() in names
+
+
+def load_plugins() -> PluginSet:
+    """Import every wanted entry point of the group and collect what its hooks register."""
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(hookspecs)
+    infos: dict[str, PluginInfo] = {}
+    for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: (e.dist.name if e.dist else "", e.name)):
+        dist = ep.dist.name if ep.dist else ep.name
+        version = ep.dist.version if ep.dist else "?"
+        builtin = dist == BUILTIN_DIST
+        if not _wanted(dist, ep.name, builtin):
+            continue
+        plugin_name = ep.name if builtin else dist
+        if plugin_name in infos:
+            plugin_name = f"{dist}:{ep.name}"
+        info = PluginInfo(plugin_name, dist, version, builtin)
+        infos[plugin_name] = info
+        module = None
+        try:
+            module = ep.load()
+            pm.register(module, name=plugin_name)
+            pm.check_pending()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is skipped, never fatal
+            if module is not None and pm.is_registered(module):
+                pm.unregister(module)
+            _report(info, "import", exc)
+    plugins = PluginSet(pm, NodeRegistry(), ModelRegistry(), TrainerRegistry(), infos)
+    _collect(plugins)
+    return plugins
+
+
+def _collect(ps: PluginSet) -> None:
+    for impl in ps.manager.hook.register_nodes.get_hookimpls():
+        info = ps.plugins[impl.plugin_name]
+        specs: list[Any] = []
+        if _call(info, "register_nodes", impl.function, specs.append):
+            try:
+                for spec in specs:
+                    ps.nodes.add(spec, info.name)
+                    info.nodes.append(spec.name)
+            except Exception as exc:  # noqa: BLE001
+                _report(info, "register_nodes", exc)
+    for impl in ps.manager.hook.register_models.get_hookimpls():
+        info = ps.plugins[impl.plugin_name]
+        models: list[dict[str, Any]] = []
+        if _call(info, "register_models", impl.function, lambda **kw: models.append(kw)):
+            for kw in models:
+                try:
+                    ps.models.add(plugin=info.name, **kw)
+                    info.models.append(f"{kw['kind']}:{kw['name']}")
+                except Exception as exc:  # noqa: BLE001
+                    _report(info, "register_models", exc)
+    for impl in ps.manager.hook.register_trainers.get_hookimpls():
+        info = ps.plugins[impl.plugin_name]
+        trainers: list[tuple[str, Any]] = []
+        if _call(info, "register_trainers", impl.function, lambda k, t: trainers.append((k, t))):
+            for kind, trainer in trainers:
+                try:
+                    ps.trainers.add(kind, trainer, info.name)
+                    info.trainers.append(kind)
+                except Exception as exc:  # noqa: BLE001
+                    _report(info, "register_trainers", exc)
+
+
+def _call(info: PluginInfo, hook: str, fn: Any, register: Any) -> bool:
+    if info.error:
+        return False
+    try:
+        fn(register=register)
+        return True
+    except Exception as exc:  # noqa: BLE001
+        _report(info, hook, exc)
+        return False
+
+
+def _report(info: PluginInfo | None, where: str, exc: BaseException) -> None:
+    text = str(exc).strip().splitlines()
+    cause = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    name = info.distribution if info else "?"
+    message = (f"plugin '{name}' was skipped: {cause} (in {where}); "
+               f"fix or remove it with `artflow uninstall {name}`")
+    if info is not None:
+        info.error = message
+    warnings.warn(message, PluginWarning, stacklevel=2)
+
+
+def import_module(name: str) -> Any:
+    """Import a module by name (used by the CLI for lazily loaded commands)."""
+    return sys.modules.get(name) or importlib.import_module(name)

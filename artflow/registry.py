@@ -1,0 +1,191 @@
+"""Registries of node types, models and trainers, filled by plugins."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GraphError, ModelError
+from .nodes import NodeSpec
+
+
+class NodeRegistry:
+    """Node types by dotted name."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, NodeSpec] = {}
+
+    def add(self, spec: NodeSpec, plugin: str) -> None:
+        if not isinstance(spec, NodeSpec):
+            raise TypeError(f"register_nodes expects node specs (use @artflow.node), got {spec!r}")
+        if spec.name in self._specs:
+            other = self._specs[spec.name].plugin
+            raise ValueError(f"node type '{spec.name}' is already registered by '{other}'")
+        spec.plugin = plugin
+        self._specs[spec.name] = spec
+
+    def get(self, name: str, *, node_id: str | None = None) -> NodeSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            where = f"node '{node_id}': " if node_id else ""
+            close = difflib.get_close_matches(name, self._specs, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise GraphError(
+                f"{where}unknown node type '{name}'; {hint}`artflow nodes` lists the known types"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self) -> Iterator[NodeSpec]:
+        return iter(sorted(self._specs.values(), key=lambda s: (s.category, s.name)))
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+@dataclass
+class ModelEntry:
+    """A model file the engine may run: where it is, what it is, and its expected sha256."""
+
+    name: str
+    kind: str
+    path: Path
+    sha256: str
+    plugin: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        from .modelcard import read_card
+
+        card = read_card(self.path)
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "plugin": self.plugin,
+            "metrics": card.metrics if card else {},
+        }
+        out.update({k: str(v) if isinstance(v, Path) else v for k, v in self.extra.items()})
+        return out
+
+    @property
+    def card(self) -> Any:
+        from .modelcard import read_card
+
+        return read_card(self.path)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ModelRegistry:
+    """Models by (kind, name); every file is checked against its sha256 before use."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], ModelEntry] = {}
+        self._verified: dict[tuple[str, int, int], str] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, kind: str, path: str | Path, sha256: str, plugin: str = "",
+            **extra: Any) -> None:
+        key = (kind, name)
+        if key in self._entries:
+            raise ValueError(f"{kind} model '{name}' is already registered by "
+                             f"'{self._entries[key].plugin}'")
+        self._entries[key] = ModelEntry(name, kind, Path(path), sha256.lower(), plugin, extra)
+
+    def __iter__(self) -> Iterator[ModelEntry]:
+        return iter(sorted(self._entries.values(), key=lambda e: (e.kind, e.name)))
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(n for k, n in self._entries if k == kind)
+
+    def get(self, name: str, kind: str) -> ModelEntry:
+        entry = self._entries.get((kind, name))
+        if entry is None:
+            known = ", ".join(self.names(kind)) or "none"
+            raise ModelError(f"unknown {kind} model '{name}' (registered: {known}); "
+                             "give a registered name or a path to an .onnx file")
+        return entry
+
+    def resolve(self, value: str, kind: str) -> ModelEntry:
+        """A registered name or an .onnx path to an entry whose file matches its sha256."""
+        if (kind, value) in self._entries:
+            entry = self._entries[(kind, value)]
+            self.verify(entry)
+            return entry
+        if value.lower().endswith(".onnx") or os.sep in value or "/" in value:
+            path = Path(value).expanduser()
+            if not path.is_file():
+                raise ModelError(f"model file '{value}' not found")
+            sha = self._sha(path)
+            for entry in self._entries.values():
+                if entry.path.resolve() == path.resolve():
+                    self.verify(entry)
+                    return entry
+            return ModelEntry(path.stem, kind, path, sha, "file")
+        return self.get(value, kind)
+
+    def verify(self, entry: ModelEntry) -> None:
+        if not entry.path.is_file():
+            raise ModelError(
+                f"{entry.kind} model '{entry.name}' is missing its file {entry.path}; "
+                f"reinstall the plugin '{entry.plugin}'"
+            )
+        actual = self._sha(entry.path)
+        if actual != entry.sha256:
+            raise ModelError(
+                f"{entry.kind} model '{entry.name}' at {entry.path} does not match its registered "
+                f"sha256 (expected {entry.sha256[:12]}…, got {actual[:12]}…): the file was changed "
+                f"or is corrupt; reinstall the plugin '{entry.plugin}'"
+            )
+
+    def _sha(self, path: Path) -> str:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        with self._lock:
+            cached = self._verified.get(key)  # type: ignore[arg-type]
+        if cached is None:
+            cached = file_sha256(path)
+            with self._lock:
+                self._verified[key] = cached  # type: ignore[index]
+        return cached
+
+
+Trainer = Callable[..., Any]
+
+
+class TrainerRegistry:
+    """Trainers by model kind (`artflow train KIND`)."""
+
+    def __init__(self) -> None:
+        self._trainers: dict[str, tuple[Trainer, str]] = {}
+
+    def add(self, kind: str, trainer: Trainer, plugin: str = "") -> None:
+        if kind in self._trainers:
+            raise ValueError(f"a trainer for '{kind}' is already registered by "
+                             f"'{self._trainers[kind][1]}'")
+        self._trainers[kind] = (trainer, plugin)
+
+    def get(self, kind: str) -> Trainer:
+        if kind not in self._trainers:
+            known = ", ".join(sorted(self._trainers)) or "none"
+            raise GraphError(f"no trainer for '{kind}' (known: {known})")
+        return self._trainers[kind][0]
+
+    def kinds(self) -> list[str]:
+        return sorted(self._trainers)
