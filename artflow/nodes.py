@@ -176,6 +176,13 @@ class NodeContext:
     provider: str = "auto"
     info: dict[str, Any] = field(default_factory=dict)
     models: Any = None
+    input_dir: Path = field(default_factory=Path.cwd)
+    provenance: Callable[[], dict[str, str]] = field(default=lambda: {})
+
+    def input_path(self, path: str) -> Path:
+        """Resolve an input path: relative paths are relative to the graph file's folder (or cwd)."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.input_dir / candidate
 
     def rng(self, item: int | str = 0) -> np.random.Generator:
         """A generator seeded from (graph seed, node id, item key): each item reproducible alone."""
