@@ -1,0 +1,412 @@
+"""Graphs of typed nodes: a Python API that reads well in a sketch, and JSON format version 1.
+
+    g = Graph(seed=7)
+    photo = g.add("image.load", path="cat.jpg")
+    small = g.add("image.resize", image=photo, width=256)
+    g.add("image.save", image=small, path="out/cat.png")
+    result = g.run()
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import GraphError
+from .nodes import NodeSpec
+
+if TYPE_CHECKING:
+    from .engine import RunResult
+    from .registry import NodeRegistry
+
+FORMAT_VERSION = 1
+_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+@dataclass(frozen=True)
+class OutputRef:
+    """One output socket of one node: what an input connects to."""
+
+    node: str
+    output: str | None = None
+
+    def to_json(self) -> str:
+        return self.node if self.output is None else f"{self.node}.{self.output}"
+
+    @classmethod
+    def parse(cls, text: Any, where: str) -> OutputRef:
+        if not isinstance(text, str) or not text:
+            raise GraphError(f"{where}: an input must be \"node\" or \"node.output\", got {text!r}")
+        node, _, output = text.partition(".")
+        return cls(node, output or None)
+
+
+@dataclass
+class NodeInstance:
+    """A node in a graph: its type, where its inputs come from, and its param values as given."""
+
+    id: str
+    type: str
+    inputs: dict[str, OutputRef] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.inputs:
+            out["inputs"] = {k: v.to_json() for k, v in self.inputs.items()}
+        if self.params:
+            out["params"] = copy.deepcopy(self.params)
+        return out
+
+
+class NodeRef:
+    """A handle on a node of a graph, returned by :meth:`Graph.add`.
+
+    Pass it as another node's input (its first output), or ``ref["output"]`` for a named one.
+    """
+
+    def __init__(self, graph: Graph, node_id: str):
+        self.graph = graph
+        self.id = node_id
+
+    def __getitem__(self, output: str) -> OutputRef:
+        return OutputRef(self.id, output)
+
+    def __repr__(self) -> str:
+        return f"<node {self.id} ({self.graph.nodes[self.id].type})>"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.graph.nodes[self.id].params
+
+    def set(self, **params: Any) -> NodeRef:
+        """Change params of this node; the next run re-runs only what depends on them."""
+        self.graph.set(self, **params)
+        return self
+
+
+class Graph:
+    """A typed node graph with a seed; build it in Python or load it from JSON."""
+
+    def __init__(self, seed: int = 0, *, meta: Mapping[str, Any] | None = None,
+                 source: str | Path | None = None):
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise GraphError(f"graph seed must be an integer, got {seed!r}")
+        self.seed = seed
+        self.nodes: dict[str, NodeInstance] = {}
+        self.meta: dict[str, Any] = dict(meta or {})
+        self.source = Path(source) if source else None
+        #: where relative input paths (image.load) resolve: the graph file's folder, else cwd
+        self.input_dir: Path | None = self.source.parent if self.source else None
+
+    # -- building -------------------------------------------------------------------------------
+    def add(self, type: str, node_id: str | None = None, /, **kwargs: Any) -> NodeRef:  # noqa: A002
+        """Add a node. Keyword arguments that are node refs become inputs, the rest params."""
+        if node_id is None:
+            base = type.split(".")[-1]
+            n = 1
+            while f"{base}{n}" in self.nodes:
+                n += 1
+            node_id = f"{base}{n}"
+        _check_id(node_id)
+        if node_id in self.nodes:
+            raise GraphError(f"node id '{node_id}' is already used in this graph")
+        inst = NodeInstance(node_id, type)
+        for name, value in kwargs.items():
+            ref = _as_ref(value)
+            if ref is not None:
+                if isinstance(value, NodeRef) and value.graph is not self:
+                    raise GraphError(f"node '{node_id}': input '{name}' refers to a node of another graph")
+                inst.inputs[name] = ref
+            else:
+                inst.params[name] = value
+        self.nodes[node_id] = inst
+        return NodeRef(self, node_id)
+
+    def set(self, node: NodeRef | str, **params: Any) -> None:
+        """Set params of a node (by ref or id)."""
+        inst = self._instance(node)
+        for name, value in params.items():
+            ref = _as_ref(value)
+            if ref is not None:
+                inst.inputs[name] = ref
+            else:
+                inst.params[name] = value
+
+    def connect(self, source: NodeRef | OutputRef | str, target: NodeRef | str, input: str) -> None:  # noqa: A002
+        """Connect an output to an input (replacing what was there)."""
+        ref = _as_ref(source) if not isinstance(source, str) else OutputRef.parse(source, "connect")
+        assert ref is not None
+        self._instance(target).inputs[input] = ref
+
+    def remove(self, node: NodeRef | str) -> None:
+        """Remove a node; inputs that pointed at it are left dangling (validation reports them)."""
+        del self.nodes[self._instance(node).id]
+
+    def node(self, node_id: str) -> NodeRef:
+        self._instance(node_id)
+        return NodeRef(self, node_id)
+
+    def __iter__(self) -> Iterator[NodeInstance]:
+        return iter(self.nodes.values())
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def copy(self) -> Graph:
+        twin = Graph.from_dict(self.to_dict(), source=self.source)
+        twin.input_dir = self.input_dir
+        return twin
+
+    def _instance(self, node: NodeRef | str) -> NodeInstance:
+        node_id = node.id if isinstance(node, NodeRef) else node
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise GraphError(f"no node '{node_id}' in this graph") from None
+
+    # -- JSON -----------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"artflow": FORMAT_VERSION, "seed": self.seed}
+        if self.meta:
+            out["meta"] = copy.deepcopy(self.meta)
+        out["nodes"] = {i: n.to_dict() for i, n in self.nodes.items()}
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def save(self, path: str | Path) -> Path:
+        from .imaging import atomic_write_bytes
+
+        path = Path(path)
+        atomic_write_bytes(path, (self.to_json() + "\n").encode())
+        return path
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str | Path | None = None) -> Graph:
+        where = str(source) if source else "graph"
+        if not isinstance(data, dict):
+            raise GraphError(f"{where}: a graph must be a JSON object with 'artflow', 'seed' and 'nodes'")
+        version = data.get("artflow")
+        if version != FORMAT_VERSION:
+            raise GraphError(f"{where}: unsupported graph format {version!r}; this artflow reads "
+                             f"\"artflow\": {FORMAT_VERSION}")
+        unknown = set(data) - {"artflow", "seed", "nodes", "meta"}
+        if unknown:
+            raise GraphError(f"{where}: unknown top-level key(s) {sorted(unknown)}; "
+                             "allowed: artflow, seed, nodes, meta")
+        seed = data.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise GraphError(f"{where}: 'seed' must be an integer, got {seed!r}")
+        meta = data.get("meta", {})
+        if not isinstance(meta, dict):
+            raise GraphError(f"{where}: 'meta' must be an object")
+        g = cls(seed, meta=meta, source=source)
+        nodes = data.get("nodes")
+        if not isinstance(nodes, dict) or not nodes:
+            raise GraphError(f"{where}: 'nodes' must be a non-empty object of node id -> node")
+        for node_id, body in nodes.items():
+            _check_id(node_id)
+            if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+                raise GraphError(f"node '{node_id}': needs a \"type\" string")
+            extra = set(body) - {"type", "inputs", "params"}
+            if extra:
+                raise GraphError(f"node '{node_id}': unknown key(s) {sorted(extra)}; "
+                                 "allowed: type, inputs, params")
+            inputs = body.get("inputs", {})
+            params = body.get("params", {})
+            if not isinstance(inputs, dict) or not isinstance(params, dict):
+                raise GraphError(f"node '{node_id}': 'inputs' and 'params' must be objects")
+            inst = NodeInstance(node_id, body["type"], params=copy.deepcopy(params))
+            for name, text in inputs.items():
+                inst.inputs[name] = OutputRef.parse(text, f"node '{node_id}' input '{name}'")
+            g.nodes[node_id] = inst
+        return g
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str | Path | None = None) -> Graph:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            where = str(source) if source else "graph"
+            raise GraphError(f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                             f"{exc.msg})") from None
+        return cls.from_dict(data, source=source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Graph:
+        """Load a graph file (JSON), or the graph a PNG written by artflow carries."""
+        path = Path(path)
+        if not path.is_file():
+            raise GraphError(f"graph file '{path}' not found")
+        if path.suffix.lower() == ".png":
+            from .provenance import graph_from_png
+
+            return graph_from_png(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GraphError(f"cannot read graph file '{path}' ({exc})") from None
+        return cls.from_json(text, source=path)
+
+    # -- checking and running ---------------------------------------------------------------------
+    def validate(self, registry: NodeRegistry | None = None) -> ValidatedGraph:
+        """Check everything that can be checked before running; raise one clear error otherwise."""
+        if registry is None:
+            from .plugins import get_plugins
+
+            registry = get_plugins().nodes
+        return validate(self, registry)
+
+    def run(self, **options: Any) -> RunResult:
+        """Run the graph with the shared default engine (see :class:`artflow.engine.Engine`)."""
+        from .engine import default_engine
+
+        return default_engine().run(self, **options)
+
+
+def _check_id(node_id: Any) -> None:
+    if not isinstance(node_id, str) or not _ID.match(node_id):
+        raise GraphError(f"invalid node id {node_id!r}: use letters, digits, '_' or '-', "
+                         "starting with a letter or '_' (no dots)")
+
+
+def _as_ref(value: Any) -> OutputRef | None:
+    if isinstance(value, NodeRef):
+        return OutputRef(value.id)
+    if isinstance(value, OutputRef):
+        return value
+    return None
+
+
+@dataclass
+class ValidatedGraph:
+    """A graph that passed validation: specs, params in node form, resolved inputs, a topo order."""
+
+    graph: Graph
+    specs: dict[str, NodeSpec]
+    params: dict[str, dict[str, Any]]
+    inputs: dict[str, dict[str, tuple[str, str]]]
+    order: list[str]
+
+    def consumers(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {n: [] for n in self.order}
+        for node_id, ins in self.inputs.items():
+            for src, _ in ins.values():
+                out[src].append(node_id)
+        return out
+
+
+def validate(graph: Graph, registry: NodeRegistry) -> ValidatedGraph:
+    specs: dict[str, NodeSpec] = {}
+    params: dict[str, dict[str, Any]] = {}
+    inputs: dict[str, dict[str, tuple[str, str]]] = {}
+    for inst in graph:
+        spec = registry.get(inst.type, node_id=inst.id)
+        specs[inst.id] = spec
+        params[inst.id] = _validate_params(inst, spec)
+    for inst in graph:
+        spec = specs[inst.id]
+        resolved: dict[str, tuple[str, str]] = {}
+        for name, ref in inst.inputs.items():
+            socket = spec.input(name)
+            if socket is None:
+                known = ", ".join(s.name for s in spec.inputs) or "none"
+                hint = _close(name, [s.name for s in spec.inputs] + list(spec.params))
+                raise GraphError(f"node '{inst.id}' ({inst.type}) has no input '{name}'{hint} "
+                                 f"(inputs: {known})")
+            if ref.node not in graph.nodes:
+                raise GraphError(f"node '{inst.id}' input '{name}' refers to missing node '{ref.node}'")
+            src_spec = specs[ref.node]
+            out_name = ref.output or src_spec.outputs[0].name
+            out = src_spec.output(out_name)
+            if out is None:
+                known = ", ".join(s.name for s in src_spec.outputs)
+                raise GraphError(f"node '{inst.id}' input '{name}' refers to '{ref.node}.{out_name}', "
+                                 f"but {src_spec.name} has no output '{out_name}' (outputs: {known})")
+            if out.type != socket.type:
+                raise GraphError(
+                    f"type mismatch: '{ref.node}.{out_name}' ({src_spec.name}) gives {out.type} but "
+                    f"'{inst.id}.{name}' ({spec.name}) takes {socket.type}"
+                )
+            resolved[name] = (ref.node, out_name)
+        for socket in spec.inputs:
+            if socket.name not in resolved and not socket.optional:
+                raise GraphError(f"node '{inst.id}' ({inst.type}) is missing its input '{socket.name}' "
+                                 f"({socket.type}); connect it to a node's output")
+        inputs[inst.id] = resolved
+    order = _topological(graph, inputs)
+    return ValidatedGraph(graph, specs, params, inputs, order)
+
+
+def _close(name: str, names: list[str]) -> str:
+    match = difflib.get_close_matches(name, names, n=1)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _validate_params(inst: NodeInstance, spec: NodeSpec) -> dict[str, Any]:
+    from .errors import ParamError
+
+    out: dict[str, Any] = {}
+    for name in inst.params:
+        if name not in spec.params:
+            if spec.input(name) is not None:
+                raise ParamError(f"node '{inst.id}' ({inst.type}): '{name}' is an input, not a param; "
+                                 "connect it to a node's output")
+            known = ", ".join(spec.params) or "none"
+            raise ParamError(f"node '{inst.id}' ({inst.type}) has no param '{name}'"
+                             f"{_close(name, list(spec.params))} (params: {known})")
+    for name, decl in spec.params.items():
+        if name in inst.params:
+            out[name] = decl.validate(inst.id, inst.type, name, inst.params[name])
+        elif decl.required:
+            raise ParamError(f"node '{inst.id}' ({inst.type}) needs param '{name}': {decl.allowed()}")
+        else:
+            out[name] = decl.validate(inst.id, inst.type, name, decl.default) \
+                if decl.default is not None else None
+    return out
+
+
+def _topological(graph: Graph, inputs: dict[str, dict[str, tuple[str, str]]]) -> list[str]:
+    """Kahn's algorithm in insertion order; a cycle is reported with the nodes on it."""
+    deps = {n: {src for src, _ in ins.values()} for n, ins in inputs.items()}
+    indeg = {n: len(d) for n, d in deps.items()}
+    users: dict[str, list[str]] = {n: [] for n in deps}
+    for n, d in deps.items():
+        for src in d:
+            users[src].append(n)
+    ready = [n for n in graph.nodes if indeg[n] == 0]
+    order: list[str] = []
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for user in users[n]:
+            indeg[user] -= 1
+            if indeg[user] == 0:
+                ready.append(user)
+    if len(order) < len(deps):
+        left = {n for n in deps if n not in order}
+        raise GraphError(f"cycle: {' -> '.join(_find_cycle(left, deps))}; a node cannot depend on "
+                         "its own output")
+    return order
+
+
+def _find_cycle(left: set[str], deps: dict[str, set[str]]) -> list[str]:
+    start = sorted(left)[0]
+    path = [start]
+    seen = {start}
+    node = start
+    while True:
+        node = sorted(d for d in deps[node] if d in left)[0]
+        if node in seen:
+            cycle = path[path.index(node):] + [node]
+            return cycle[::-1]
+        path.append(node)
+        seen.add(node)
