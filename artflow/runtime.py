@@ -1,0 +1,385 @@
+"""ONNX Runtime layer: provider choice that is verified, cached sessions, batched inference.
+
+    from artflow import runtime
+    session = runtime.get_session(entry_or_path, provider="auto")   # cached, thread-safe
+    probs = session.run({"image": batch})["probs"]                 # dict name -> ndarray
+    session.provider                                               # "cuda" or "cpu": really used
+
+Providers: ``auto`` (CUDA when a session really gets it, else CPU), ``cuda`` (an error when CUDA
+does not work), ``cpu``. onnxruntime-gpu on a machine without CUDA libraries silently falls back
+to CPU and logs errors; the one-time probe here is quiet and looks at ``get_providers()``.
+
+Threads: intra-op threads come from ``threads=``, else :func:`set_threads`, else the
+``ARTFLOW_THREADS`` environment variable, else the number of usable cores (at most 8); inter-op
+threads are 1 (nodes run in parallel at the engine level, not inside a session).
+
+onnxruntime is imported inside functions only, so ``import artflow.runtime`` is free.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ArtflowError, ModelError
+
+if TYPE_CHECKING:
+    from .modelcard import ModelCard
+    from .registry import ModelEntry
+
+PROVIDERS = ("auto", "cuda", "cpu")
+_ORT_NAMES = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
+DEFAULT_BATCH = 64
+QUIET = 3  # onnxruntime severity: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal
+SILENT = 4  # the CUDA probe logs provider-library failures at error level: hide them too
+
+# A 74-byte ONNX model (one Relu) used to find out whether CUDA really works here.
+_PROBE_MODEL = base64.b64decode(
+    "CAcSB2FydGZsb3c6NwoMCgF4EgF5IgRSZWx1EgVwcm9iZVoPCgF4EgoKCAgBEgQKAggBYg8KAXkSCgoICAESBAoCCAFCBAoAEA0="
+)
+
+
+class ProviderError(ArtflowError):
+    """The requested execution provider is unknown or does not work on this machine."""
+
+
+# ---------------------------------------------------------------------------------------------
+# providers
+
+
+_probe_lock = threading.Lock()
+_cuda_works: bool | None = None
+_cuda_reason = ""
+_threads_override: int | None = None
+
+
+def _ort() -> Any:
+    import onnxruntime as ort
+
+    return ort
+
+
+def normalize_provider(provider: str | None) -> str:
+    """``auto``, ``cuda`` or ``cpu`` (case-insensitive; None means auto), or a ProviderError."""
+    value = (provider or "auto").strip().lower()
+    if value in ("gpu", "cudaexecutionprovider"):
+        value = "cuda"
+    if value == "cpuexecutionprovider":
+        value = "cpu"
+    if value not in PROVIDERS:
+        raise ProviderError(f"unknown provider '{provider}': use auto, cuda or cpu")
+    return value
+
+
+def cuda_available() -> bool:
+    """Whether a session can really run on CUDA here (probed once per process, quietly)."""
+    global _cuda_works, _cuda_reason
+    with _probe_lock:
+        if _cuda_works is not None:
+            return _cuda_works
+        ort = _ort()
+        if _ORT_NAMES["cuda"] not in ort.get_available_providers():
+            _cuda_works = False
+            _cuda_reason = "this onnxruntime build has no CUDA provider (install onnxruntime-gpu)"
+            return False
+        options = _options(1)
+        options.log_severity_level = SILENT
+        ort.set_default_logger_severity(SILENT)
+        try:
+            session = ort.InferenceSession(
+                _PROBE_MODEL, options, providers=[_ORT_NAMES["cuda"], _ORT_NAMES["cpu"]]
+            )
+            got = session.get_providers()
+            _cuda_works = _ORT_NAMES["cuda"] in got
+            if not _cuda_works:
+                _cuda_reason = "onnxruntime-gpu could not start CUDA (CUDA/cuDNN libraries missing or no GPU)"
+        except Exception as exc:  # noqa: BLE001 - any failure means: no CUDA
+            _cuda_works = False
+            _cuda_reason = f"CUDA probe failed: {_first_line(exc)}"
+        finally:
+            ort.set_default_logger_severity(2)
+        return _cuda_works
+
+
+def choose_provider(provider: str | None = "auto") -> str:
+    """The provider a session will use for this request: ``cuda`` or ``cpu``.
+
+    ``auto`` gives ``cuda`` only when it really works; ``cuda`` raises ProviderError when not.
+    """
+    wanted = normalize_provider(provider)
+    if wanted == "cpu":
+        return "cpu"
+    if cuda_available():
+        return "cuda"
+    if wanted == "cuda":
+        raise ProviderError(f"provider 'cuda' was requested but is not usable here: {_cuda_reason}; "
+                            "use --provider auto or cpu")
+    return "cpu"
+
+
+def describe_providers() -> dict[str, Any]:
+    """For `artflow doctor`: onnxruntime version, providers compiled in, providers that work."""
+    ort = _ort()
+    working = ["cpu"]
+    cuda = cuda_available()
+    if cuda:
+        working.insert(0, "cuda")
+    return {
+        "onnxruntime": ort.__version__,
+        "device": ort.get_device(),
+        "available": list(ort.get_available_providers()),
+        "working": working,
+        "auto": "cuda" if cuda else "cpu",
+        "cuda_note": "" if cuda else _cuda_reason,
+        "threads": default_threads(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# threads
+
+
+def set_threads(threads: int | None) -> None:
+    """Set the intra-op thread count for sessions opened from now on in this process (None: default).
+
+    The gallery renderer calls this in each worker so that workers × threads ≈ cores.
+    """
+    global _threads_override
+    if threads is not None and threads < 1:
+        raise ValueError("threads must be at least 1")
+    _threads_override = threads
+
+
+def default_threads() -> int:
+    """Intra-op threads: set_threads(), else ARTFLOW_THREADS, else usable cores (at most 8)."""
+    if _threads_override is not None:
+        return _threads_override
+    env = os.environ.get("ARTFLOW_THREADS", "").strip()
+    if env:
+        try:
+            value = int(env)
+            if value >= 1:
+                return value
+        except ValueError:
+            pass
+        raise ArtflowError(f"ARTFLOW_THREADS={env!r} is not a positive integer")
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def _options(threads: int) -> Any:
+    ort = _ort()
+    options = ort.SessionOptions()
+    options.log_severity_level = QUIET
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return options
+
+
+# ---------------------------------------------------------------------------------------------
+# sessions
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A model input or output: name, shape (None for a dynamic axis) and numpy dtype."""
+
+    name: str
+    shape: tuple[int | None, ...]
+    dtype: np.dtype
+
+    @property
+    def batch(self) -> int | None:
+        """The fixed batch size, or None when the first axis is dynamic."""
+        return self.shape[0] if self.shape else None
+
+
+_ORT_TYPES = {
+    "tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64,
+    "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(uint8)": np.uint8,
+    "tensor(int8)": np.int8, "tensor(bool)": np.bool_,
+}
+
+
+def _info(arg: Any) -> TensorInfo:
+    shape = tuple(d if isinstance(d, int) and d > 0 else None for d in (arg.shape or []))
+    return TensorInfo(arg.name, shape, np.dtype(_ORT_TYPES.get(arg.type, np.float32)))
+
+
+class Session:
+    """An ONNX Runtime session with its provider really used, its card and named I/O."""
+
+    def __init__(self, session: Any, path: Path, sha256: str, provider: str, threads: int):
+        self._session = session
+        self.path = path
+        self.sha256 = sha256
+        self.provider = provider  # "cuda" or "cpu": what get_providers() reported
+        self.threads = threads
+        self.inputs = [_info(a) for a in session.get_inputs()]
+        self.outputs = [_info(a) for a in session.get_outputs()]
+        from .modelcard import remember_card
+
+        self.card: ModelCard | None = remember_card(path, dict(session.get_modelmeta().custom_metadata_map))
+
+    def __repr__(self) -> str:
+        return f"Session({self.path.name}, provider={self.provider}, threads={self.threads})"
+
+    @property
+    def input_names(self) -> list[str]:
+        return [i.name for i in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [o.name for o in self.outputs]
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int | None, ...]]:
+        return {i.name: i.shape for i in self.inputs}
+
+    @property
+    def output_shapes(self) -> dict[str, tuple[int | None, ...]]:
+        return {o.name: o.shape for o in self.outputs}
+
+    def _feeds(self, feeds: Mapping[str, Any] | np.ndarray) -> dict[str, np.ndarray]:
+        if isinstance(feeds, np.ndarray):
+            if len(self.inputs) != 1:
+                raise ModelError(f"model {self.path.name} takes inputs {self.input_names}; pass a dict")
+            feeds = {self.inputs[0].name: feeds}
+        out = {}
+        for info in self.inputs:
+            if info.name not in feeds:
+                raise ModelError(f"model {self.path.name} needs input '{info.name}' "
+                                 f"(got {sorted(feeds)})")
+            out[info.name] = np.ascontiguousarray(feeds[info.name], dtype=info.dtype)
+        return out
+
+    def run(self, feeds: Mapping[str, Any] | np.ndarray,
+            outputs: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Run once: feeds by input name (or one array for a one-input model) → outputs by name."""
+        arrays = self._feeds(feeds)
+        names = outputs or self.output_names
+        try:
+            if self.provider == "cuda":
+                return self._run_bound(arrays, names)
+            values = self._session.run(names, arrays)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - onnxruntime's errors are untyped
+            shapes = {k: list(v.shape) for k, v in arrays.items()}
+            raise ModelError(f"model {self.path.name} failed on inputs {shapes}: "
+                             f"{_first_line(exc)[:300]}") from None
+        return dict(zip(names, values, strict=False))
+
+    def _run_bound(self, arrays: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:
+        """CUDA path: inputs copied once to the device, outputs allocated there by ORT."""
+        binding = self._session.io_binding()
+        for name, array in arrays.items():
+            binding.bind_cpu_input(name, array)
+        for name in names:
+            binding.bind_output(name, "cuda")
+        self._session.run_with_iobinding(binding)
+        return dict(zip(names, binding.copy_outputs_to_cpu(), strict=False))
+
+    def run_batched(self, feeds: Mapping[str, Any] | np.ndarray, batch_size: int | None = None,
+                    outputs: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Run on a batch of any size, split along the first axis into runs of ``batch_size``
+        (default 64; a model with a fixed batch size uses that, padding the last run)."""
+        arrays = self._feeds(feeds)
+        total = {int(a.shape[0]) for a in arrays.values()}
+        if len(total) != 1:
+            raise ModelError(f"model {self.path.name}: inputs disagree on the batch size ({sorted(total)})")
+        n = total.pop()
+        fixed = self.inputs[0].batch
+        step = fixed or max(1, int(batch_size or DEFAULT_BATCH))
+        if n == step or (fixed is None and n <= step):
+            return self.run(arrays, outputs)
+        parts: list[dict[str, np.ndarray]] = []
+        for start in range(0, n, step):
+            chunk = {k: v[start : start + step] for k, v in arrays.items()}
+            real = next(iter(chunk.values())).shape[0]
+            if fixed and real < fixed:
+                chunk = {k: np.concatenate([v, np.repeat(v[-1:], fixed - real, axis=0)])
+                         for k, v in chunk.items()}
+            result = self.run(chunk, outputs)
+            parts.append({k: v[:real] for k, v in result.items()})
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+_sessions: dict[tuple[Any, ...], Session] = {}
+_key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+_sessions_lock = threading.Lock()
+
+
+def get_session(model: str | Path | ModelEntry, provider: str | None = "auto", *,
+                sha256: str | None = None, threads: int | None = None) -> Session:
+    """A cached session for a model file (path or registry entry) on the chosen provider.
+
+    Cached per (file, sha256, provider used, threads); safe to call from many threads (one
+    session is built per key, and ONNX Runtime sessions may run concurrently).
+    """
+    path = Path(getattr(model, "path", model)).expanduser()
+    sha = sha256 or getattr(model, "sha256", None)
+    used = choose_provider(provider)
+    n_threads = threads or default_threads()
+    try:
+        st = path.stat()
+    except OSError:
+        raise ModelError(f"model file '{path}' not found") from None
+    key = (str(path.resolve()), sha or (st.st_mtime_ns, st.st_size), used, n_threads)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is not None:
+            return session
+        lock = _key_locks.setdefault(key, threading.Lock())
+    with lock:
+        with _sessions_lock:
+            session = _sessions.get(key)
+        if session is None:
+            session = _open(path, sha or "", used, normalize_provider(provider), n_threads)
+            with _sessions_lock:
+                _sessions[key] = session
+    return session
+
+
+def _open(path: Path, sha256: str, used: str, wanted: str, threads: int) -> Session:
+    ort = _ort()
+    providers = [_ORT_NAMES["cpu"]] if used == "cpu" else [_ORT_NAMES["cuda"], _ORT_NAMES["cpu"]]
+    try:
+        raw = ort.InferenceSession(str(path), _options(threads), providers=providers)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"cannot open model '{path}': {_first_line(exc)[:300]}") from None
+    really = "cuda" if _ORT_NAMES["cuda"] in raw.get_providers() else "cpu"
+    if wanted == "cuda" and really != "cuda":
+        raise ProviderError(f"provider 'cuda' was requested but the session for {path.name} got "
+                            "only the CPU; use --provider auto or cpu")
+    return Session(raw, path, sha256, really, threads)
+
+
+def clear_sessions() -> None:
+    """Drop every cached session (tests; after a model file changed)."""
+    with _sessions_lock:
+        _sessions.clear()
+        _key_locks.clear()
+
+
+def cached_sessions() -> list[Session]:
+    """The sessions currently cached."""
+    with _sessions_lock:
+        return list(_sessions.values())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
