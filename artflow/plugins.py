@@ -114,7 +114,8 @@ def load_plugins() -> PluginSet:
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
     infos: dict[str, PluginInfo] = {}
-    for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: (e.dist.name if e.dist else "", e.name)):
+    points = metadata.entry_points(group=GROUP)
+    for ep in sorted(points, key=lambda e: (e.dist.name if e.dist else "", e.name)):
         dist = ep.dist.name if ep.dist else ep.name
         version = ep.dist.version if ep.dist else "?"
         builtin = dist == BUILTIN_DIST
@@ -140,36 +141,43 @@ def load_plugins() -> PluginSet:
 
 
 def _collect(ps: PluginSet) -> None:
-    for impl in ps.manager.hook.register_nodes.get_hookimpls():
-        info = ps.plugins[impl.plugin_name]
-        specs: list[Any] = []
-        if _call(info, "register_nodes", impl.function, specs.append):
+    """Call each hook of each plugin separately, so one failure skips only that plugin."""
+    def add_node(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        (spec,) = args
+        ps.nodes.add(spec, info.name)
+        info.nodes.append(spec.name)
+
+    def add_model(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        ps.models.add(plugin=info.name, **kwargs)
+        info.models.append(f"{kwargs['kind']}:{kwargs['name']}")
+
+    def add_trainer(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        kind, trainer = args
+        ps.trainers.add(kind, trainer, info.name)
+        info.trainers.append(kind)
+
+    for hook, add in (("register_nodes", add_node), ("register_models", add_model),
+                      ("register_trainers", add_trainer)):
+        for impl in getattr(ps.manager.hook, hook).get_hookimpls():
+            info = ps.plugins[impl.plugin_name]
+            calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+            if not _call(info, hook, impl.function, _Recorder(calls)):
+                continue
             try:
-                for spec in specs:
-                    ps.nodes.add(spec, info.name)
-                    info.nodes.append(spec.name)
+                for args, kwargs in calls:
+                    add(info, args, kwargs)
             except Exception as exc:  # noqa: BLE001
-                _report(info, "register_nodes", exc)
-    for impl in ps.manager.hook.register_models.get_hookimpls():
-        info = ps.plugins[impl.plugin_name]
-        models: list[dict[str, Any]] = []
-        if _call(info, "register_models", impl.function, lambda **kw: models.append(kw)):
-            for kw in models:
-                try:
-                    ps.models.add(plugin=info.name, **kw)
-                    info.models.append(f"{kw['kind']}:{kw['name']}")
-                except Exception as exc:  # noqa: BLE001
-                    _report(info, "register_models", exc)
-    for impl in ps.manager.hook.register_trainers.get_hookimpls():
-        info = ps.plugins[impl.plugin_name]
-        trainers: list[tuple[str, Any]] = []
-        if _call(info, "register_trainers", impl.function, lambda k, t: trainers.append((k, t))):
-            for kind, trainer in trainers:
-                try:
-                    ps.trainers.add(kind, trainer, info.name)
-                    info.trainers.append(kind)
-                except Exception as exc:  # noqa: BLE001
-                    _report(info, "register_trainers", exc)
+                _report(info, hook, exc)
+
+
+class _Recorder:
+    """The `register` callback handed to hooks: records calls, applied after the hook returns."""
+
+    def __init__(self, calls: list[tuple[tuple[Any, ...], dict[str, Any]]]):
+        self.calls = calls
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((args, kwargs))
 
 
 def _call(info: PluginInfo, hook: str, fn: Any, register: Any) -> bool:

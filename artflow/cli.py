@@ -1,0 +1,436 @@
+"""The `artflow` command line: one verb per job. Errors print one line (exit 2); --debug adds
+the traceback. Heavy modules are imported by the verbs that need them, never by --help."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import ArtflowError
+
+# verb -> (module, attribute, one-line help); loaded only when the verb runs
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "models": ("artflow.commands.models", "models", "List registered models with their cards."),
+    "train": ("artflow.commands.train", "train", "Train a model with a plugin's trainer."),
+    "export": ("artflow.commands.export", "export", "Export a Keras model to ONNX with a card."),
+    "render": ("artflow.commands.render", "render", "Render a gallery from a TOML spec."),
+    "eval": ("artflow.commands.evaluate", "evaluate", "Evaluate a model on held-out data."),
+}
+
+
+class ArtflowGroup(click.Group):
+    """Built-in verbs, lazily imported verbs, then verbs contributed by plugins."""
+
+    _plugin_commands_loaded = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx)) | {n for n in LAZY_COMMANDS if _available(n)}
+        if not os.environ.get("_ARTFLOW_HELP_FAST"):
+            self._load_plugin_commands()
+            names |= set(super().list_commands(ctx))
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, name)
+        if cmd is not None:
+            return cmd
+        if name in LAZY_COMMANDS and _available(name):
+            module, attr, _ = LAZY_COMMANDS[name]
+            return _LazyCommand(name, module, attr)
+        self._load_plugin_commands()
+        return super().get_command(ctx, name)
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugin_commands_loaded:
+            return
+        self._plugin_commands_loaded = True
+        from .plugins import get_plugins
+
+        get_plugins().add_commands(self)
+
+
+def _available(name: str) -> bool:
+    module = LAZY_COMMANDS[name][0]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class _LazyCommand(click.Command):
+    """Shows its one-line help without importing; imports the real command when invoked."""
+
+    def __init__(self, name: str, module: str, attr: str):
+        super().__init__(name, help=LAZY_COMMANDS[name][2], short_help=LAZY_COMMANDS[name][2])
+        self._target = (module, attr)
+        self._real: click.Command | None = None
+
+    def real(self) -> click.Command:
+        if self._real is None:
+            self._real = getattr(importlib.import_module(self._target[0]), self._target[1])
+        return self._real
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - click internals
+        return self.real().main(*args, **kwargs)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        return self.real().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self.real().invoke(ctx)
+
+    def get_help(self, ctx: click.Context) -> str:
+        return self.real().get_help(ctx)
+
+
+@click.group(cls=ArtflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="artflow", prog_name="artflow")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("--no-plugins", is_flag=True, help="Load only the built-in plugins.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, no_plugins: bool) -> None:
+    """artflow: script-first creative coding with typed image-node graphs.
+
+    Compose graphs in Python or JSON, run them with `artflow run`, render galleries with
+    `artflow render`, train and export models, and extend everything with plugins
+    (`artflow plugins`, `artflow install`). ARTFLOW_LOAD_PLUGINS=a,b loads only those plugins.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    if no_plugins:
+        os.environ["ARTFLOW_NO_PLUGINS"] = "1"
+        from .plugins import reset_plugins
+
+        reset_plugins()
+
+
+def _parse_set(values: tuple[str, ...]) -> list[tuple[str, str, Any]]:
+    out = []
+    for item in values:
+        target, eq, raw = item.partition("=")
+        node_id, dot, param = target.partition(".")
+        if not eq or not dot or not node_id or not param:
+            raise ArtflowError(f"--set {item!r}: write it as node.param=value")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.append((node_id, param, value))
+    return out
+
+
+@cli.command()
+@click.argument("graph_file", metavar="GRAPH|PNG", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder that relative save paths resolve under (default: current folder).")
+@click.option("--set", "sets", multiple=True, metavar="NODE.PARAM=VALUE",
+              help="Override a param; VALUE is JSON where it parses (5, true, [1,2]) else a string.")
+@click.option("--json", "as_json", is_flag=True, help="Print node statuses and outputs as JSON.")
+@click.option("--no-cache", is_flag=True, help="Run every node; neither read nor write the cache.")
+@click.option("--provider", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True,
+              help="ONNX Runtime provider for model nodes.")
+def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_json: bool, no_cache: bool,
+        provider: str) -> None:
+    """Run a graph file, or re-render the graph a PNG written by artflow carries.
+
+    \b
+    artflow run sketch.json -o out/
+    artflow run sketch.json --set blur.radius=8 --json
+    artflow run out/picture.png -o again/
+    """
+    from .engine import default_engine
+    from .errors import GraphError, NodeError
+    from .graph import Graph
+
+    graph = Graph.load(graph_file)
+    for node_id, param, value in _parse_set(sets):
+        if node_id not in graph.nodes:
+            raise GraphError(f"--set {node_id}.{param}: no node '{node_id}' in {graph_file}")
+        graph.set(node_id, **{param: value})
+    out_dir = output_dir or Path.cwd()
+    try:
+        result = default_engine().run(graph, output_dir=out_dir, use_cache=not no_cache, provider=provider)
+    except NodeError as exc:
+        partial = getattr(exc, "result", None)
+        if as_json and partial is not None:
+            click.echo(json.dumps(partial.to_json(), indent=2))
+        raise
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    counts: dict[str, int] = {}
+    for s in result.status.values():
+        counts[s] = counts.get(s, 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    click.echo(f"{len(result.status)} nodes: {summary} in {result.wall_seconds:.2f}s")
+    for node_id in result.validated.order:
+        spec = result.validated.specs[node_id]
+        if spec.writes_files and result.status[node_id] in ("ran", "cached"):
+            for socket in spec.outputs:
+                if socket.type.name == "TEXT":
+                    for path in result.outputs(node_id)[socket.name]:
+                        click.echo(f"  {node_id}: {path}")
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print every node's full description as JSON.")
+def nodes(name: str | None, as_json: bool) -> None:
+    """List node types (or describe one) without loading any model."""
+    from .plugins import get_plugins
+
+    registry = get_plugins().nodes
+    specs = [registry.get(name)] if name else list(registry)
+    if as_json:
+        data = [s.describe() for s in specs]
+        click.echo(json.dumps(data[0] if name else data, indent=2))
+        return
+    if name:
+        spec = specs[0]
+        click.echo(f"{spec.name}  [{spec.category}]  v{spec.version}  ({spec.plugin})")
+        click.echo(f"  {spec.doc}")
+        for s in spec.inputs:
+            click.echo(f"  in   {s.name}: {s.type}{' (optional)' if s.optional else ''}  {s.doc}")
+        for s in spec.outputs:
+            click.echo(f"  out  {s.name}: {s.type}  {s.doc}")
+        for pname, p in spec.params.items():
+            default = "" if p.required else f" = {p.default!r}"
+            click.echo(f"  param {pname}: {p.allowed()}{default}  {p.doc}")
+        return
+    category = None
+    for spec in specs:
+        if spec.category != category:
+            category = spec.category
+            click.echo(f"{category}:")
+        click.echo(f"  {spec.name:<24} {spec.doc}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def plugins(as_json: bool) -> None:
+    """List loaded plugins: name, version, and the nodes, models and trainers each contributes."""
+    from .plugins import get_plugins
+
+    infos = list(get_plugins().plugins.values())
+    if as_json:
+        click.echo(json.dumps([p.describe() for p in infos], indent=2))
+        return
+    for p in infos:
+        origin = "built-in" if p.builtin else p.distribution
+        state = f"  SKIPPED: {p.error}" if p.error else ""
+        click.echo(f"{p.name} {p.version} ({origin}): {len(p.nodes)} nodes, {len(p.models)} models, "
+                   f"{len(p.trainers)} trainers{state}")
+
+
+def _pip(*args: str) -> None:
+    import subprocess
+
+    cmd = [sys.executable, "-m", "pip", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()
+                 and not ln.startswith("WARNING: Location")]
+        reason = lines[-1] if lines else f"pip exited with {proc.returncode}"
+        from .errors import PluginError
+
+        raise PluginError(f"pip {' '.join(args)} failed: {reason}")
+
+
+def _plugin_dists() -> dict[str, set[str]]:
+    from importlib import metadata
+
+    from .plugins import GROUP
+
+    out: dict[str, set[str]] = {}
+    for ep in metadata.entry_points(group=GROUP):
+        if ep.dist is not None:
+            out.setdefault(ep.dist.name, set()).add(ep.name)
+    return out
+
+
+@cli.command()
+@click.argument("package")
+@click.option("-e", "--editable", is_flag=True, help="Install a local folder in editable mode.")
+def install(package: str, editable: bool) -> None:
+    """Install a plugin (a PyPI name or a local folder) into this environment with pip."""
+    from .plugins import get_plugins, reset_plugins
+
+    before = _plugin_dists()
+    args = ["install", "--disable-pip-version-check", "-q"]
+    if editable:
+        args.append("-e")
+    local = Path(package)
+    _pip(*args, str(local.resolve()) if local.exists() else package)
+    importlib.invalidate_caches()
+    import site
+
+    for folder in site.getsitepackages():
+        site.addsitedir(folder)  # picks up .pth files of editable installs
+    reset_plugins()
+    new = sorted(set(_plugin_dists()) - set(before))
+    if not new:
+        click.echo(f"installed {package}; it registers no new artflow plugin")
+        return
+    ps = get_plugins()
+    for dist in new:
+        info = next((p for p in ps.plugins.values() if p.distribution == dist), None)
+        nodes_added = ", ".join(info.nodes) if info and info.nodes else "no nodes"
+        click.echo(f"installed plugin {dist}: {nodes_added}")
+
+
+@cli.command()
+@click.argument("package")
+def uninstall(package: str) -> None:
+    """Uninstall a plugin distribution from this environment with pip."""
+    from .errors import PluginError
+    from .plugins import BUILTIN_DIST, reset_plugins
+
+    if package.lower() == BUILTIN_DIST:
+        raise PluginError("refusing to uninstall artflow itself; use pip directly if you mean it")
+    dists = {d.lower() for d in _plugin_dists()}
+    if package.lower().replace("_", "-") not in {d.replace("_", "-") for d in dists}:
+        raise PluginError(f"'{package}' is not an installed artflow plugin; `artflow plugins` lists them")
+    _pip("uninstall", "-y", "-q", package)
+    reset_plugins()
+    click.echo(f"uninstalled {package}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def doctor(as_json: bool) -> None:
+    """Check the installation: versions, ONNX Runtime providers (and the one that works), plugins,
+    cache folder."""
+    import platform
+    from importlib import metadata
+    from importlib.util import find_spec
+
+    from . import __version__
+    from .cache import default_cache_dir
+    from .plugins import get_plugins
+
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    report: dict[str, Any] = {
+        "artflow": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": {d: version(d) for d in ("numpy", "pillow", "onnxruntime", "onnxruntime-gpu",
+                                             "tensorflow", "tensorflow-cpu", "tf2onnx", "onnx", "ray")},
+        "train_extra": find_spec("tensorflow") is not None and find_spec("tf2onnx") is not None,
+    }
+    try:
+        from .runtime import describe_providers
+
+        report["providers"] = describe_providers()
+    except ArtflowError as exc:
+        report["providers"] = {"error": str(exc)}
+    ps = get_plugins()
+    report["plugins"] = [{"name": p.name, "version": p.version, "nodes": len(p.nodes),
+                          "error": p.error} for p in ps.plugins.values()]
+    report["node_types"] = len(ps.nodes)
+    report["models"] = len(list(ps.models))
+    cache_dir = default_cache_dir()
+    report["cache"] = {"folder": str(cache_dir), "exists": cache_dir.exists()}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"artflow {report['artflow']} on Python {report['python']} ({report['platform']})")
+    for dist, v in report["versions"].items():
+        if v:
+            click.echo(f"  {dist} {v}")
+    click.echo(f"  training extra installed: {'yes' if report['train_extra'] else 'no'}")
+    prov = report["providers"]
+    if "error" in prov:
+        click.echo(f"providers: {prov['error']}")
+    else:
+        click.echo(f"providers available: {', '.join(prov.get('available', []))}")
+        click.echo(f"provider that works: {prov.get('working')}")
+    click.echo(f"plugins: {len(report['plugins'])}, node types: {report['node_types']}, "
+               f"models: {report['models']}")
+    for p in report["plugins"]:
+        if p["error"]:
+            click.echo(f"  {p['error']}")
+    click.echo(f"cache: {cache_dir}")
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect or clear the node-output cache (ARTFLOW_CACHE)."""
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Show where the cache is and how big it is."""
+    from .cache import Cache
+
+    c = Cache()
+    size = c.disk.size_bytes() if c.disk and c.disk.root.exists() else 0
+    click.echo(f"{c.root}: {size / 1e6:.1f} MB")
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Delete every cached node output."""
+    from .cache import Cache
+
+    c = Cache()
+    n = c.disk.clear() if c.disk and c.disk.root.exists() else 0
+    click.echo(f"removed {n} cache entries from {c.root}")
+
+
+def _showwarning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                 line: Any = None) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning artflow errors into one line and exit code 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    warnings.showwarning = _showwarning
+    start = time.perf_counter()
+    try:
+        cli.main(args=args, prog_name="artflow", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code not in (0, 1) else exc.exit_code or 2)
+    except ArtflowError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - one line unless --debug
+        if debug:
+            traceback.print_exc()
+        from .errors import _describe
+
+        click.echo(f"error: {_describe(exc)} (run with --debug for the traceback)", err=True)
+        sys.exit(1)
+    finally:
+        if os.environ.get("ARTFLOW_TIME_CLI"):
+            click.echo(f"[{time.perf_counter() - start:.3f}s]", err=True)
+
+
+if __name__ == "__main__":
+    main()
