@@ -94,7 +94,7 @@ class RunResult:
 
     @property
     def ran(self) -> list[str]:
-        return [n for n, s in self.status.items() if s == "ran"]
+        return [n for n in self.validated.order if self.status.get(n) == "ran"]
 
     @property
     def ok(self) -> bool:
@@ -214,31 +214,19 @@ class Engine:
               status: dict[str, str], values: dict[str, Outputs], info: dict[str, dict[str, Any]],
               to_run: list[str]) -> None:
         """Walk up from the wanted nodes: a cache hit stops the walk, a miss must run."""
-        needed: set[str] = set()
 
         def visit(node_id: str) -> None:
             if node_id in status:
                 return
             spec = vg.specs[node_id]
             if use_cache:
-                hit = self.cache.get(keys[node_id], sockets_of(spec)) if (
-                    spec.writes_files or node_id in needed) else (
-                    ({}, {}) if self.cache.has(keys[node_id]) else None)
+                hit = self.cache.get(keys[node_id], sockets_of(spec))
                 if hit is not None and (not spec.writes_files or _files_exist(spec, hit[0])):
                     status[node_id] = "cached"
-                    if hit[0]:
-                        values[node_id] = hit[0]
-                        info[node_id] = hit[1]
+                    values[node_id], info[node_id] = hit
                     return
             status[node_id] = "pending"
             for src, _ in vg.inputs[node_id].values():
-                needed.add(src)
-                if src in status and status[src] == "cached" and src not in values:
-                    hit = self.cache.get(keys[src], sockets_of(vg.specs[src]))
-                    if hit is None:
-                        del status[src]
-                    else:
-                        values[src], info[src] = hit
                 visit(src)
 
         for node_id in wanted:
