@@ -30,6 +30,7 @@ LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
 # --- batches -------------------------------------------------------------------------------------
 
+
 def f32(array: np.ndarray) -> np.ndarray:
     """A float32, C-contiguous view or copy, clipped to [0, 1]."""
     return np.ascontiguousarray(np.clip(array, 0.0, 1.0), dtype=np.float32)
@@ -96,6 +97,7 @@ def broadcast_list(values: Sequence[object] | None, n: int, what: str) -> list:
 
 # --- resampling ----------------------------------------------------------------------------------
 
+
 def resize_array(image: np.ndarray, width: int, height: int, resample: str = "lanczos") -> np.ndarray:
     """Resize one HWC float image without quantising: each channel as a 32-bit float PIL image.
 
@@ -108,8 +110,10 @@ def resize_array(image: np.ndarray, width: int, height: int, resample: str = "la
     planes = [src[..., c] for c in range(3)] + ([alpha[..., 0]] if alpha is not None else [])
     method = RESAMPLE[resample]
     out = [
-        np.asarray(Image.fromarray(np.ascontiguousarray(p, dtype=np.float32), "F")
-                   .resize((width, height), method), dtype=np.float32)
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(p, dtype=np.float32), "F").resize((width, height), method),
+            dtype=np.float32,
+        )
         for p in planes
     ]
     res = np.stack(out, axis=-1)
@@ -191,7 +195,9 @@ def colors_array(colors: Sequence[object], what: str = "colours") -> np.ndarray:
         try:
             rgb = c if isinstance(c, tuple) and all(isinstance(v, float) for v in c) else parse_color(c)
         except (TypeError, ValueError):
-            raise ArtflowError(f"{what}: {c!r} is not a colour; use '#rrggbb' or a name like 'orange'") from None
+            raise ArtflowError(
+                f"{what}: {c!r} is not a colour; use '#rrggbb' or a name like 'orange'"
+            ) from None
         out.append(tuple(rgb)[:3])
     if not out:
         raise ArtflowError(f"{what}: give at least one colour")
@@ -257,8 +263,13 @@ def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
 
 # --- fonts ---------------------------------------------------------------------------------------
 
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF",
-              "/Library/Fonts", "C:/Windows/Fonts")
+_FONT_DIRS = (
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/dejavu",
+    "/usr/share/fonts/TTF",
+    "/Library/Fonts",
+    "C:/Windows/Fonts",
+)
 
 
 @functools.lru_cache(maxsize=64)

@@ -76,14 +76,25 @@ def shape_bbox(kind: str, center: Sequence[float], size: float, rotation: float 
     return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
 
 
-def shape_coverage(kind: str, center: Sequence[float], size: float, rotation: float, width: int, height: int,
-                   supersample: int = 4) -> tuple[tuple[slice, slice], np.ndarray, Bbox]:
+def shape_coverage(
+    kind: str,
+    center: Sequence[float],
+    size: float,
+    rotation: float,
+    width: int,
+    height: int,
+    supersample: int = 4,
+) -> tuple[tuple[slice, slice], np.ndarray, Bbox]:
     """Anti-aliased coverage of a shape: (row/col slices of the canvas, float coverage there, clipped box)."""
     x0, y0, x1, y1 = shape_bbox(kind, center, size, rotation)
     cx0, cy0 = max(0, math.floor(x0)), max(0, math.floor(y0))
     cx1, cy1 = min(width, math.ceil(x1)), min(height, math.ceil(y1))
-    box = (min(max(x0, 0.0), width), min(max(y0, 0.0), height),
-           max(min(x1, float(width)), 0.0), max(min(y1, float(height)), 0.0))
+    box = (
+        min(max(x0, 0.0), width),
+        min(max(y0, 0.0), height),
+        max(min(x1, float(width)), 0.0),
+        max(min(y1, float(height)), 0.0),
+    )
     if cx1 <= cx0 or cy1 <= cy0:
         return (slice(0, 0), slice(0, 0)), np.zeros((0, 0), np.float32), box
     ss = max(1, int(supersample))
@@ -91,8 +102,15 @@ def shape_coverage(kind: str, center: Sequence[float], size: float, rotation: fl
     draw = ImageDraw.Draw(mask)
     if kind == "circle":
         r = size / 2.0
-        draw.ellipse([((center[0] - r) - cx0) * ss, ((center[1] - r) - cy0) * ss,
-                      ((center[0] + r) - cx0) * ss - 1, ((center[1] + r) - cy0) * ss - 1], fill=255)
+        draw.ellipse(
+            [
+                ((center[0] - r) - cx0) * ss,
+                ((center[1] - r) - cy0) * ss,
+                ((center[0] + r) - cx0) * ss - 1,
+                ((center[1] + r) - cy0) * ss - 1,
+            ],
+            fill=255,
+        )
     else:
         pts = (shape_polygon(kind, center, size, rotation) - [cx0, cy0]) * ss
         draw.polygon([tuple(p) for p in pts.tolist()], fill=255)
@@ -102,8 +120,16 @@ def shape_coverage(kind: str, center: Sequence[float], size: float, rotation: fl
     return (slice(cy0, cy1), slice(cx0, cx1)), cov, box
 
 
-def draw_shape(canvas: np.ndarray | Image.Image, kind: str, center: Sequence[float], size: float,
-               rotation: float = 0.0, color: object = (1.0, 1.0, 1.0), *, supersample: int = 4) -> Bbox:
+def draw_shape(
+    canvas: np.ndarray | Image.Image,
+    kind: str,
+    center: Sequence[float],
+    size: float,
+    rotation: float = 0.0,
+    color: object = (1.0, 1.0, 1.0),
+    *,
+    supersample: int = 4,
+) -> Bbox:
     """Draw an anti-aliased shape in place on a float HWC array or a PIL image; return its exact box.
 
     The box is xyxy in pixels, clipped to the canvas (zero-area when the shape lies outside).
@@ -136,16 +162,21 @@ def draw_shape(canvas: np.ndarray | Image.Image, kind: str, center: Sequence[flo
     return box
 
 
-def random_color(rng: np.random.Generator, *, saturation: tuple[float, float] = (0.45, 1.0),
-                 value: tuple[float, float] = (0.35, 1.0)) -> tuple[float, float, float]:
+def random_color(
+    rng: np.random.Generator,
+    *,
+    saturation: tuple[float, float] = (0.45, 1.0),
+    value: tuple[float, float] = (0.35, 1.0),
+) -> tuple[float, float, float]:
     """A random, fairly saturated colour (HSV sampling reads better than uniform RGB)."""
     hsv = np.array([[rng.random(), rng.uniform(*saturation), rng.uniform(*value)]], dtype=np.float32)
     c = hsv_to_rgb(hsv)[0]
     return (float(c[0]), float(c[1]), float(c[2]))
 
 
-def gradient_field(width: int, height: int, kind: str = "linear", angle: float = 0.0,
-                   center: Sequence[float] = (0.5, 0.5)) -> np.ndarray:
+def gradient_field(
+    width: int, height: int, kind: str = "linear", angle: float = 0.0, center: Sequence[float] = (0.5, 0.5)
+) -> np.ndarray:
     """A (H, W) ramp in [0, 1]: linear along `angle` degrees, radial or conic from `center` (relative)."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     xs = (xs + 0.5) / width - center[0]
@@ -154,13 +185,17 @@ def gradient_field(width: int, height: int, kind: str = "linear", angle: float =
         a = math.radians(angle)
         dx, dy = math.cos(a), -math.sin(a)
         t = xs * dx + ys * dy
-        corners = np.array([[-c0, -c1] for c0 in (center[0], center[0] - 1) for c1 in (center[1], center[1] - 1)])
+        corners = np.array(
+            [[-c0, -c1] for c0 in (center[0], center[0] - 1) for c1 in (center[1], center[1] - 1)]
+        )
         proj = corners @ np.array([dx, dy])
         lo, hi = float(proj.min()), float(proj.max())
         return np.clip((t - lo) / max(hi - lo, 1e-6), 0, 1).astype(np.float32)
     if kind == "radial":
         d = np.sqrt(xs * xs + ys * ys)
-        far = max(math.hypot(c0, c1) for c0 in (center[0], 1 - center[0]) for c1 in (center[1], 1 - center[1]))
+        far = max(
+            math.hypot(c0, c1) for c0 in (center[0], 1 - center[0]) for c1 in (center[1], 1 - center[1])
+        )
         return np.clip(d / max(far, 1e-6), 0, 1).astype(np.float32)
     if kind == "conic":
         return (((np.arctan2(-ys, xs) - math.radians(angle)) / (2 * math.pi)) % 1.0).astype(np.float32)
@@ -197,14 +232,23 @@ def voronoi_field(points: np.ndarray, width: int, height: int) -> tuple[np.ndarr
         part = np.take_along_axis(part, order, axis=-1)
         d2 = np.take_along_axis(d2, order, axis=-1)
         sep = np.linalg.norm(pts[part[..., 0]] - pts[part[..., 1]], axis=-1)
-        idx[y0:y0 + len(ys)] = part[..., 0]
-        edge[y0:y0 + len(ys)] = (d2[..., 1] - d2[..., 0]) / np.maximum(2 * sep, 1e-6)
+        idx[y0 : y0 + len(ys)] = part[..., 0]
+        edge[y0 : y0 + len(ys)] = (d2[..., 1] - d2[..., 0]) / np.maximum(2 * sep, 1e-6)
     return idx, edge
 
 
-def stained_glass(rng: np.random.Generator, width: int, height: int, cells: int, palette: np.ndarray, *,
-                  line_width: float = 3.0, line_color: Sequence[float] = (0.08, 0.07, 0.06),
-                  texture: float = 0.35, relax: int = 1) -> np.ndarray:
+def stained_glass(
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    cells: int,
+    palette: np.ndarray,
+    *,
+    line_width: float = 3.0,
+    line_color: Sequence[float] = (0.08, 0.07, 0.06),
+    texture: float = 0.35,
+    relax: int = 1,
+) -> np.ndarray:
     """A Voronoi mosaic: palette-coloured glass cells with a soft inner glow and dark leading lines."""
     pts = rng.uniform([0, 0], [width, height], size=(max(2, cells), 2)).astype(np.float32)
     for _ in range(max(0, relax)):  # Lloyd relaxation on a coarse grid evens the cells out
@@ -237,8 +281,13 @@ def stained_glass(rng: np.random.Generator, width: int, height: int, cells: int,
     return np.clip(out, 0, 1).astype(np.float32)
 
 
-def random_background(rng: np.random.Generator, width: int, height: int, kind: str | None = None,
-                      palette: np.ndarray | None = None) -> np.ndarray:
+def random_background(
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    kind: str | None = None,
+    palette: np.ndarray | None = None,
+) -> np.ndarray:
     """A varied float32 HWC RGB background: 'solid', 'gradient', 'noise' or 'voronoi' (random when None)."""
     kind = kind or BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))]
 
@@ -250,15 +299,22 @@ def random_background(rng: np.random.Generator, width: int, height: int, kind: s
     if kind == "solid":
         return np.broadcast_to(pick(), (height, width, 3)).astype(np.float32)
     if kind == "gradient":
-        g = gradient_field(width, height, str(rng.choice(["linear", "radial"])), float(rng.uniform(0, 360)),
-                           (float(rng.uniform(0.2, 0.8)), float(rng.uniform(0.2, 0.8))))
+        g = gradient_field(
+            width,
+            height,
+            str(rng.choice(["linear", "radial"])),
+            float(rng.uniform(0, 360)),
+            (float(rng.uniform(0.2, 0.8)), float(rng.uniform(0.2, 0.8))),
+        )
         return color_ramp(g, np.stack([pick(), pick()]))
     if kind == "noise":
-        field = noise.stretch(noise.fbm(height, width, float(rng.uniform(0.15, 0.6)) * max(width, height), rng,
-                                        octaves=4))
+        field = noise.stretch(
+            noise.fbm(height, width, float(rng.uniform(0.15, 0.6)) * max(width, height), rng, octaves=4)
+        )
         return color_ramp(field, np.stack([pick(), pick(), pick()]))
     if kind == "voronoi":
         cols = np.stack([pick() for _ in range(5)])
-        return stained_glass(rng, width, height, int(rng.integers(6, 24)), cols, line_width=0.0, texture=0.2,
-                             relax=0)
+        return stained_glass(
+            rng, width, height, int(rng.integers(6, 24)), cols, line_width=0.0, texture=0.2, relax=0
+        )
     raise ArtflowError(f"unknown background '{kind}'; use one of {', '.join(BACKGROUNDS)}")

@@ -17,8 +17,8 @@ def _grid(height: int, width: int, scale: float, rng: np.random.Generator) -> tu
     """Lattice coordinates of every pixel at a feature size of `scale` pixels, randomly offset."""
     scale = max(float(scale), 1e-3)
     ox, oy = rng.uniform(0, 1000, size=2)
-    xs = (np.arange(width, dtype=np.float64) / scale + ox)
-    ys = (np.arange(height, dtype=np.float64) / scale + oy)
+    xs = np.arange(width, dtype=np.float64) / scale + ox
+    ys = np.arange(height, dtype=np.float64) / scale + oy
     x0 = np.floor(xs)
     y0 = np.floor(ys)
     fx = (xs - x0).astype(np.float32)
@@ -63,8 +63,17 @@ def perlin(height: int, width: int, scale: float, rng: np.random.Generator) -> n
     return ((top + (bottom - top) * v) * np.float32(np.sqrt(2.0))).astype(np.float32)
 
 
-def fbm(height: int, width: int, scale: float, rng: np.random.Generator, *, octaves: int = 5,
-        persistence: float = 0.5, lacunarity: float = 2.0, kind: str = "perlin") -> np.ndarray:
+def fbm(
+    height: int,
+    width: int,
+    scale: float,
+    rng: np.random.Generator,
+    *,
+    octaves: int = 5,
+    persistence: float = 0.5,
+    lacunarity: float = 2.0,
+    kind: str = "perlin",
+) -> np.ndarray:
     """Fractal sum of noise octaves in [0, 1]; kind is 'perlin', 'value', 'ridged' or 'turbulence'."""
     total = np.zeros((height, width), dtype=np.float32)
     amp, norm, s = 1.0, 0.0, float(scale)

@@ -1,0 +1,245 @@
+"""Input and output: load files or globs as one batch, save batches and animations atomically."""
+
+from __future__ import annotations
+
+import glob as globlib
+import io
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from artflow.errors import ArtflowError, ImageError
+from artflow.imaging import as_batch, atomic_write_bytes, encode_image, load_image, to_pil
+from artflow.nodes import In, NodeContext, Out, node
+from artflow.params import Bool, Choice, Float, Int
+from artflow.params import Path as PathParam
+from artflow.types import IMAGE, TEXT
+
+from ._util import resize_array
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def _matches(pattern: str, ctx: NodeContext) -> list[Path]:
+    """Files a path or glob names, sorted; relative patterns resolve against the graph's folder."""
+    full = ctx.input_path(pattern)
+    if _GLOB_CHARS.search(pattern):
+        found = sorted(Path(p) for p in globlib.glob(str(full), recursive=True) if Path(p).is_file())
+        if not found:
+            raise ImageError(f"image.load: no files match '{pattern}' (looked in {full.parent})")
+        return found
+    if not full.is_file():
+        raise ImageError(f"image.load: image '{pattern}' not found (looked for {full})")
+    return [full]
+
+
+def _load_key(params: dict[str, Any], ctx: NodeContext) -> str:
+    """Path, size and mtime of every matched file: edits to the files change the cache key."""
+    stats = []
+    for p in _matches(params["path"], ctx):
+        st = p.stat()
+        stats.append([str(p.resolve()), st.st_size, st.st_mtime_ns])
+    return json.dumps(stats)
+
+
+@node(
+    "image.load",
+    category="io",
+    outputs={
+        "image": Out(IMAGE, "the images as one batch, in sorted file order"),
+        "names": Out(TEXT, "file name stems, one per image"),
+    },
+    params={
+        "path": PathParam(
+            doc="an image file or a glob ('photos/*.jpg', '**/*.png'); relative to the graph file"
+        ),
+        "fit": Choice(
+            ["error", "first"],
+            "error",
+            doc="images of different sizes: 'error' stops, 'first' resizes all to the first's size",
+        ),
+        "alpha": Bool(True, doc="keep an alpha channel when a file has one"),
+    },
+    key_extra=_load_key,
+)
+def image_load(ctx: NodeContext, path: str, fit: str, alpha: bool) -> dict[str, Any]:
+    """Load an image file, or every file a glob matches, as one batch."""
+    files = _matches(path, ctx)
+    images = [load_image(f, keep_alpha=alpha) for f in files]
+    h0, w0 = images[0].shape[:2]
+    for f, im in zip(files[1:], images[1:], strict=False):
+        if im.shape[:2] != (h0, w0):
+            if fit == "error":
+                raise ImageError(
+                    f"image.load: '{files[0].name}' is {w0}x{h0} but '{f.name}' is "
+                    f"{im.shape[1]}x{im.shape[0]}; use fit='first' to resize all to the first, "
+                    "or load them separately"
+                )
+    if fit == "first":
+        images = [resize_array(im, w0, h0, "lanczos") for im in images]
+    return {"image": as_batch(images), "names": [f.stem for f in files]}
+
+
+_FORMATS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+_EXT_FORMAT = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+_UNSAFE = re.compile(r"[^\w.\- ]+")
+
+
+def _safe_name(name: str) -> str:
+    """A name usable as one path component (no separators, no leading dots)."""
+    cleaned = _UNSAFE.sub("_", name).strip(" .")
+    return cleaned or "image"
+
+
+def _expand(template: str, *, index: int, name: str, seed: int, node_id: str) -> str:
+    try:
+        return template.format(index=index, name=name, seed=seed)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ArtflowError(
+            f"node '{node_id}': path '{template}' has a bad placeholder ({exc}); "
+            "use {index}, {name}, {seed}"
+        ) from None
+
+
+def _target_paths(
+    ctx: NodeContext, path: str, n: int, names: list[str] | None, ext: str, force_ext: bool = False
+) -> list[Path]:
+    """One distinct output path per item: placeholders filled, suffixes added where a batch needs them."""
+    has_item = "{index" in path or "{name" in path
+    stems = [_safe_name(names[i]) if names and i < len(names) else f"{i:04d}" for i in range(n)]
+    out: list[str] = []
+    for i in range(n):
+        rel = _expand(path, index=i, name=stems[i], seed=ctx.seed, node_id=ctx.node_id)
+        p = Path(rel)
+        if not p.suffix:
+            p = p.with_name(p.name + ext)
+        elif force_ext and _EXT_FORMAT.get(p.suffix.lower()) != _EXT_FORMAT[ext]:
+            p = p.with_suffix(ext)
+        if n > 1 and not has_item:
+            p = p.with_name(f"{p.stem}_{i:04d}{p.suffix}")
+        out.append(str(p))
+    counts = Counter(out)
+    for i, rel in enumerate(out):  # duplicate names in the batch must not overwrite each other
+        if counts[rel] > 1:
+            p = Path(rel)
+            out[i] = str(p.with_name(f"{p.stem}_{i:04d}{p.suffix}"))
+    return [ctx.output_path(rel) for rel in out]
+
+
+@node(
+    "image.save",
+    category="io",
+    writes_files=True,
+    inputs={
+        "image": In(IMAGE, "the images to write"),
+        "names": In(TEXT, "names for the {name} placeholder (e.g. from image.load)", optional=True),
+    },
+    outputs={"path": Out(TEXT, "the written files, one per image")},
+    params={
+        "path": PathParam(
+            "out.png",
+            doc="file under the output folder; may use {index}, {name}, {seed}; a batch "
+            "without {index}/{name} gets _0000, _0001… suffixes",
+        ),
+        "format": Choice(
+            ["auto", "png", "jpeg", "webp"], "auto", doc="file format; 'auto' from the extension"
+        ),
+        "quality": Int(92, min=1, max=100, doc="JPEG/WebP quality"),
+    },
+)
+def image_save(
+    ctx: NodeContext, image: np.ndarray, names: list[str] | None, path: str, format: str, quality: int
+) -> list[str]:
+    """Write each image of a batch to a file (atomically; PNGs carry provenance)."""
+    if format == "auto":
+        ext = Path(path).suffix.lower() or ".png"
+        if ext not in _EXT_FORMAT:
+            raise ImageError(
+                f"node '{ctx.node_id}': cannot tell the format of '{path}'; "
+                "use a .png, .jpg or .webp name or set format"
+            )
+    else:
+        ext = _FORMATS[format]
+    targets = _target_paths(ctx, path, len(image), names, ext, force_ext=format != "auto")
+    written = []
+    for item, target in zip(image, targets, strict=False):
+        fmt = _EXT_FORMAT.get(target.suffix.lower()) if format == "auto" else format
+        if fmt is None:
+            raise ImageError(
+                f"node '{ctx.node_id}': cannot save '{target.name}'; use a .png, .jpg or .webp name"
+            )
+        text = ctx.provenance() if fmt == "png" else None
+        atomic_write_bytes(target, encode_image(item, fmt.upper(), quality=quality, text=text))
+        written.append(str(target))
+    return written
+
+
+@node(
+    "image.save_animation",
+    category="io",
+    writes_files=True,
+    inputs={"image": In(IMAGE, "the frames, in order")},
+    outputs={"path": Out(TEXT, "the written file")},
+    params={
+        "path": PathParam(
+            "anim.gif", doc="file under the output folder: .gif, .png (APNG) or .webp; may use {seed}"
+        ),
+        "fps": Float(12.0, min=0.1, max=100.0, doc="frames per second"),
+        "loop": Int(0, min=0, max=1000, doc="times to play; 0 loops forever"),
+        "bounce": Bool(False, doc="play forwards then backwards (ping-pong)"),
+        "quality": Int(90, min=1, max=100, doc="WebP quality"),
+    },
+)
+def image_save_animation(
+    ctx: NodeContext, image: np.ndarray, path: str, fps: float, loop: int, bounce: bool, quality: int
+) -> list[str]:
+    """Write a batch as the frames of one animated GIF, APNG or WebP (atomically)."""
+    target = ctx.output_path(_expand(path, index=0, name="anim", seed=ctx.seed, node_id=ctx.node_id))
+    ext = target.suffix.lower()
+    if ext not in (".gif", ".png", ".apng", ".webp"):
+        raise ImageError(
+            f"node '{ctx.node_id}': cannot write an animation to '{target.name}'; "
+            "use a .gif, .png (APNG) or .webp name"
+        )
+    frames = [to_pil(f) for f in image]
+    if bounce and len(frames) > 2:
+        frames = frames + frames[-2:0:-1]
+    duration = max(1, int(round(1000.0 / fps)))
+    buf = io.BytesIO()
+    if ext == ".gif":
+        rgb = [f.convert("RGB") for f in frames]
+        pal = [
+            f.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG) for f in rgb
+        ]
+        pal[0].save(
+            buf,
+            "GIF",
+            save_all=True,
+            append_images=pal[1:],
+            duration=duration,
+            loop=loop,
+            disposal=2,
+            optimize=False,
+        )
+    elif ext == ".webp":
+        frames[0].save(
+            buf,
+            "WEBP",
+            save_all=True,
+            append_images=frames[1:],
+            duration=duration,
+            loop=loop,
+            quality=quality,
+        )
+    else:
+        frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:], duration=duration, loop=loop)
+    atomic_write_bytes(target, buf.getvalue())
+    return [str(target)]
+
+
+NODES = [image_load, image_save, image_save_animation]
