@@ -83,6 +83,15 @@ def generate_solid(
     return f32(np.broadcast_to(np.asarray(color, np.float32), (count, height, width, len(color))))
 
 
+def _distinct_colors(rng: np.random.Generator, pal: np.ndarray, k: int) -> np.ndarray:
+    """k palette colours, each pick preferring colours far from the previous one (no muddy gradients)."""
+    picks = [int(rng.integers(len(pal)))]
+    for _ in range(1, k):
+        d = np.linalg.norm(pal - pal[picks[-1]], axis=-1) + 1e-3
+        picks.append(int(rng.choice(len(pal), p=d**2 / (d**2).sum())))
+    return pal[picks]
+
+
 @node(
     "generate.gradient",
     category="generate",
@@ -128,7 +137,7 @@ def generate_gradient(
             cols = fixed
         else:
             pal = _item_palette(rng, palette, custom)
-            cols = pal[rng.choice(len(pal), size=stops, replace=len(pal) < stops)]
+            cols = _distinct_colors(rng, pal, stops)
         if kind == "conic":
             cols = np.concatenate([cols, cols[:1]])
         out[i] = color_ramp(gradient_field(width, height, kind, a, (center_x, center_y)), cols)

@@ -54,7 +54,7 @@ def layout_grid(
     cols = columns or max(1, math.ceil(math.sqrt(n)))
     cols = min(cols, n)
     rows = math.ceil(n / cols)
-    fs = caption_size or max(10, round(w / 14))
+    fs = caption_size or max(10, round(w / 20))
     cap_h = int(round(fs * 1.6)) if captions is not None else 0
     sheet_w = cols * w + (cols + 1) * gap
     sheet_h = rows * (h + cap_h) + (rows + 1) * gap
