@@ -1,0 +1,194 @@
+"""`artflow train gan`: train a DCGAN on a folder of images or a built-in data set, export the
+(EMA) generator to a parity-checked ONNX file with its card, and measure its samples.
+
+TensorFlow is imported inside :func:`train_gan` only, so building this command is light.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+import click
+import numpy as np
+
+from artflow.training import TrainRun, trainer_command
+
+from .datasets import ImageSet
+
+DATASETS = ("digits", "art", "textures")
+# Full-quality defaults per data set: image size, width, latent size, steps, batch.
+DEFAULTS: dict[str, dict[str, int]] = {
+    "digits": {"size": 8, "width": 32, "latent": 32, "steps": 6000, "batch": 64},
+    "art": {"size": 64, "width": 16, "latent": 128, "steps": 8000, "batch": 64},
+    "textures": {"size": 64, "width": 16, "latent": 128, "steps": 8000, "batch": 64},
+    "images": {"size": 64, "width": 16, "latent": 128, "steps": 4000, "batch": 64},
+}
+QUICK = {"width": 8, "latent": 16, "steps": 40, "batch": 16}
+EVAL_COUNT = 1000
+
+
+def _load(dataset: str | None, images: str | None, size: int, channels: int, seed: int, quick: bool,
+          ) -> tuple[ImageSet, ImageSet | None]:
+    """Training images and held-out real images (for the Fréchet distance), both in [0, 1]."""
+    from . import datasets as ds
+
+    if images:
+        data = ds.load_folder(images, size, channels)
+        return data, None
+    if dataset == "digits":
+        return ds.digits_split()
+    n = 256 if quick else 6000
+    if dataset == "art":
+        return ds.procedural_art(n, size, seed), ds.procedural_art(EVAL_COUNT if not quick else 64, size,
+                                                                     seed + 10_000)
+    if dataset == "textures":
+        held = ds.texture_patches(EVAL_COUNT if not quick else 64, size, seed + 10_000, ds.TEXTURE_HELD_OUT)
+        return ds.texture_patches(n, size, seed), held
+    raise click.UsageError("give --images DIR or --dataset digits|art|textures")
+
+
+@trainer_command("gan", help="""Train a DCGAN generator (exported as a generator ONNX model).
+
+\b
+Data: --images DIR (any folder of images, centre-cropped and resized to --size),
+or --dataset digits (class-conditional, scikit-learn digits, 8x8 grey),
+art (procedural Voronoi mosaics, flow fields, noise) or textures (scikit-image photo crops).
+Length: --steps, or --epochs (passes over the data). --quick: a tiny model in seconds.
+""")
+@click.option("--images", type=click.Path(exists=True, file_okay=False), help="Folder of training images.")
+@click.option("--dataset", type=click.Choice(DATASETS), help="A built-in data set instead of --images.")
+@click.option("--size", type=click.IntRange(8, 256), help="Image size (8, 16, 32, 64, 128; default 64).")
+@click.option("--gray", is_flag=True, help="Train on grey images (one channel).")
+@click.option("--steps", type=click.IntRange(1), help="Training steps (default depends on the data).")
+@click.option("--width", type=click.IntRange(4, 256), help="Channel width of the last generator layer.")
+@click.option("--latent", type=click.IntRange(2, 1024), help="Latent size.")
+def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int | None, gray: bool,
+              steps: int | None, width: int | None, latent: int | None) -> None:
+    """Train a DCGAN generator on a folder of images or a built-in data set."""
+    if bool(images) == bool(dataset):
+        raise click.UsageError("give exactly one of --images DIR or --dataset digits|art|textures")
+    key = dataset or "images"
+    d = dict(DEFAULTS[key])
+    if run.quick:
+        d.update(QUICK)
+        if key != "digits":
+            d["size"] = 16
+    if dataset == "digits" and size not in (None, 8):
+        raise click.UsageError("--dataset digits is 8x8 (the digits classifier's input); leave out --size")
+    size = size or d["size"]
+    channels = 1 if (gray or dataset == "digits") else 3
+
+    import keras  # noqa: F401 - fail early, with the framework's message, if the extra is missing
+
+    from .gan_training import GanSettings, GanTrainer
+    from .networks import GanConfig, inference_function
+
+    data, held_out = _load(dataset, images, size, channels, run.seed, run.quick)
+    classes = data.classes
+    batch = min(run.batch_size if _given("batch_size") else d["batch"], len(data.images))
+    if steps is None and _given("epochs"):
+        steps = max(1, run.epochs * (len(data.images) // batch))
+    cfg = GanConfig(size=size, channels=channels, latent=latent or d["latent"], classes=classes,
+                    width=width or d["width"], embed=16 if classes else 32)
+    settings = GanSettings(steps=steps or d["steps"], batch=batch, flip=dataset != "digits")
+    if run.name == "gan" and dataset:
+        run.name = dataset
+    run.data = data.description
+    run.settings.update({"architecture": cfg.to_dict(), **asdict(settings)})
+
+    trainer = GanTrainer(cfg, settings, seed=run.seed)
+    bar = run.progress(settings.steps, desc=f"gan {run.name}")
+    window: dict[str, list[float]] = {}
+    every = max(1, settings.steps // 200)
+    started = time.time()
+
+    def on_step(step: int, row: dict[str, float]) -> None:
+        bar.update(1)
+        for k, v in row.items():
+            window.setdefault(k, []).append(v)
+        if (step + 1) % every == 0 or step + 1 == settings.steps:
+            means = {k: float(np.mean(v)) for k, v in window.items() if k in ("d_loss", "g_loss")
+                     or (classes and k in ("aux_real", "aux_fake"))}
+            run.log(step, **means)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()}, refresh=False)
+            window.clear()
+        if not run.quick and (step + 1) % 1000 == 0:
+            run.checkpoint(trainer.ema_generator)
+
+    trainer.fit(data, seed=run.seed, on_step=on_step)
+    bar.close()
+    run.metrics["train_seconds"] = round(time.time() - started, 1)
+    run.save_model(trainer.ema_generator)
+
+    fn, signature = inference_function(trainer.ema_generator, cfg)
+    rng = np.random.default_rng(run.seed + 1)
+    z = rng.standard_normal((EVAL_COUNT if not run.quick else 64, cfg.latent)).astype(np.float32)
+    labels = (np.arange(len(z)) % classes).astype(np.int32) if classes else None
+    samples = trainer.sample(z, labels)
+    _measure(run, samples, labels, data, held_out, classes)
+    card = _card(run, cfg, data)
+    real = {"z": z[:64], "label": labels[:64]} if classes else {"z": z[:64]}
+    run.export_function(fn, signature, card, real_inputs=real)
+    shown = samples[np.argsort(labels, kind="stable")[:100]] if classes else samples[:64]
+    run.save_samples(shown, cols=10 if classes else 8, cell=48 if size <= 16 else 96)
+
+
+def _given(param: str) -> bool:
+    """Whether a framework option was given on the command line (not left at its default)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    source = ctx.get_parameter_source(param)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _card(run: TrainRun, cfg: Any, data: ImageSet) -> Any:
+    from artflow.modelcard import InputSpec
+
+    inputs = [InputSpec("z", layout="NC", size=None, channels=cfg.latent, range=[-4.0, 4.0],
+                        dtype="float32", color="", mean=[0.0], std=[1.0])]
+    if cfg.classes:
+        inputs.append(InputSpec("label", layout="NC", size=None, channels=None,
+                                range=[0.0, float(cfg.classes)], dtype="int32", color=""))
+    colour = "grey" if cfg.channels == 1 else "RGB"
+    return run.card(
+        kind="generator",
+        inputs=inputs,
+        outputs={"image": f"generated images, float32 NHWC {cfg.size}x{cfg.size}x{cfg.channels} "
+                          f"({colour}) in [0, 1]"},
+        labels=list(data.class_names),
+        latent_size=cfg.latent,
+        description=(f"DCGAN generator, {cfg.size}x{cfg.size} {colour}"
+                     + (f", conditional on {cfg.classes} classes" if cfg.classes else "")
+                     + f"; trained on {data.description}"),
+        extra={"image_size": [cfg.size, cfg.size], "channels": cfg.channels, "architecture": cfg.to_dict(),
+               "latent_distribution": "standard normal; truncation scales z toward 0",
+               "exported_weights": "exponential moving average of the generator"},
+    )
+
+
+def _measure(run: TrainRun, samples: np.ndarray, labels: np.ndarray | None, data: ImageSet,
+             held_out: ImageSet | None, classes: int) -> None:
+    """Record sample-quality metrics: classifiability and classifier-feature FID for digits,
+    random-conv FID for colour sets (see artflow_generator.evaluation)."""
+    from . import evaluation
+
+    if classes and held_out is not None and samples.shape[-1] == 1 and samples.shape[1] == 8:
+        metrics = evaluation.digits_metrics(samples, labels, held_out, data)
+        run.metrics.update(metrics)
+        return
+    if held_out is None or samples.shape[-1] != 3:
+        return
+    gen = evaluation.random_conv_features(samples)
+    real = evaluation.random_conv_features(held_out.images)
+    half = len(real) // 2
+    run.metrics["fid_random_conv"] = round(evaluation.frechet_distance(gen, real), 4)
+    run.metrics["fid_random_conv_real_vs_real"] = round(
+        evaluation.frechet_distance(real[:half], real[half:]), 4)
+    train = evaluation.random_conv_features(data.images[: len(real)])
+    run.metrics["fid_random_conv_train_vs_held_out"] = round(evaluation.frechet_distance(train, real), 4)
+    run.metrics["fid_feature_space"] = ("random-conv (artflow_generator.evaluation.random_conv_features, "
+                                        f"seed {evaluation.RANDOM_CONV_SEED}); {len(gen)} samples vs "
+                                        f"{len(real)} held-out real")
