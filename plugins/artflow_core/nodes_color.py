@@ -407,8 +407,8 @@ def color_dither(
     inputs={"image": In(IMAGE, "images (their luminance is mapped)")},
     outputs={"image": Out(IMAGE, "false-colour images")},
     params={
-        "name": Choice(list(COLORMAPS), "viridis", doc="named gradient"),
-        "custom": Strings(None, optional=True, doc="your own gradient stops, dark to light (overrides name)"),
+        "colormap": Choice(list(COLORMAPS), "viridis", doc="named gradient"),
+        "custom": Strings(None, optional=True, doc="your own stops, dark to light (overrides colormap)"),
         "reverse": Bool(False, doc="run the gradient backwards"),
         "normalize": Bool(False, doc="stretch each image's luminance to the full range first"),
         "mix": Float(1.0, min=0.0, max=1.0, doc="blend with the original; 1 is the colour map only"),
@@ -417,7 +417,7 @@ def color_dither(
 def color_colormap(
     ctx: NodeContext,
     image: np.ndarray,
-    name: str,
+    colormap: str,
     custom: list[str] | None,
     reverse: bool,
     normalize: bool,
@@ -430,7 +430,7 @@ def color_colormap(
         lo = lum.min(axis=(1, 2), keepdims=True)
         hi = lum.max(axis=(1, 2), keepdims=True)
         lum = (lum - lo) / np.maximum(hi - lo, 1e-6)
-    stops = colormap_colors(name, custom)
+    stops = colormap_colors(colormap, custom)
     if reverse:
         stops = stops[::-1]
     mapped = color_ramp(lum, stops)

@@ -23,7 +23,7 @@ def specs() -> dict[str, NodeSpec]:
     return SPECS
 
 
-def call_node(name: str, *, tmp: Path, seed: int = 1, node_id: str = "n", input_dir: Path | None = None,
+def call_node(name: str, /, *, tmp: Path, seed: int = 1, node_id: str = "n", input_dir: Path | None = None,
               provenance: Callable[[], dict[str, str]] | None = None, **kwargs: Any) -> Any:
     """Run one node as the engine would: params validated (defaults too), missing inputs None."""
     spec = specs()[name]
@@ -43,7 +43,7 @@ def call_node(name: str, *, tmp: Path, seed: int = 1, node_id: str = "n", input_
 def run(tmp_path: Path) -> Callable[..., Any]:
     """`run("color.invert", image=img, ...)` → the node's output(s)."""
 
-    def _run(name: str, **kwargs: Any) -> Any:
+    def _run(name: str, /, **kwargs: Any) -> Any:
         return call_node(name, tmp=tmp_path, **kwargs)
 
     return _run

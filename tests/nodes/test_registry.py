@@ -36,7 +36,8 @@ def test_core_nodes_register_through_the_entry_point() -> None:
 def test_node_declaration_is_complete(name: str) -> None:
     spec = specs()[name]
     assert spec.doc and spec.category and "." in spec.name
-    assert spec.category in {"io", "transform", "color", "filter", "composite", "generate", "annotate", "layout"}
+    categories = {"io", "transform", "color", "filter", "composite", "generate", "annotate", "layout"}
+    assert spec.category in categories
     for socket in spec.inputs + spec.outputs:
         assert socket.doc, f"{name}: socket '{socket.name}' has no doc"
     for pname, param in spec.params.items():
