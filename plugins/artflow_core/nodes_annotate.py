@@ -188,7 +188,7 @@ def draw_caption(
         layer = Image.new("RGBA", (w, canvas_h), (0, 0, 0, 0))
         d = ImageDraw.Draw(layer)
         band_alpha = int(round((opacity if overlay else 1.0) * 255))
-        d.rectangle([0, band_y, w, band_y + band_h], fill=to_rgb8(background[:3]) + (band_alpha,))
+        d.rectangle([0, band_y, w - 1, band_y + band_h - 1], fill=to_rgb8(background[:3]) + (band_alpha,))
         if line:
             while d.textlength(line, font=fnt) > w * 0.96 and len(line) > 2:
                 line = line[:-2] + "…"

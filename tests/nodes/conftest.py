@@ -23,8 +23,17 @@ def specs() -> dict[str, NodeSpec]:
     return SPECS
 
 
-def call_node(name: str, /, *, tmp: Path, seed: int = 1, node_id: str = "n", input_dir: Path | None = None,
-              provenance: Callable[[], dict[str, str]] | None = None, **kwargs: Any) -> Any:
+def call_node(
+    name: str,
+    /,
+    *,
+    tmp: Path,
+    seed: int = 1,
+    node_id: str = "n",
+    input_dir: Path | None = None,
+    provenance: Callable[[], dict[str, str]] | None = None,
+    **kwargs: Any,
+) -> Any:
     """Run one node as the engine would: params validated (defaults too), missing inputs None."""
     spec = specs()[name]
     unknown = set(kwargs) - set(spec.params) - {s.name for s in spec.inputs}
@@ -34,8 +43,14 @@ def call_node(name: str, /, *, tmp: Path, seed: int = 1, node_id: str = "n", inp
         value = kwargs.get(pname, decl.default)
         params[pname] = decl.validate(node_id, name, pname, value) if value is not None else None
     inputs = {s.name: kwargs.get(s.name) for s in spec.inputs}
-    ctx = NodeContext(node_id=node_id, node_type=name, seed=seed, output_dir=tmp / "out",
-                      input_dir=input_dir or tmp, provenance=provenance or (lambda: {}))
+    ctx = NodeContext(
+        node_id=node_id,
+        node_type=name,
+        seed=seed,
+        output_dir=tmp / "out",
+        input_dir=input_dir or tmp,
+        provenance=provenance or (lambda: {}),
+    )
     return spec.fn(ctx, **inputs, **params)
 
 

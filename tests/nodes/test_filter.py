@@ -9,7 +9,7 @@ from tests.nodes.conftest import ramp
 
 def _step(h: int = 16, w: int = 16) -> np.ndarray:
     img = np.zeros((1, h, w, 3), np.float32)
-    img[:, :, w // 2:] = 1
+    img[:, :, w // 2 :] = 1
     return img
 
 

@@ -115,7 +115,9 @@ def test_save_name_placeholder_uses_names_and_duplicates_stay_distinct(run) -> N
 def test_save_index_and_seed_placeholders(run, tmp_path: Path) -> None:
     paths = call_node("image.save", tmp=tmp_path, seed=42, image=ramp(2), path="s{seed}/img_{index:03d}.png")
     assert [Path(p).relative_to((tmp_path / "out").resolve()).as_posix() for p in paths] == [
-        "s42/img_000.png", "s42/img_001.png"]
+        "s42/img_000.png",
+        "s42/img_001.png",
+    ]
 
 
 def test_save_names_cannot_escape_the_output_folder(run, tmp_path: Path) -> None:
@@ -130,8 +132,13 @@ def test_save_refuses_path_outside_output_folder(run, bad: str) -> None:
 
 
 def test_save_png_carries_provenance(tmp_path: Path) -> None:
-    paths = call_node("image.save", tmp=tmp_path, image=ramp(1), path="p.png",
-                      provenance=lambda: {"artflow": '{"graph": 1}'})
+    paths = call_node(
+        "image.save",
+        tmp=tmp_path,
+        image=ramp(1),
+        path="p.png",
+        provenance=lambda: {"artflow": '{"graph": 1}'},
+    )
     assert read_png_text(paths[0])["artflow"] == '{"graph": 1}'
 
 

@@ -13,8 +13,14 @@ from artflow.types import BOXES, IMAGE, LABELS, MASK, TEXT, Box, Label, check_va
 from tests.nodes.conftest import call_node, ramp, specs
 
 REQUIRED_BY_DESIGN = {"image.load", "image.save", "image.resize", "draw.boxes"}
-STOCHASTIC = {"generate.gradient", "generate.noise", "generate.shapes", "generate.voronoi",
-              "generate.flow_field", "filter.grain"}
+STOCHASTIC = {
+    "generate.gradient",
+    "generate.noise",
+    "generate.shapes",
+    "generate.voronoi",
+    "generate.flow_field",
+    "filter.grain",
+}
 
 
 def test_core_plugin_has_at_least_34_nodes_including_design_names() -> None:
