@@ -94,6 +94,7 @@ def export_keras(
     atol: float = ATOL,
     argmax: bool | None = None,
     opset: int = OPSET,
+    real_limit: int = 256,
 ) -> ExportResult:
     """Export a Keras model (its inference behaviour, ``training=False``) to a checked ONNX file.
 
@@ -101,7 +102,7 @@ def export_keras(
     from the model's shapes), output names from ``card.outputs`` keys (in the model's output
     order; defaults ``output``, ``output_1``, …). Spatial axes stay as the model declares them;
     the batch axis is dynamic. ``real_inputs`` (array, list in input order, or dict by name) is
-    the real data the parity check runs on besides random inputs.
+    the real data the parity check runs on besides random inputs (its first ``real_limit`` items).
     """
     import tensorflow as tf
 
@@ -130,7 +131,7 @@ def export_keras(
         return dict(zip(names, result, strict=False))
 
     return export_function(infer, signature, out_path, card, real_inputs=real_inputs, atol=atol,
-                           argmax=argmax, opset=opset)
+                           argmax=argmax, opset=opset, real_limit=real_limit)
 
 
 def export_function(
@@ -145,6 +146,7 @@ def export_function(
     argmax: bool | None = None,
     opset: int = OPSET,
     random_batches: int = RANDOM_BATCHES,
+    real_limit: int = 256,
 ) -> ExportResult:
     """Export any TensorFlow function with an explicit ``input_signature`` (``tf.TensorSpec``s
     with names) to a checked ONNX file.
@@ -187,7 +189,7 @@ def export_function(
         card.outputs.setdefault(name, "")
     card.outputs = {k: v for k, v in card.outputs.items() if k in out_names}
 
-    batches = _parity_inputs(signature, card, real_inputs, random_batches)
+    batches = _parity_inputs(signature, card, real_inputs, random_batches, real_limit)
     use_argmax = card.kind == "classifier" if argmax is None else argmax
     diff = check_parity(proto.SerializeToString(), ref_fn, batches, atol=atol, argmax=use_argmax,
                         what=card.name or out_path.name)
@@ -201,7 +203,17 @@ def export_function(
         proto.doc_string = card.description
     data = proto.SerializeToString()
     atomic_write_bytes(out_path, data)
+    _readable(out_path)
     return ExportResult(out_path, hashlib.sha256(data).hexdigest(), card, float(diff), in_names, out_names)
+
+
+def _readable(path: Path) -> None:
+    """Give the file the usual permissions (temp files are created owner-only)."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def _named(fn: Callable[..., Any], default_name: str) -> Callable[..., Any]:
@@ -267,9 +279,10 @@ def _guess_spec(name: str, shape: Sequence[int | None]) -> InputSpec:
     return InputSpec(name, "NC", None, shape[-1] if len(shape) > 1 else None, [0.0, 1.0], color="")
 
 
-def _parity_inputs(signature: Sequence[Any], card: ModelCard, real: Any,
-                   random_batches: int) -> list[dict[str, np.ndarray]]:
-    """Real batches (at most 64 items) and random ones (batch 1 and 4) in each input's range."""
+def _parity_inputs(signature: Sequence[Any], card: ModelCard, real: Any, random_batches: int,
+                   real_limit: int = 256) -> list[dict[str, np.ndarray]]:
+    """Real batches (the first ``real_limit`` items, in runs of 64) and random ones (batch 1 and 4)
+    in each input's declared range."""
     names = [s.name for s in signature]
     batches: list[dict[str, np.ndarray]] = []
     if real is not None:

@@ -41,6 +41,7 @@ import json
 import math
 import os
 import random
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -267,8 +268,8 @@ def _KerasProgress(run: TrainRun, steps_per_epoch: int | None) -> Any:  # noqa: 
 # the click wrapper
 
 
-def trainer_command(kind: str, *, help: str | None = None, default_epochs: int = 10,  # noqa: A002
-                    default_batch_size: int = 64) -> Callable[[Callable[..., Any]], click.Command]:
+def trainer_command(kind: str, *, help: str | None = None, default_epochs: int | None = 10,  # noqa: A002
+                    default_batch_size: int | None = 64) -> Callable[[Callable[..., Any]], click.Command]:
     """Make a trainer ``click.Command`` from ``fn(run: TrainRun, **its own options)``.
 
     Adds ``--out/-o``, ``--seed``, ``--quick``, ``--epochs``, ``--batch-size``, ``--name``; seeds
@@ -307,9 +308,9 @@ def trainer_command(kind: str, *, help: str | None = None, default_epochs: int =
                 click.Option(["--quick"], is_flag=True,
                              help="Tiny model and data: finishes in seconds (tests)."),
                 click.Option(["--epochs"], type=click.IntRange(1),
-                             help=f"Epochs (default {default_epochs})."),
+                             help=f"Epochs (default {default_epochs or 'chosen by the trainer'})."),
                 click.Option(["--batch-size"], type=click.IntRange(1),
-                             help=f"Batch size (default {default_batch_size})."),
+                             help=f"Batch size (default {default_batch_size or 'chosen by the trainer'})."),
                 click.Option(["--name"], help=f"Model name (default: {kind}, or the dataset's name)."),
                 click.Option(["--json", "as_json"], is_flag=True, help="Print metrics.json on stdout."),
                 *reversed(params),
@@ -325,14 +326,14 @@ def _command_line(ctx: click.Context) -> str:
     parts = [ctx.command_path]
     for param in ctx.command.params:
         value = ctx.params.get(param.name or "")
-        if value is None or value == param.default or not isinstance(param, click.Option):
+        if not isinstance(param, click.Option) or value is None:
             continue
-        flag = param.opts[0] if param.opts[0].startswith("--") else next(
-            (o for o in param.opts if o.startswith("--")), param.opts[0])
+        flag = next((o for o in param.opts if o.startswith("--")), param.opts[0])
         if param.is_flag:
-            parts.append(flag)
-        else:
-            parts += [flag, str(value)]
+            if value is True and param.default is not True:
+                parts.append(flag)
+        elif value != param.default:
+            parts += [flag, shlex.quote(str(value))]
     return " ".join(parts)
 
 

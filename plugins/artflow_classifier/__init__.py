@@ -1,0 +1,50 @@
+"""artflow's built-in classifier plugin: the `classify.image` node, the shipped `digits` and
+`shapes` models, and the `artflow train classifier` trainer.
+
+Registered through the same `artflow` entry-point group a third-party plugin uses. Importing it
+is light: no TensorFlow, no ONNX Runtime session until a node runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from artflow import hookimpl
+
+MODELS_DIR = Path(__file__).parent / "models"
+
+
+def shipped_models() -> list[dict[str, Any]]:
+    """The entries of models/manifest.json (name, kind, file, sha256, …), written by the ship step."""
+    manifest = MODELS_DIR / "manifest.json"
+    if not manifest.is_file():
+        return []
+    return list(json.loads(manifest.read_text()).get("models", []))
+
+
+@hookimpl
+def register_nodes(register: Any) -> None:
+    """Register `classify.image`."""
+    from .node import NODES
+
+    for spec in NODES:
+        register(spec)
+
+
+@hookimpl
+def register_models(register: Any) -> None:
+    """Register the shipped models with the sha256 recorded when they were shipped."""
+    for item in shipped_models():
+        extra = {k: v for k, v in item.items() if k not in ("name", "kind", "file", "sha256")}
+        register(name=item["name"], kind=item["kind"], path=MODELS_DIR / item["file"],
+                 sha256=item["sha256"], **extra)
+
+
+@hookimpl
+def register_trainers(register: Any) -> None:
+    """Register `artflow train classifier`."""
+    from .train import train_classifier
+
+    register("classifier", train_classifier)

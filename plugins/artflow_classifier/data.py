@@ -1,0 +1,231 @@
+"""Data for the classifier: scikit-learn digits, procedural shapes, and a user's image folder.
+
+No TensorFlow here (the folder loader uses Pillow), so tests and benchmarks can draw held-out
+data cheaply.
+
+Shapes: the classes are exactly ``circle``, ``square``, ``triangle``, ``star``, ``hexagon``,
+drawn with the core drawing helpers (``artflow_core.draw.draw_shape``) in a random colour, size
+and rotation over a varied background: the core procedural backgrounds
+(``artflow_core.draw.random_background``: solid, gradient, noise, voronoi) or a crop of a
+scikit-image photo or texture. The shape colour always differs clearly from the background
+under it (so every image has one right answer). Splits never share backgrounds:
+
+- ``train``: photos in :data:`TRAIN_PHOTOS`, procedural backgrounds from seeds ``seed*10**7 + i``;
+- ``heldout``: photos in :data:`HELDOUT_PHOTOS` only, procedural backgrounds from seeds in a
+  range the training never draws from (``HELDOUT_SEED_BASE + i``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+
+SHAPE_CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "star", "hexagon")
+TRAIN_PHOTOS: tuple[str, ...] = (
+    "astronaut", "chelsea", "hubble_deep_field", "immunohistochemistry", "retina", "brick", "gravel",
+    "camera", "moon", "coins", "cell", "clock", "colorwheel", "text", "page",
+)
+HELDOUT_PHOTOS: tuple[str, ...] = ("coffee", "rocket", "grass", "stereo_motorcycle")
+HELDOUT_SEED_BASE = 9_000_000_000
+SHAPES_SIZE = 64
+DIGITS_SEED = 0
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+# ---------------------------------------------------------------------------------------------
+# digits
+
+
+def digits_split(seed: int = DIGITS_SEED, test_size: float = 0.2):  # -> tuple of 4 arrays
+    """scikit-learn's 1,797 digits as (x_train, x_test, y_train, y_test): x NHWC (8, 8, 1) in
+    [0, 1] (pixel / 16, ink bright on dark), a stratified held-out split with a fixed seed."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.images.astype(np.float32) / 16.0)[..., None]
+    y = digits.target.astype(np.int64)
+    return train_test_split(x, y, test_size=test_size, stratify=y, random_state=seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# shapes
+
+
+@functools.cache
+def _photo(name: str) -> np.ndarray:
+    import skimage.data
+
+    img = getattr(skimage.data, name)()
+    if isinstance(img, tuple):  # stereo_motorcycle: (left, right, disparity)
+        img = img[0]
+    img = np.asarray(img)
+    if img.dtype == bool:
+        img = img.astype(np.float32)
+    elif img.dtype != np.float32 and img.dtype != np.float64:
+        img = img.astype(np.float32) / 255.0
+    img = img.astype(np.float32)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    return np.ascontiguousarray(img[..., :3])
+
+
+def photo_crop(rng: np.random.Generator, names: tuple[str, ...], size: int) -> np.ndarray:
+    """A random square crop (scale, flip, tint vary) of one of the named skimage photos."""
+    from PIL import Image
+
+    img = _photo(names[int(rng.integers(len(names)))])
+    h, w = img.shape[:2]
+    side = int(rng.integers(max(8, min(h, w) // 10), min(h, w) + 1))
+    y0 = int(rng.integers(0, h - side + 1))
+    x0 = int(rng.integers(0, w - side + 1))
+    crop = img[y0 : y0 + side, x0 : x0 + side]
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+    if rng.random() < 0.5:
+        crop = crop[::-1]
+    pil = Image.fromarray((crop * 255 + 0.5).astype(np.uint8))
+    out = np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+    if rng.random() < 0.3:  # tint (gray textures become coloured ones)
+        tint = rng.uniform(0.5, 1.2, size=3).astype(np.float32)
+        out = np.clip(out * tint, 0, 1)
+    return out
+
+
+def _background(rng: np.random.Generator, split: str, size: int) -> np.ndarray:
+    from artflow_core.draw import random_background
+
+    photos = HELDOUT_PHOTOS if split == "heldout" else TRAIN_PHOTOS
+    if rng.random() < 0.5:
+        return photo_crop(rng, photos, size)
+    return np.array(random_background(rng, size, size), dtype=np.float32)
+
+
+def _shape_color(rng: np.random.Generator, under: np.ndarray) -> tuple[float, float, float]:
+    """A random colour that stands out from the background pixels it will cover."""
+    from artflow_core.draw import random_color
+
+    mean = under.reshape(-1, 3).mean(axis=0)
+    lum = float(mean @ [0.299, 0.587, 0.114])
+    best, best_d = None, -1.0
+    for _ in range(24):
+        if rng.random() < 0.2:
+            v = float(rng.uniform(0.0, 0.15)) if lum > 0.5 else float(rng.uniform(0.85, 1.0))
+            c = np.full(3, v, dtype=np.float32)
+        else:
+            c = np.asarray(random_color(rng), dtype=np.float32)
+        d = float(np.linalg.norm(c - mean)) + abs(float(c @ [0.299, 0.587, 0.114]) - lum)
+        if d > best_d:
+            best, best_d = c, d
+        if d >= 0.6:
+            break
+    assert best is not None
+    return (float(best[0]), float(best[1]), float(best[2]))
+
+
+def draw_shape_image(seed: int, label: int, split: str = "train", size: int = SHAPES_SIZE) -> np.ndarray:
+    """One procedural image (HWC float32 RGB in [0, 1]) of shape class ``label``, from ``seed``."""
+    from artflow_core.draw import draw_shape
+
+    rng = np.random.default_rng(seed)
+    canvas = _background(rng, split, size)
+    diameter = float(rng.uniform(0.42, 0.95)) * size
+    margin = diameter / 2 * 0.85
+    cx = float(rng.uniform(margin, size - margin))
+    cy = float(rng.uniform(margin, size - margin))
+    rotation = float(rng.uniform(0, 360))
+    r = int(max(2, diameter * 0.35))
+    under = canvas[max(0, int(cy) - r) : int(cy) + r, max(0, int(cx) - r) : int(cx) + r]
+    color = _shape_color(rng, under)
+    draw_shape(canvas, SHAPE_CLASSES[label], (cx, cy), diameter, rotation, color)
+    if rng.random() < 0.25:  # mild sensor noise
+        canvas = np.clip(canvas + rng.normal(0, rng.uniform(0.01, 0.04), canvas.shape), 0, 1)
+    return canvas.astype(np.float32)
+
+
+def _draw_range(args: tuple[int, int, int, str, int]) -> tuple[np.ndarray, np.ndarray]:
+    base, start, stop, split, size = args
+    xs = np.empty((stop - start, size, size, 3), dtype=np.float32)
+    ys = np.empty(stop - start, dtype=np.int64)
+    for j, i in enumerate(range(start, stop)):
+        label = i % len(SHAPE_CLASSES)
+        xs[j] = draw_shape_image(base + i, label, split, size)
+        ys[j] = label
+    return xs, ys
+
+
+def shapes_dataset(n: int, *, split: str = "train", seed: int = 0, size: int = SHAPES_SIZE,
+                   workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` procedural shape images (NHWC float32) and labels, classes balanced.
+
+    ``split="train"`` draws seeds ``seed*10**7 + i`` over training backgrounds; ``"heldout"``
+    draws from a disjoint seed range over held-out photos (backgrounds training never saw).
+    """
+    if split not in ("train", "heldout"):
+        raise ValueError("split is 'train' or 'heldout'")
+    base = (HELDOUT_SEED_BASE + seed * 10**7) if split == "heldout" else seed * 10**7
+    chunk = max(1, math.ceil(n / max(1, workers * 4)))
+    jobs = [(base, s, min(n, s + chunk), split, size) for s in range(0, n, chunk)]
+    if workers > 1 and n > 512:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_draw_range, jobs)
+    else:
+        parts = [_draw_range(j) for j in jobs]
+    x = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, size, size, 3), np.float32)
+    y = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0,), np.int64)
+    return x, y
+
+
+# ---------------------------------------------------------------------------------------------
+# a user's folder (image_dataset_from_directory layout)
+
+
+def folder_classes(root: str | Path) -> list[str]:
+    """Class names: the sub-folders of ``root`` that hold images, sorted (as Keras does)."""
+    from artflow.training import TrainError
+
+    root = Path(root)
+    if not root.is_dir():
+        raise TrainError(f"image folder '{root}' not found")
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")
+                     and any(f.suffix.lower() in IMAGE_SUFFIXES for f in d.rglob("*")))
+    if len(classes) < 2:
+        raise TrainError(f"'{root}' needs at least two sub-folders of images, one per class "
+                         f"(found {len(classes)})")
+    return classes
+
+
+def load_folder(root: str | Path, size: int, *,
+                channels: int = 3) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every image under ``root/CLASS/`` resized to ``size``², as (x NHWC float32, y, classes).
+
+    The same layout ``keras.utils.image_dataset_from_directory`` reads (class = sub-folder,
+    sorted names), loaded with Pillow and artflow's image edge (EXIF orientation, alpha dropped).
+    """
+    from PIL import Image
+
+    from artflow.imaging import load_image
+    from artflow.training import TrainError
+
+    root = Path(root)
+    classes = folder_classes(root)
+    xs, ys = [], []
+    for label, name in enumerate(classes):
+        for path in sorted((root / name).rglob("*")):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            img = load_image(path, keep_alpha=False)
+            pil = Image.fromarray((img * 255 + 0.5).astype(np.uint8))
+            arr = np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+            if channels == 1:
+                arr = (arr @ np.asarray([0.299, 0.587, 0.114], np.float32))[..., None]
+            xs.append(arr)
+            ys.append(label)
+    if not xs:
+        raise TrainError(f"no images found under '{root}'")
+    return np.stack(xs).astype(np.float32), np.asarray(ys, dtype=np.int64), classes

@@ -1,0 +1,47 @@
+"""Ship trained models as package data: copy each .onnx into models/ and record its sha256.
+
+    python -m artflow_classifier.ship runs/digits/digits.onnx runs/shapes/shapes.onnx
+
+The manifest (models/manifest.json) is what `register_models` registers; the registry refuses a
+file whose sha256 differs from the one recorded here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from artflow.modelcard import read_card
+from artflow.registry import file_sha256
+
+from . import MODELS_DIR, shipped_models
+
+
+def ship(paths: list[Path]) -> list[dict[str, object]]:
+    entries = {e["name"]: e for e in shipped_models()}
+    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        card = read_card(path)
+        if card is None:
+            raise SystemExit(f"{path} has no artflow card; export it with artflow.exporter")
+        target = MODELS_DIR / f"{card.name}.onnx"
+        if path.resolve() != target.resolve():
+            shutil.copyfile(path, target)
+        entries[card.name] = {
+            "name": card.name,
+            "kind": card.kind,
+            "file": target.name,
+            "sha256": file_sha256(target),
+            "labels": card.labels,
+            "description": card.description,
+        }
+    items = [entries[k] for k in sorted(entries)]
+    (MODELS_DIR / "manifest.json").write_text(json.dumps({"models": items}, indent=2) + "\n")
+    return items
+
+
+if __name__ == "__main__":
+    for item in ship([Path(p) for p in sys.argv[1:]]):
+        print(f"{item['name']}: {item['sha256']}")
