@@ -132,9 +132,11 @@ def box_blur_axis(x: np.ndarray, radius: int, axis: int) -> np.ndarray:
     padded = np.pad(x, pad, mode="edge")
     c = np.cumsum(padded, axis=axis, dtype=np.float32)
     n = x.shape[axis]
-    hi = np.take(c, np.arange(2 * radius + 1, 2 * radius + 1 + n), axis=axis)
-    lo = np.take(c, np.arange(0, n), axis=axis)
-    return (hi - lo) / np.float32(2 * radius + 1)
+    hi = [slice(None)] * x.ndim
+    lo = [slice(None)] * x.ndim
+    hi[axis] = slice(2 * radius + 1, 2 * radius + 1 + n)
+    lo[axis] = slice(0, n)
+    return (c[tuple(hi)] - c[tuple(lo)]) / np.float32(2 * radius + 1)
 
 
 def gaussian_blur(x: np.ndarray, sigma: float, axes: tuple[int, int] = (-3, -2)) -> np.ndarray:

@@ -226,14 +226,14 @@ def voronoi_field(points: np.ndarray, width: int, height: int) -> tuple[np.ndarr
     for y0 in range(0, height, rows):
         ys = np.arange(y0, min(height, y0 + rows), dtype=np.float32)[:, None] + 0.5
         d = (xs[None, :, None] - pts[:, 0]) ** 2 + (ys[:, :, None] - pts[:, 1]) ** 2
-        part = np.argpartition(d, 1, axis=-1)[..., :2]
-        d2 = np.take_along_axis(d, part, axis=-1)
-        order = np.argsort(d2, axis=-1)
-        part = np.take_along_axis(part, order, axis=-1)
-        d2 = np.take_along_axis(d2, order, axis=-1)
-        sep = np.linalg.norm(pts[part[..., 0]] - pts[part[..., 1]], axis=-1)
-        idx[y0 : y0 + len(ys)] = part[..., 0]
-        edge[y0 : y0 + len(ys)] = (d2[..., 1] - d2[..., 0]) / np.maximum(2 * sep, 1e-6)
+        first = np.argmin(d, axis=-1)
+        d1 = np.take_along_axis(d, first[..., None], axis=-1)[..., 0]
+        np.put_along_axis(d, first[..., None], np.inf, axis=-1)
+        second = np.argmin(d, axis=-1)
+        d2 = np.take_along_axis(d, second[..., None], axis=-1)[..., 0]
+        sep = np.linalg.norm(pts[first] - pts[second], axis=-1)
+        idx[y0 : y0 + len(ys)] = first
+        edge[y0 : y0 + len(ys)] = (d2 - d1) / np.maximum(2 * sep, 1e-6)
     return idx, edge
 
 

@@ -28,16 +28,23 @@ def _grid(height: int, width: int, scale: float, rng: np.random.Generator) -> tu
     return gx, gy, fx, fy
 
 
+def _corners(lattice: np.ndarray, gy: np.ndarray, gx: np.ndarray) -> list[np.ndarray]:
+    """Lattice values at the four corners of every pixel's cell: rows first, then columns (fast takes)."""
+    out = []
+    for dy in (0, 1):
+        rows = np.take(lattice, gy + dy, axis=0)
+        for dx in (0, 1):
+            out.append(np.take(rows, gx + dx, axis=1))
+    return out
+
+
 def value_noise(height: int, width: int, scale: float, rng: np.random.Generator) -> np.ndarray:
     """Smoothly interpolated random lattice values, in [0, 1]."""
     gx, gy, fx, fy = _grid(height, width, scale, rng)
     lattice = rng.random((gy[-1] + 2, gx[-1] + 2), dtype=np.float32)
     u = _fade(fx)[None, :]
     v = _fade(fy)[:, None]
-    a = lattice[gy[:, None], gx[None, :]]
-    b = lattice[gy[:, None], gx[None, :] + 1]
-    c = lattice[gy[:, None] + 1, gx[None, :]]
-    d = lattice[gy[:, None] + 1, gx[None, :] + 1]
+    a, b, c, d = _corners(lattice, gy, gx)
     return ((a + (b - a) * u) * (1 - v) + (c + (d - c) * u) * v).astype(np.float32)
 
 
@@ -45,19 +52,18 @@ def perlin(height: int, width: int, scale: float, rng: np.random.Generator) -> n
     """Classic gradient (Perlin) noise, roughly in [-1, 1]."""
     gx, gy, fx, fy = _grid(height, width, scale, rng)
     angles = rng.uniform(0, 2 * np.pi, size=(gy[-1] + 2, gx[-1] + 2))
-    grad = np.stack([np.cos(angles), np.sin(angles)], axis=-1).astype(np.float32)
+    cos = np.cos(angles).astype(np.float32)
+    sin = np.sin(angles).astype(np.float32)
     X = fx[None, :]
     Y = fy[:, None]
-    iy = gy[:, None]
-    ix = gx[None, :]
-
-    def dot(dy: int, dx: int) -> np.ndarray:
-        g = grad[iy + dy, ix + dx]
-        return g[..., 0] * (X - dx) + g[..., 1] * (Y - dy)
-
+    c00, c10, c01, c11 = _corners(cos, gy, gx)
+    s00, s10, s01, s11 = _corners(sin, gy, gx)
+    n00 = c00 * X + s00 * Y
+    n10 = c10 * (X - 1) + s10 * Y
+    n01 = c01 * X + s01 * (Y - 1)
+    n11 = c11 * (X - 1) + s11 * (Y - 1)
     u = _fade(X)
     v = _fade(Y)
-    n00, n10, n01, n11 = dot(0, 0), dot(0, 1), dot(1, 0), dot(1, 1)
     top = n00 + (n10 - n00) * u
     bottom = n01 + (n11 - n01) * u
     return ((top + (bottom - top) * v) * np.float32(np.sqrt(2.0))).astype(np.float32)
