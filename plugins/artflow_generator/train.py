@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from artflow.training import TrainRun, trainer_command
+from artflow.registry import file_sha256
+from artflow.training import TrainRun, image_grid, trainer_command
 
 from .datasets import ImageSet
 
@@ -64,8 +66,11 @@ Length: --steps, or --epochs (passes over the data). --quick: a tiny model in se
 @click.option("--steps", type=click.IntRange(1), help="Training steps (default depends on the data).")
 @click.option("--width", type=click.IntRange(4, 256), help="Channel width of the last generator layer.")
 @click.option("--latent", type=click.IntRange(2, 1024), help="Latent size.")
+@click.option("--classifier", type=click.Path(exists=True, dir_okay=False),
+              help="Digits classifier .onnx that judges --dataset digits samples "
+                   "(default: the registered 'digits' classifier).")
 def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int | None, gray: bool,
-              steps: int | None, width: int | None, latent: int | None) -> None:
+              steps: int | None, width: int | None, latent: int | None, classifier: str | None) -> None:
     """Train a DCGAN generator on a folder of images or a built-in data set."""
     if bool(images) == bool(dataset):
         raise click.UsageError("give exactly one of --images DIR or --dataset digits|art|textures")
@@ -91,7 +96,8 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     if steps is None and _given("epochs"):
         steps = max(1, run.epochs * (len(data.images) // batch))
     cfg = GanConfig(size=size, channels=channels, latent=latent or d["latent"], classes=classes,
-                    width=width or d["width"], embed=16 if classes else 32)
+                    width=width or d["width"], embed=16 if classes else 32,
+                    spectral_norm=dataset != "digits")
     settings = GanSettings(steps=steps or d["steps"], batch=batch, flip=dataset != "digits")
     if run.name == "gan" and dataset:
         run.name = dataset
@@ -99,6 +105,8 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     run.settings.update({"architecture": cfg.to_dict(), **asdict(settings)})
 
     trainer = GanTrainer(cfg, settings, seed=run.seed)
+    z_preview = np.random.default_rng(run.seed + 2).standard_normal((32, cfg.latent)).astype(np.float32)
+    labels_preview = (np.arange(32) % classes).astype(np.int32) if classes else None
     bar = run.progress(settings.steps, desc=f"gan {run.name}")
     window: dict[str, list[float]] = {}
     every = max(1, settings.steps // 200)
@@ -116,6 +124,8 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
             window.clear()
         if not run.quick and (step + 1) % 1000 == 0:
             run.checkpoint(trainer.ema_generator)
+            preview = trainer.sample(z_preview, labels_preview)
+            image_grid(preview, cols=8, cell=64).save(run.checkpoint_dir / f"samples_{step + 1:06d}.png")
 
     trainer.fit(data, seed=run.seed, on_step=on_step)
     bar.close()
@@ -127,7 +137,7 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     z = rng.standard_normal((EVAL_COUNT if not run.quick else 64, cfg.latent)).astype(np.float32)
     labels = (np.arange(len(z)) % classes).astype(np.int32) if classes else None
     samples = trainer.sample(z, labels)
-    _measure(run, samples, labels, data, held_out, classes)
+    _measure(run, samples, labels, data, held_out, classes, classifier)
     card = _card(run, cfg, data)
     real = {"z": z[:64], "label": labels[:64]} if classes else {"z": z[:64]}
     run.export_function(fn, signature, card, real_inputs=real)
@@ -170,14 +180,17 @@ def _card(run: TrainRun, cfg: Any, data: ImageSet) -> Any:
 
 
 def _measure(run: TrainRun, samples: np.ndarray, labels: np.ndarray | None, data: ImageSet,
-             held_out: ImageSet | None, classes: int) -> None:
+             held_out: ImageSet | None, classes: int, classifier: str | None = None) -> None:
     """Record sample-quality metrics: classifiability and classifier-feature FID for digits,
     random-conv FID for colour sets (see artflow_generator.evaluation)."""
     from . import evaluation
 
     if classes and held_out is not None and samples.shape[-1] == 1 and samples.shape[1] == 8:
-        metrics = evaluation.digits_metrics(samples, labels, held_out, data)
+        metrics = evaluation.digits_metrics(samples, labels, held_out, data, classifier)
         run.metrics.update(metrics)
+        if classifier and metrics:
+            sha = file_sha256(Path(classifier))
+            run.metrics["judged_by"] = f"classifier file {Path(classifier).name} (sha256 {sha[:16]})"
         return
     if held_out is None or samples.shape[-1] != 3:
         return

@@ -1,0 +1,91 @@
+"""Ship trained generators as package data: copy each .onnx into models/, record its sha256 in
+models/manifest.json (what `register_models` registers), and render its sample grid for the gallery.
+
+    python -m artflow_generator.ship runs/digits/digits.onnx runs/art/art.onnx [--gallery gallery]
+
+The gallery grid is drawn through ONNX Runtime (no TensorFlow), from fixed seeds, exactly as
+`gan.generate` would draw it: ``gallery/generator_NAME_samples.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from artflow.errors import ModelError
+from artflow.modelcard import read_card
+from artflow.registry import file_sha256
+
+from . import MANIFEST, MODELS_DIR
+from .latents import draw_latent, seeded_rng
+
+GRID_SEED = 2024
+
+
+def ship(paths: list[Path]) -> dict[str, dict[str, str]]:
+    """Copy models in and rewrite the manifest; returns it."""
+    manifest = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
+    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        card = read_card(path)
+        if card is None or card.kind != "generator":
+            raise ModelError(f"{path} is not a generator with an artflow card")
+        target = MODELS_DIR / f"{card.name}.onnx"
+        if path.resolve() != target.resolve():
+            shutil.copyfile(path, target)
+        manifest[card.name] = {"file": target.name, "sha256": file_sha256(target),
+                               "description": card.description}
+    MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
+    return manifest
+
+
+def sample_grid_png(model: Path, out: Path, *, rows: int = 8, cols: int = 8, cell: int = 64) -> Path:
+    """A rows×cols grid of samples from fixed seeds (conditional models: one class per column)."""
+    from PIL import Image
+
+    from artflow import runtime
+    from artflow.imaging import to_uint8
+
+    session = runtime.get_session(model, "cpu")
+    card = session.card
+    latent = int(session.input_shapes["z"][-1] or card.latent_size)
+    n = rows * cols
+    z = np.stack([draw_latent(seeded_rng(GRID_SEED, k), latent) for k in range(n)])
+    feeds = {"z": z}
+    if "label" in session.input_names:
+        feeds["label"] = (np.arange(n) % cols).astype(np.int32)
+    images = session.run_batched(feeds)["image"]
+    h, w, c = images.shape[1:]
+    pad = 2
+    canvas = Image.new("RGB", (cols * (cell + pad) + pad, rows * (cell + pad) + pad), (20, 20, 24))
+    for i, img in enumerate(images):
+        arr = to_uint8(img if c == 3 else np.repeat(img, 3, axis=-1))
+        tile = Image.fromarray(arr).resize((cell, cell), Image.Resampling.NEAREST if h < cell
+                                           else Image.Resampling.BILINEAR)
+        canvas.paste(tile, (pad + (i % cols) * (cell + pad), pad + (i // cols) * (cell + pad)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(out)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="+", type=Path)
+    parser.add_argument("--gallery", type=Path, help="folder for generator_NAME_samples.png grids")
+    args = parser.parse_args()
+    manifest = ship(args.models)
+    for name, entry in manifest.items():
+        print(f"{name}: {entry['sha256']}")
+        if args.gallery:
+            cols = 10 if name == "digits" else 8
+            grid = sample_grid_png(MODELS_DIR / entry["file"], args.gallery / f"generator_{name}_samples.png",
+                                   rows=8, cols=cols, cell=32 if name == "digits" else 64)
+            print(f"  grid: {grid}")
+
+
+if __name__ == "__main__":
+    main()
