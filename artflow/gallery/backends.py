@@ -1,0 +1,237 @@
+"""Where jobs run: a local process pool (default) or Ray Data on a local or remote Ray cluster.
+
+Both call :func:`artflow.gallery.worker.render_job` in long-lived workers that each hold one
+Engine (and so one set of ONNX Runtime sessions), write the item's files themselves, and hand
+back a record. Worker count × inference threads is kept at the number of cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .spec import GalleryError
+from .worker import thread_env
+
+OnRecord = Callable[[dict[str, Any]], None]
+MAX_ATTEMPTS = 3
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Inference threads per worker so that workers × threads ≈ cores."""
+    cores = cores or usable_cores()
+    return max(1, cores // max(1, workers))
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables (inherited by processes started meanwhile), then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class LocalBackend:
+    """A pool of spawned processes; ``workers=0`` renders in this process (for debugging)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, threads: int | None = None):
+        self.workers = usable_cores() if workers is None else workers
+        self.threads = threads or threads_per_worker(self.workers or 1)
+
+    def describe(self) -> str:
+        return f"local, {self.workers} worker(s) × {self.threads} thread(s)"
+
+    def run(self, jobs: list[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
+        if not jobs:
+            return
+        if self.workers == 0:
+            self._inline(jobs, out_root, on_record)
+            return
+        attempts = {job["key"]: 0 for job in jobs}
+        todo = list(jobs)
+        while todo:
+            todo = self._pool_pass(todo, out_root, on_record)
+            retry = []
+            for job in todo:
+                attempts[job["key"]] += 1
+                if attempts[job["key"]] >= MAX_ATTEMPTS:
+                    on_record({"key": job["key"], "status": "failed", "images": [], "files": [],
+                               "models": {}, "provider": None, "seconds": None,
+                               "error": f"a worker process died {MAX_ATTEMPTS} times while this "
+                                        "item was being rendered"})
+                else:
+                    retry.append(job)
+            todo = retry
+
+    def _inline(self, jobs: list[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
+        from .worker import get_engine, init_worker, render_job
+
+        with _environ(thread_env(self.threads)):
+            init_worker(self.threads, die_with_parent=False)
+            engine = get_engine(self.threads)
+            for job in jobs:
+                on_record(render_job(engine, job, out_root))
+
+    def _pool_pass(self, jobs: list[dict[str, Any]], out_root: Path,
+                   on_record: OnRecord) -> list[dict[str, Any]]:
+        """Run jobs in a fresh pool; return the jobs lost because a worker process died."""
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        from .worker import init_worker, run_job
+
+        ctx = multiprocessing.get_context("spawn")
+        n = min(self.workers, len(jobs))
+        recorded: set[str] = set()
+        with _environ(thread_env(self.threads)):
+            pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_worker,
+                                       initargs=(self.threads,))
+        try:
+            futures = {pool.submit(run_job, job, str(out_root)): job for job in jobs}
+            pending = set(futures)
+            broken = False
+            while pending and not broken:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    try:
+                        record = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    recorded.add(futures[fut]["key"])
+                    on_record(record)
+            if broken:  # results that arrived before the break still count
+                for fut, job in futures.items():
+                    if job["key"] in recorded or not fut.done() or fut.cancelled():
+                        continue
+                    if fut.exception() is None:
+                        recorded.add(job["key"])
+                        on_record(fut.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return [job for job in jobs if job["key"] not in recorded]
+
+
+class RayRenderer:
+    """Ray Data callable class: holds one Engine (and its ONNX sessions) for the actor's life."""
+
+    def __init__(self, out_root: str, threads: int):
+        from .worker import get_engine, init_worker
+
+        init_worker(threads, die_with_parent=False)
+        self.out_root = Path(out_root)
+        self.engine = get_engine(threads)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import numpy as np
+
+        from .worker import render_job
+
+        records = [json.dumps(render_job(self.engine, json.loads(str(text)), self.out_root))
+                   for text in batch["job"]]
+        return {"record": np.array(records, dtype=object)}
+
+
+class RayBackend:
+    """Ray Data: ``map_batches(RayRenderer, compute=ActorPoolStrategy(size=n), batch_size=1)``.
+
+    Joins ``address`` when given (outputs must then be on a filesystem every node shares),
+    otherwise starts a local Ray with one CPU per core (or uses the one already running).
+    """
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None, threads: int | None = None, address: str | None = None):
+        self.address = address
+        self.workers = workers
+        self.threads = threads
+        self._started = False
+
+    def describe(self) -> str:
+        where = self.address or "local"
+        return f"ray ({where}), {self.workers or 'auto'} actor(s) × {self.threads or 'auto'} thread(s)"
+
+    def _init(self) -> Any:
+        try:
+            import ray
+        except ImportError:
+            raise GalleryError("the ray backend needs Ray: pip install 'artflow[ray]'") from None
+        if not ray.is_initialized():
+            import logging
+
+            options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
+                                       "log_to_driver": False}
+            try:
+                if self.address:
+                    ray.init(address=self.address, **options)
+                else:
+                    ray.init(num_cpus=usable_cores(), **options)
+            except Exception as exc:  # noqa: BLE001 - one line for the person
+                where = f"at {self.address}" if self.address else "locally"
+                raise GalleryError(f"cannot start or join Ray {where}: {exc}") from None
+            self._started = True
+        return ray
+
+    def run(self, jobs: list[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
+        if not jobs:
+            return
+        ray = self._init()
+        try:
+            cpus = int(ray.cluster_resources().get("CPU", usable_cores()))
+            workers = max(1, min(self.workers or cpus, len(jobs)))
+            threads = self.threads or max(1, cpus // workers)
+            self.workers, self.threads = workers, threads
+            ctx = ray.data.DataContext.get_current()
+            ctx.enable_progress_bars = False
+            ctx.print_on_execution_start = False
+            items = [{"job": json.dumps(job)} for job in jobs]
+            ds = ray.data.from_items(items, override_num_blocks=min(len(items), 1000))
+            ds = ds.map_batches(
+                RayRenderer,
+                fn_constructor_kwargs={"out_root": str(out_root.resolve()), "threads": threads},
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                batch_size=1,
+                num_cpus=1,
+                runtime_env={"env_vars": thread_env(threads)},
+            )
+            for row in ds.iter_rows():
+                on_record(json.loads(row["record"]))
+        finally:
+            if self._started:
+                ray.shutdown()
+                self._started = False
+
+
+def make_backend(name: str, workers: int | None = None, *, address: str | None = None) -> Any:
+    """A backend by name: 'local' or 'ray'."""
+    if name == "local":
+        if address:
+            raise GalleryError("--ray-address needs --backend ray")
+        return LocalBackend(workers)
+    if name == "ray":
+        return RayBackend(workers, address=address)
+    raise GalleryError(f"unknown backend '{name}'; use local or ray")

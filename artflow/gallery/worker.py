@@ -1,0 +1,229 @@
+"""What runs in a worker (a pool process or a Ray actor): one Engine, jobs rendered to files.
+
+A worker keeps its Engine (and through it the ONNX Runtime sessions, cached per model) for its
+whole life, so models load once per worker. Files are written atomically (temp file, then
+rename) by the worker itself, so a killed worker never leaves a partial file under a final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+#: environment variables that bound the threads a worker's libraries start
+THREAD_ENV = ("ARTFLOW_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+GALLERY_KEY = "artflow-gallery"
+DEFAULT_CACHE_MB = 64
+
+_engine: Any = None
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """Environment for a worker that may use ``threads`` threads for inference and numpy."""
+    return {name: str(threads) for name in THREAD_ENV}
+
+
+def cache_mb() -> int:
+    """Per-worker memory cache (shared upstream nodes between items); ARTFLOW_GALLERY_CACHE_MB."""
+    try:
+        return max(0, int(os.environ.get("ARTFLOW_GALLERY_CACHE_MB", DEFAULT_CACHE_MB)))
+    except ValueError:
+        return DEFAULT_CACHE_MB
+
+
+def init_worker(threads: int, die_with_parent: bool = True) -> None:
+    """Pool initializer: bound threads, die with the parent (Linux), build the engine."""
+    for name, value in thread_env(threads).items():
+        os.environ[name] = value
+    if die_with_parent:
+        _die_with_parent()
+    from ..runtime import set_threads
+
+    set_threads(threads)
+    get_engine(threads)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when the render that started it dies."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def get_engine(threads: int | None = None) -> Any:
+    """This process's gallery engine: a bounded in-memory cache, no disk cache."""
+    global _engine
+    if _engine is None:
+        from ..cache import Cache
+        from ..engine import Engine
+
+        _engine = Engine(Cache(disk=False, max_memory_mb=cache_mb()), workers=max(1, threads or 1))
+    return _engine
+
+
+def run_job(job: dict[str, Any], out_root: str) -> dict[str, Any]:
+    """Render one job with this process's engine; never raises (a failure is a record)."""
+    return render_job(get_engine(), job, Path(out_root))
+
+
+def image_stems(job: dict[str, Any], node_id: str, socket: str, n_sockets: int, batch: int) -> list[str]:
+    """File stems of one saved output: the item name, plus node/output/index where needed."""
+    from .jobs import safe_name
+
+    base = job["name"]
+    if len(job["save"]) > 1:
+        base += f"_{node_id}"
+    if n_sockets > 1:
+        base += f"_{socket}"
+    if batch == 1:
+        return [safe_name(base)]
+    return [safe_name(f"{base}_{i:02d}") for i in range(batch)]
+
+
+def confined(root: Path, relative: str) -> Path:
+    """``root / relative``, refusing anything that resolves outside ``root``."""
+    from .spec import GalleryError
+
+    if not relative or "\x00" in relative or Path(relative).is_absolute():
+        raise GalleryError(f"refusing output path {relative!r}")
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if base not in target.parents:
+        raise GalleryError(f"refusing output path {relative!r}: it leaves the output folder {base}")
+    return target
+
+
+def render_job(engine: Any, job: dict[str, Any], out_root: Path) -> dict[str, Any]:
+    """Run the item graph, write its images (PNG with provenance) and thumbnails; return a record."""
+    from ..errors import _describe
+
+    start = time.perf_counter()
+    record: dict[str, Any] = {"key": job["key"], "status": "ok", "error": None, "images": [],
+                              "files": [], "models": {}, "provider": None}
+    try:
+        _render(engine, job, out_root, record)
+    except Exception as exc:  # noqa: BLE001 - a failed item is recorded, the others go on
+        record["status"] = "failed"
+        record["error"] = _describe(exc)
+    record["seconds"] = round(time.perf_counter() - start, 4)
+    return record
+
+
+def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, Any]) -> None:
+    from ..graph import Graph
+    from ..imaging import encode_image
+    from ..provenance import provenance_text
+    from .fileio import atomic_write
+    from .spec import THUMB_FORMATS
+
+    if job.get("key_note"):
+        from .spec import GalleryError
+
+        raise GalleryError(job["key_note"])
+    graph = Graph.from_dict(job["graph"])
+    input_dir = Path(job["input_dir"])
+    graph.input_dir = input_dir
+    wanted = list(dict.fromkeys(job["save"] + job["caption_nodes"]))
+    result = engine.run(graph, outputs=wanted, output_dir=out_root, input_dir=input_dir,
+                        provider=job.get("provider", "auto"), progress=False)
+    record["models"] = dict(sorted(result.models().items()))
+    providers = result.providers()
+    record["provider"] = providers[0] if len(providers) == 1 else (providers or None)
+    captions = _caption_values(result, job["caption_nodes"])
+    infos = {n: result.info[n] for n in sorted(result.info)}
+    text = provenance_text(graph, input_dir, infos, engine.plugins)
+    ext = THUMB_FORMATS[job["thumb_format"]]
+    pending: list[tuple[Path, bytes]] = []
+    for node_id in job["save"]:
+        spec = result.validated.specs[node_id]
+        sockets = [s.name for s in spec.outputs if s.type.name == "IMAGE"]
+        outputs = result.outputs(node_id)
+        for socket in sockets:
+            batch = outputs[socket]
+            stems = image_stems(job, node_id, socket, len(sockets), batch.shape[0])
+            for i, stem in enumerate(stems):
+                image = batch[i]
+                meta = dict(text)
+                meta[GALLERY_KEY] = json.dumps({"key": job["key"], "name": job["name"], "node": node_id,
+                                                "output": socket, "index": i,
+                                                "params": job["params"]}, sort_keys=True)
+                png_rel = f"images/{stem}.png"
+                thumb_rel = f"thumbs/{stem}{ext}"
+                pending.append((confined(out_root, png_rel), encode_image(image, "PNG", text=meta)))
+                pending.append((confined(out_root, thumb_rel), _thumbnail(image, job)))
+                entry: dict[str, Any] = {"file": png_rel, "thumb": thumb_rel, "node": node_id,
+                                         "output": socket, "width": int(image.shape[1]),
+                                         "height": int(image.shape[0])}
+                labels, boxes = _for_item(captions, i, batch.shape[0])
+                if labels:
+                    entry["labels"] = labels
+                if boxes:
+                    entry["boxes"] = boxes
+                record["images"].append(entry)
+                record["files"] += [png_rel, thumb_rel]
+    for path, data in pending:  # everything encoded first: a failure writes nothing
+        atomic_write(path, data)
+
+
+def _thumbnail(image: Any, job: dict[str, Any]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    from ..imaging import to_pil
+
+    img = to_pil(image)
+    size = int(job["thumb_size"])
+    img.thumbnail((size, size), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    fmt = job["thumb_format"]
+    if fmt == "jpeg":
+        if img.mode != "RGB":
+            img = img.convert("RGB")
+        img.save(buf, "JPEG", quality=85, optimize=False)
+    elif fmt == "webp":
+        img.save(buf, "WEBP", quality=85, method=4)
+    else:
+        img.save(buf, "PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def _caption_values(result: Any, nodes: list[str]) -> list[tuple[str, str, list[Any]]]:
+    """(node, kind, per-item values) of every LABELS / BOXES output of the caption nodes."""
+    out = []
+    for node_id in nodes:
+        spec = result.validated.specs[node_id]
+        values = result.outputs(node_id)
+        for socket in spec.outputs:
+            if socket.type.name in ("LABELS", "BOXES"):
+                kind = "labels" if socket.type.name == "LABELS" else "boxes"
+                out.append((node_id, kind, values[socket.name]))
+    return out
+
+
+def _for_item(captions: list[tuple[str, str, list[Any]]], i: int, batch: int) -> tuple[list[Any], list[Any]]:
+    labels: list[Any] = []
+    boxes: list[Any] = []
+    for node_id, kind, per_item in captions:
+        if len(per_item) == batch:
+            found = per_item[i]
+        elif len(per_item) == 1:
+            found = per_item[0]
+        else:
+            continue
+        for value in found:
+            data = value.to_json()
+            data["score"] = round(float(data["score"]), 4)
+            if kind == "boxes":
+                data["box"] = [round(float(v), 1) for v in data["box"]]
+            data["node"] = node_id
+            (labels if kind == "labels" else boxes).append(data)
+    return labels, boxes
