@@ -231,6 +231,9 @@ def plugins(as_json: bool) -> None:
         state = f"  SKIPPED: {p.error}" if p.error else ""
         click.echo(f"{p.name} {p.version} ({origin}): {len(p.nodes)} nodes, {len(p.models)} models, "
                    f"{len(p.trainers)} trainers{state}")
+        for label, names in (("nodes", p.nodes), ("models", p.models), ("trainers", p.trainers)):
+            if names:
+                click.echo(f"  {label}: {', '.join(names)}")
 
 
 def _pip(*args: str) -> None:
