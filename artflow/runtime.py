@@ -11,7 +11,8 @@ to CPU and logs errors; the one-time probe here is quiet and looks at ``get_prov
 
 Threads: intra-op threads come from ``threads=``, else :func:`set_threads`, else the
 ``ARTFLOW_THREADS`` environment variable, else the number of usable cores (at most 8); inter-op
-threads are 1 (nodes run in parallel at the engine level, not inside a session).
+threads are 1 (nodes run in parallel at the engine level, not inside a session); worker threads do
+not spin-wait (``ARTFLOW_ORT_SPIN=1`` turns spinning back on for a dedicated machine).
 
 onnxruntime is imported inside functions only, so ``import artflow.runtime`` is free.
 """
@@ -185,6 +186,10 @@ def _options(threads: int) -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Spinning worker threads win a little latency on an idle machine but lose badly when
+    # sessions share cores with engine branches or gallery workers; ARTFLOW_ORT_SPIN=1 restores it.
+    spin = "1" if os.environ.get("ARTFLOW_ORT_SPIN", "") not in ("", "0") else "0"
+    options.add_session_config_entry("session.intra_op.allow_spinning", spin)
     return options
 
 

@@ -37,7 +37,9 @@ def register_nodes(register: Any) -> None:
 def register_models(register: Any) -> None:
     """Register the shipped models with the sha256 recorded when they were shipped."""
     for item in shipped_models():
-        extra = {k: v for k, v in item.items() if k not in ("name", "kind", "file", "sha256")}
+        extra = {k: v for k, v in item.items() if k not in ("name", "kind", "file", "sha256", "keras")}
+        if item.get("keras"):
+            extra["keras"] = str(MODELS_DIR / item["keras"])
         register(name=item["name"], kind=item["kind"], path=MODELS_DIR / item["file"],
                  sha256=item["sha256"], **extra)
 

@@ -3,7 +3,9 @@
     python -m artflow_classifier.ship runs/digits/digits.onnx runs/shapes/shapes.onnx
 
 The manifest (models/manifest.json) is what `register_models` registers; the registry refuses a
-file whose sha256 differs from the one recorded here.
+file whose sha256 differs from the one recorded here. The ``.keras`` file next to each ``.onnx``
+(the TensorFlow weights it was exported from) is copied too, for benchmarks/run.py's TF side; it
+lives in the repository only (not package data).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ def ship(paths: list[Path]) -> list[dict[str, object]]:
         target = MODELS_DIR / f"{card.name}.onnx"
         if path.resolve() != target.resolve():
             shutil.copyfile(path, target)
+        keras_file = path.with_suffix(".keras")  # the TF weights it was exported from (benchmarks)
+        if keras_file.is_file() and keras_file.resolve() != target.with_suffix(".keras").resolve():
+            shutil.copyfile(keras_file, target.with_suffix(".keras"))
         entries[card.name] = {
             "name": card.name,
             "kind": card.kind,
@@ -36,7 +41,10 @@ def ship(paths: list[Path]) -> list[dict[str, object]]:
             "sha256": file_sha256(target),
             "labels": card.labels,
             "description": card.description,
+            "accuracy": card.metrics.get("accuracy"),
         }
+        if target.with_suffix(".keras").is_file():
+            entries[card.name]["keras"] = target.with_suffix(".keras").name
     items = [entries[k] for k in sorted(entries)]
     (MODELS_DIR / "manifest.json").write_text(json.dumps({"models": items}, indent=2) + "\n")
     return items

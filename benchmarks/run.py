@@ -1,0 +1,238 @@
+"""artflow benchmarks: `python benchmarks/run.py --json` prints one JSON object.
+
+    {"machine": {...},
+     "models": {NAME: {"ort_ms_b1", "tf_ms_b1", "ort_ms_b64", "tf_ms_b64", "node_ms_b1", "raw_ms_b1",
+                       "ort_over_tf_b1", "ort_over_tf_b64", "engine_over_raw_b1", ...}},
+     "engine": {...}}                                   (from benchmarks/engine_bench.py)
+
+Every figure is a median of repeated runs, and both sides of each comparison are measured in the
+same process run, on the same inputs:
+
+- ``ort_ms_bN``: artflow.runtime ``Session.run`` (ONNX Runtime, provider auto) at batch N;
+- ``tf_ms_bN``: ``tf.function(lambda x: model(x, training=False))`` on the same weights (the
+  ``.keras`` file the ONNX was exported from) and the same inputs;
+- ``raw_ms_b1``: a bare ``onnxruntime.InferenceSession.run`` (same options as artflow's session);
+- ``node_ms_b1``: the model's node run through ``artflow.engine.Engine`` (cache off): the engine's
+  wall time for a graph of a tiny source node and the model node, minus the source node.
+
+Models are pluggable: every registered model (``artflow models``) whose kind has an entry in
+:data:`NODE_BENCH` gets a node figure; every model with a ``.keras`` next to its ``.onnx`` (or a
+``keras`` path in its registry extras) gets TF figures. Inputs are drawn from each model's card.
+To add a kind, add a function ``(model_name, card) -> (graph, source_node_id, model_node_id)``
+to NODE_BENCH (or write ``node_bench(name, card)`` in the plugin module; see ``_node_graph``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+REPEATS_B1 = 200
+REPEATS_B64 = 30
+
+
+def median_ms(fn: Callable[[], Any], repeats: int, warmup: int = 10) -> float:
+    """Median wall time of fn() in milliseconds after a warm-up."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1000.0, 4)
+
+
+def card_inputs(card: Any, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A batch of n random inputs as the card declares them (shape, dtype, value range)."""
+    feeds = {}
+    for spec in card.inputs:
+        if spec.layout in ("NHWC", "NCHW"):
+            h, w = spec.size or (64, 64)
+            c = spec.channels or 3
+            shape = [n, h, w, c] if spec.layout == "NHWC" else [n, c, h, w]
+        else:
+            shape = [n, spec.channels or card.latent_size or 1]
+        lo, hi = (spec.range or [0.0, 1.0])[:2]
+        if np.issubdtype(np.dtype(spec.dtype), np.integer):
+            feeds[spec.name] = rng.integers(int(lo), max(int(lo) + 1, int(hi)), size=shape).astype(spec.dtype)
+        else:
+            feeds[spec.name] = rng.uniform(lo, hi, size=shape).astype(spec.dtype)
+    return feeds
+
+
+# ---------------------------------------------------------------------------------------------
+# node graphs per model kind
+
+
+def _classifier_graph(name: str, card: Any) -> tuple[Any, str, str]:
+    """A solid image already at the model's input size → classify.image (no resize cost)."""
+    import artflow as af
+
+    h, w = card.inputs[0].size or (64, 64)
+    g = af.Graph(seed=1)
+    src = g.add("generate.solid", width=int(w), height=int(h), color="#808080")
+    g.add("classify.image", image=src, model=name, top_k=3)
+    return g, src.id, [n for n in g.to_dict()["nodes"] if n != src.id][0]
+
+
+NODE_BENCH: dict[str, Callable[[str, Any], tuple[Any, str, str]]] = {
+    "classifier": _classifier_graph,
+}
+
+
+def _node_graph(entry: Any, card: Any) -> tuple[Any, str, str] | None:
+    builder = NODE_BENCH.get(entry.kind)
+    if builder is None:
+        try:
+            module = __import__(f"artflow_{entry.plugin}") if entry.plugin else None
+        except ImportError:
+            module = None
+        builder = getattr(module, "node_bench", None)
+    return builder(entry.name, card) if builder else None
+
+
+def node_ms_b1(entry: Any, card: Any, repeats: int) -> float | None:
+    """Engine wall time (cache off) for source → model node, minus the source node's own seconds.
+
+    What remains is the model node plus everything the engine adds around it (validation,
+    planning, keys, context, thread hand-off, output checks)."""
+    built = _node_graph(entry, card)
+    if built is None:
+        return None
+    from artflow.engine import Engine
+
+    graph, src, _ = built
+    engine = Engine(workers=1)
+    times = []
+    for i in range(repeats + 10):
+        t0 = time.perf_counter()
+        result = engine.run(graph, use_cache=False, progress=False)
+        wall = time.perf_counter() - t0
+        if i >= 10:
+            times.append(wall - result.seconds.get(src, 0.0))
+    return round(statistics.median(times) * 1000.0, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# one model
+
+
+def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dict[str, Any]:
+    import onnxruntime as ort
+
+    from artflow import runtime
+
+    rb1, rb64 = (20, 5) if quick else (REPEATS_B1, REPEATS_B64)
+    session = runtime.get_session(entry)
+    card = session.card
+    rng = np.random.default_rng(0)
+    b1 = card_inputs(card, 1, rng)
+    b64 = card_inputs(card, 64, rng)
+    out: dict[str, Any] = {"provider": session.provider, "threads": session.threads,
+                           "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
+    out["ort_ms_b1"] = median_ms(lambda: session.run(b1), rb1)
+    out["ort_ms_b64"] = median_ms(lambda: session.run(b64), rb64)
+
+    options = runtime._options(session.threads)  # same settings as artflow's sessions
+    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if session.provider == "cuda" \
+        else ["CPUExecutionProvider"]
+    raw = ort.InferenceSession(str(entry.path), options, providers=providers)
+    names = [o.name for o in raw.get_outputs()]
+    out["raw_ms_b1"] = median_ms(lambda: raw.run(names, b1), rb1)
+
+    node = node_ms_b1(entry, card, rb1)
+    if node is not None:
+        out["node_ms_b1"] = node
+        out["engine_over_raw_b1"] = round(node / out["raw_ms_b1"], 3) if out["raw_ms_b1"] else None
+
+    keras_path = Path(entry.extra.get("keras") or Path(entry.path).with_suffix(".keras"))
+    if tf_side and keras_path.is_file():
+        import keras
+        import tensorflow as tf
+
+        model = keras.models.load_model(keras_path, compile=False)
+        names_in = [s.name for s in card.inputs]
+        signature = [tf.TensorSpec([None, *b1[n].shape[1:]], tf.as_dtype(b1[n].dtype), name=n)
+                     for n in names_in]
+
+        @tf.function(input_signature=signature)
+        def infer(*args: Any) -> Any:
+            return model(list(args) if len(args) > 1 else args[0], training=False)
+
+        t1 = [tf.constant(b1[n]) for n in names_in]
+        t64 = [tf.constant(b64[n]) for n in names_in]
+        out["tf_ms_b1"] = median_ms(lambda: np.asarray(infer(*t1)), rb1)
+        out["tf_ms_b64"] = median_ms(lambda: np.asarray(infer(*t64)), rb64)
+        out["ort_over_tf_b1"] = round(out["ort_ms_b1"] / out["tf_ms_b1"], 3)
+        out["ort_over_tf_b64"] = round(out["ort_ms_b64"] / out["tf_ms_b64"], 3)
+        ref = np.asarray(infer(*t64))
+        got = next(iter(session.run(b64).values()))
+        out["max_abs_diff_b64"] = float(np.max(np.abs(ref - got)))
+    return out
+
+
+def bench_models(only: list[str] | None = None, *, tf_side: bool = True,
+                 quick: bool = False) -> dict[str, Any]:
+    from artflow.plugins import get_plugins
+
+    results: dict[str, Any] = {}
+    for entry in get_plugins().models:
+        key = entry.name if entry.kind == "classifier" else f"{entry.kind}:{entry.name}"
+        if only and entry.name not in only and key not in only:
+            continue
+        try:
+            results[key] = bench_model(entry, tf_side=tf_side, quick=quick)
+        except Exception as exc:  # noqa: BLE001 - one model's failure is reported, not fatal
+            results[key] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+    return results
+
+
+def machine() -> dict[str, Any]:
+    from artflow import runtime
+
+    info = runtime.describe_providers()
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "onnxruntime": info["onnxruntime"], "providers_working": info["working"],
+            "threads": info["threads"], "load_average": list(os.getloadavg())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--models", default="", help="comma-separated model names (default: all)")
+    parser.add_argument("--no-tf", action="store_true", help="skip the TensorFlow side")
+    parser.add_argument("--no-engine", action="store_true", help="skip the engine benchmarks")
+    parser.add_argument("--quick", action="store_true", help="few repeats (smoke test)")
+    args = parser.parse_args(argv)
+    result: dict[str, Any] = {"machine": machine()}
+    result["models"] = bench_models([m for m in args.models.split(",") if m] or None,
+                                    tf_side=not args.no_tf, quick=args.quick)
+    if not args.no_engine:
+        try:
+            from engine_bench import run_engine_benchmarks
+
+            result["engine"] = run_engine_benchmarks()
+        except ImportError:
+            pass
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

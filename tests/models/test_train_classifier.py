@@ -1,0 +1,67 @@
+"""`artflow train classifier --images DIR --quick` finishes fast and its ONNX runs through the engine."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("tf2onnx")
+
+
+def _folder(root: Path) -> Path:
+    """Three classes of 12 small images each: red discs, green squares, blue bars."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(0)
+    for name, colour in (("disc", (220, 30, 30)), ("square", (30, 200, 30)), ("bar", (30, 30, 220))):
+        (root / name).mkdir(parents=True)
+        for i in range(12):
+            img = Image.new("RGB", (40, 40), tuple(int(v) for v in rng.integers(0, 60, 3)))
+            d = ImageDraw.Draw(img)
+            x, y = (int(v) for v in rng.integers(4, 16, 2))
+            if name == "disc":
+                d.ellipse([x, y, x + 20, y + 20], fill=colour)
+            elif name == "square":
+                d.rectangle([x, y, x + 18, y + 18], fill=colour)
+            else:
+                d.rectangle([x, 2, x + 6, 37], fill=colour)
+            img.save(root / name / f"{i}.png")
+    return root
+
+
+def test_quick_training_on_a_folder_writes_everything_and_its_onnx_runs_in_a_graph(tmp_path: Path):
+    import artflow as af
+    from artflow.cli import cli
+    from artflow.modelcard import read_card
+
+    images = _folder(tmp_path / "images")
+    out = tmp_path / "run"
+    t0 = time.perf_counter()
+    result = CliRunner().invoke(cli, ["train", "classifier", "--images", str(images), "--quick",
+                                      "-o", str(out), "--json"], catch_exceptions=False)
+    seconds = time.perf_counter() - t0
+    assert result.exit_code == 0, result.output
+    assert seconds <= 60
+    for name in ("classifier.keras", "classifier.onnx", "loss_curve.png", "samples.png", "metrics.json"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["quick"] is True and "accuracy" in metrics["metrics"]
+    card = read_card(out / "classifier.onnx")
+    assert card is not None and card.labels == ["bar", "disc", "square"]
+    assert card.training["command"].startswith("train classifier") or "classifier" in card.training["command"]
+    assert card.metrics["parity_max_abs_diff"] <= 1e-4
+
+    g = af.Graph(seed=1)
+    photo = g.add("image.load", path=str(images / "disc" / "0.png"))
+    found = g.add("classify.image", image=photo, model=str(out / "classifier.onnx"), top_k=2)
+    run = g.run(output_dir=tmp_path / "render")
+    labels = run[found]
+    assert len(labels) == 1 and len(labels[0]) == 2
+    assert {lab.label for lab in labels[0]} <= {"bar", "disc", "square"}
+    assert labels[0][0].score >= labels[0][1].score
+    assert run.info[found.id]["provider"] in ("cpu", "cuda")
