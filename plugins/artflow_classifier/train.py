@@ -73,7 +73,10 @@ def _augmenter(kind: str, input_shape: tuple[int, int, int]) -> Any:
     return keras.Sequential([keras.Input(input_shape), *aug], name="augment")
 
 
-@trainer_command("classifier", help=__doc__.split("\n\n")[0], default_epochs=None, default_batch_size=None)
+@trainer_command("classifier", default_epochs=None, default_batch_size=None,
+                 help="Train an image classifier on a folder (one sub-folder per class) or on "
+                      "--dataset digits|shapes; writes NAME.keras, NAME.onnx (with its card), "
+                      "loss_curve.png, samples.png and metrics.json.")
 @click.option("--images", type=click.Path(exists=True, file_okay=False),
               help="Folder with one sub-folder of images per class (image_dataset_from_directory layout).")
 @click.option("--dataset", type=click.Choice(["digits", "shapes"]), help="A shipped dataset instead.")
