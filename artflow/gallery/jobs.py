@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 #: bump when the files a job writes change for the same graph (encoding, layout)
 RENDER_VERSION = "1"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-]+")
+_RUNS = re.compile(r"[._\-]*_[._\-]*")
+_DOTS = re.compile(r"\.{2,}")
 MAX_NAME = 120
 
 
@@ -53,7 +55,7 @@ class Job:
 
 def safe_name(text: str) -> str:
     """A file name stem with no separators, no leading dot and nothing but [A-Za-z0-9._-]."""
-    cleaned = _UNSAFE.sub("_", text).lstrip("._-")
+    cleaned = _DOTS.sub(".", _RUNS.sub("_", _UNSAFE.sub("_", text))).lstrip("._-")
     cleaned = cleaned[:MAX_NAME].rstrip("._-")
     return cleaned or "item"
 

@@ -78,10 +78,10 @@ class Variable:
         return self.key if self.key == "seed" else self.key.split(".", 1)[1]
 
     def template_value(self, i: int) -> Any:
-        """What value ``i`` gives a template: numbers and strings as they are (so ``{seed:03d}``
-        works), a glob value its file stem, lists and flags as they read."""
+        """What value ``i`` gives a template: numbers as they are (so ``{seed:03d}`` works), a
+        file path its stem, strings, lists and flags as they read."""
         value = self.values[i]
-        if self.kind == "glob" or isinstance(value, (bool, list, tuple, dict)):
+        if self.kind == "glob" or isinstance(value, (str, bool, list, tuple, dict)):
             return self.text[i]
         return value
 
@@ -399,7 +399,8 @@ class _Checker:
         if shown is None:
             shown = [_show(v) for v in values]
         if text is None:
-            text = list(shown)
+            is_path = decl is not None and decl.kind == "path"
+            text = [Path(s).stem if is_path else s for s in shown]
         return Variable(key, values, shown, text, kind)
 
     def _glob(self, where: str, pattern: str, input_dir: Path) -> tuple[list[Any], list[str], list[str]]:

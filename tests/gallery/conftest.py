@@ -1,0 +1,73 @@
+"""Gallery test helpers: small specs built from core nodes, tree digests, one Ray per session."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artflow.gallery.manifest import MANIFEST, without_volatile
+
+#: a graph that is quick but not instant: flow-field strokes through a colour map
+FLOW_GRAPH = """
+[graph]
+artflow = 1
+seed = 0
+[graph.nodes.art]
+type = "generate.flow_field"
+params = {lines = 500, steps = 60, width = 112, height = 112}
+[graph.nodes.look]
+type = "color.colormap"
+inputs = {image = "art"}
+"""
+
+
+def write_spec(folder: Path, body: str, graph: str = FLOW_GRAPH, name: str = "spec.toml") -> Path:
+    """Write a spec (top-level keys first, then the graph and the other tables)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(body).lstrip() + "\n" + textwrap.dedent(graph))
+    return path
+
+
+def write_png(path: Path, color: tuple[int, int, int], size: int = 24) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((size, size, 3), color, np.uint8)).save(path)
+    return path
+
+
+def tree_digest(out: Path) -> dict[str, str]:
+    """sha256 of every file under ``out`` (the manifest with its timing fields removed)."""
+    digests = {}
+    for path in sorted(out.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(out).as_posix()
+        data = path.read_bytes()
+        if rel == MANIFEST:
+            data = json.dumps(without_volatile(json.loads(data)), sort_keys=True).encode()
+        digests[rel] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def manifest(out: Path) -> dict[str, Any]:
+    return json.loads((out / MANIFEST).read_text())
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray (2 CPUs) for the whole test session; the renderer reuses it."""
+    ray = pytest.importorskip("ray")
+    import logging
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING,
+                 log_to_driver=False)
+    yield ray
+    ray.shutdown()
