@@ -23,19 +23,28 @@ _WIDTHS = (32, 64, 128)
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """‖μa − μb‖² + Tr(Σa + Σb − 2(ΣaΣb)^½) between feature sets a [N, D] and b [M, D]."""
-    from scipy import linalg
+    """‖μa − μb‖² + Tr(Σa + Σb − 2(ΣaΣb)^½) between feature sets a [N, D] and b [M, D].
 
+    Tr((ΣaΣb)^½) is Σ√λ over the eigenvalues of ΣaΣb, which are those of a symmetric PSD matrix of
+    size min(D, N, M): exact, stable for singular covariances, and fast when D is in the thousands.
+    """
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
+    n, m, d = len(a), len(b), a.shape[1]
     mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    if not np.isfinite(covmean).all():
-        eps = np.eye(len(cov_a)) * 1e-6
-        covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
-    covmean = np.real(covmean)
-    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean))
+    ca, cb = a - mu_a, b - mu_b
+    if d <= min(n, m):
+        cov_a, cov_b = ca.T @ ca / (n - 1), cb.T @ cb / (m - 1)
+        w, v = np.linalg.eigh(cov_a)
+        root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+        sym = root_a @ cov_b @ root_a
+    else:
+        cross = cb @ ca.T  # [M, N]; ΣaΣb shares its non-zero eigenvalues with cross·crossᵀ/((n-1)(m-1))
+        sym = (cross @ cross.T if m <= n else cross.T @ cross) / ((n - 1) * (m - 1))
+    eig = np.linalg.eigvalsh((sym + sym.T) / 2)
+    trace_root = float(np.sqrt(np.clip(eig, 0, None)).sum())
+    trace_a, trace_b = float((ca**2).sum() / (n - 1)), float((cb**2).sum() / (m - 1))
+    return float(np.sum((mu_a - mu_b) ** 2) + trace_a + trace_b - 2 * trace_root)
 
 
 def _random_conv_weights() -> list[np.ndarray]:

@@ -141,7 +141,7 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     card = _card(run, cfg, data)
     real = {"z": z[:64], "label": labels[:64]} if classes else {"z": z[:64]}
     run.export_function(fn, signature, card, real_inputs=real)
-    shown = samples[np.argsort(labels, kind="stable")[:100]] if classes else samples[:64]
+    shown = samples[:100] if classes else samples[:64]
     run.save_samples(shown, cols=10 if classes else 8, cell=48 if size <= 16 else 96)
 
 
