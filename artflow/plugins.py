@@ -55,22 +55,54 @@ class PluginInfo:
 
 @dataclass
 class PluginSet:
-    """Everything the loaded plugins contributed."""
+    """Everything the loaded plugins contributed.
+
+    Hooks run lazily: listing CLI verbs imports the plugin modules but does not call
+    register_nodes/models/trainers until a registry is first used.
+    """
 
     manager: pluggy.PluginManager
-    nodes: NodeRegistry
-    models: ModelRegistry
-    trainers: TrainerRegistry
-    plugins: dict[str, PluginInfo]
+    _nodes: NodeRegistry
+    _models: ModelRegistry
+    _trainers: TrainerRegistry
+    _infos: dict[str, PluginInfo]
+    collected: bool = True
+
+    @property
+    def plugins(self) -> dict[str, PluginInfo]:
+        self._ensure()
+        return self._infos
+
+    def _ensure(self) -> None:
+        with _lock:
+            if not self.collected:
+                self.collected = True
+                _collect(self)
+
+    @property
+    def nodes(self) -> NodeRegistry:
+        self._ensure()
+        return self._nodes
+
+    @property
+    def models(self) -> ModelRegistry:
+        self._ensure()
+        return self._models
+
+    @property
+    def trainers(self) -> TrainerRegistry:
+        self._ensure()
+        return self._trainers
 
     @property
     def failures(self) -> list[PluginInfo]:
+        self._ensure()
         return [p for p in self.plugins.values() if p.error]
 
     def add_commands(self, cli: Any) -> None:
         """Let each plugin add CLI commands; a failing one is reported and skipped."""
         for impl in self.manager.hook.register_commands.get_hookimpls():
-            info = self.plugins.get(impl.plugin_name)
+            info = self._infos.get(impl.plugin_name)
             try:
                 impl.function(cli=cli)
             except Exception as exc:  # noqa: BLE001 - a plugin's failure must not stop the CLI
@@ -135,31 +167,29 @@ def load_plugins() -> PluginSet:
             if module is not None and pm.is_registered(module):
                 pm.unregister(module)
             _report(info, "import", exc)
-    plugins = PluginSet(pm, NodeRegistry(), ModelRegistry(), TrainerRegistry(), infos)
-    _collect(plugins)
-    return plugins
+    return PluginSet(pm, NodeRegistry(), ModelRegistry(), TrainerRegistry(), infos, collected=False)
 
 
 def _collect(ps: PluginSet) -> None:
     """Call each hook of each plugin separately, so one failure skips only that plugin."""
     def add_node(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         (spec,) = args
-        ps.nodes.add(spec, info.name)
+        ps._nodes.add(spec, info.name)
         info.nodes.append(spec.name)
 
     def add_model(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        ps.models.add(plugin=info.name, **kwargs)
+        ps._models.add(plugin=info.name, **kwargs)
         info.models.append(f"{kwargs['kind']}:{kwargs['name']}")
 
     def add_trainer(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         kind, trainer = args
-        ps.trainers.add(kind, trainer, info.name)
+        ps._trainers.add(kind, trainer, info.name)
         info.trainers.append(kind)
 
     for hook, add in (("register_nodes", add_node), ("register_models", add_model),
                       ("register_trainers", add_trainer)):
         for impl in getattr(ps.manager.hook, hook).get_hookimpls():
-            info = ps.plugins[impl.plugin_name]
+            info = ps._infos[impl.plugin_name]
             calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
             if not _call(info, hook, impl.function, _Recorder(calls)):
                 continue

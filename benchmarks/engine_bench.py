@@ -66,7 +66,8 @@ def cold_vs_cached() -> dict[str, Any]:
         graph_file = ten_node_graph().save(tmp_path / "g.json")
         cold = _run_graph_json(graph_file, tmp_path / "out", tmp_path / "cache")
         warm = _run_graph_json(graph_file, tmp_path / "out", tmp_path / "cache")
-        tweak = _run_graph_json(graph_file, tmp_path / "out", tmp_path / "cache", "--set", "small.width=400")
+        tweak = _run_graph_json(graph_file, tmp_path / "out", tmp_path / "cache",
+                                "--set", "save.path=bench2.png")
     ran = [n for n, v in tweak["nodes"].items() if v["status"] == "ran"]
     return {
         "cold_s": round(cold["wall_s"], 3),

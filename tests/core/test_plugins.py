@@ -128,7 +128,7 @@ def test_plugin_whose_hook_raises_is_skipped_but_others_keep_their_nodes(fake_pl
     """)
     with pytest.warns(PluginWarning, match="artflow-hookfail.*KeyError.*register_nodes"):
         ps = get_plugins()
-    assert "good.fill" in ps.nodes
+        assert "good.fill" in ps.nodes
     assert ps.plugins["artflow-hookfail"].error
 
 
