@@ -117,10 +117,12 @@ class RunResult:
             nodes[n]["error"] = err
         outputs: dict[str, Any] = {}
         for n in self.validated.order:
-            if self.status[n] not in ("ran", "cached"):
+            # outputs materialised by this run: what ran, the wanted nodes, and cached inputs
+            # of what ran; cached intermediates are not read back from disk just to print them
+            if self.status[n] not in ("ran", "cached") or n not in self.values:
                 continue
             spec = self.validated.specs[n]
-            values = self.outputs(n)
+            values = self.values[n]
             outputs[n] = {s.name: value_to_json(s.type, values[s.name]) for s in spec.outputs
                           if s.name in values}
         return {"nodes": nodes, "outputs": outputs}
