@@ -323,7 +323,8 @@ def trainer_command(kind: str, *, help: str | None = None, default_epochs: int |
 
 
 def _command_line(ctx: click.Context) -> str:
-    parts = [ctx.command_path]
+    words = ctx.command_path.split()
+    parts = ["artflow", *words[1:]] if len(words) > 1 else words  # the same whatever the prog name
     for param in ctx.command.params:
         value = ctx.params.get(param.name or "")
         if not isinstance(param, click.Option) or value is None:

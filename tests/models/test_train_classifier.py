@@ -53,7 +53,8 @@ def test_quick_training_on_a_folder_writes_everything_and_its_onnx_runs_in_a_gra
     assert metrics["quick"] is True and "accuracy" in metrics["metrics"]
     card = read_card(out / "classifier.onnx")
     assert card is not None and card.labels == ["bar", "disc", "square"]
-    assert card.training["command"].startswith("train classifier") or "classifier" in card.training["command"]
+    assert card.training["command"].startswith("artflow train classifier --out ")
+    assert "--quick" in card.training["command"] and "--images" in card.training["command"]
     assert card.metrics["parity_max_abs_diff"] <= 1e-4
 
     g = af.Graph(seed=1)
