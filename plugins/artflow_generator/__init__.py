@@ -41,3 +41,12 @@ def register_trainers(register: Any) -> None:
         return train_gan
 
     register("gan", factory)
+
+
+def node_bench(name: str, card: Any) -> tuple[Any, str, str]:
+    """The graph `benchmarks/run.py` times for a shipped generator: one image from `gan.generate`."""
+    import artflow as af
+
+    g = af.Graph(seed=1)
+    g.add("gan.generate", "gen", model=name, count=1)
+    return g, "", "gen"

@@ -48,7 +48,8 @@ class GanTrainer:
         self._step_fn = tf.function(self._train_step, reduce_retracing=True)
 
     def _inputs(self, z: tf.Tensor, labels: tf.Tensor | None) -> list[tf.Tensor] | tf.Tensor:
-        return [z, labels] if self.cfg.classes else z
+        """Generator inputs: z, and labels as [N, 1] for conditional models."""
+        return [z, tf.reshape(labels, [-1, 1])] if self.cfg.classes else z
 
     def _train_step(self, real: tf.Tensor, labels: tf.Tensor) -> dict[str, tf.Tensor]:
         cfg, s = self.cfg, self.settings

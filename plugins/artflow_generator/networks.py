@@ -46,16 +46,16 @@ def _widths(cfg: GanConfig) -> list[int]:
 
 
 def build_generator(cfg: GanConfig) -> keras.Model:
-    """z [N, latent] (+ label [N] int32) → image [N, size, size, channels] in [-1, 1]."""
+    """z [N, latent] (+ label [N, 1] int32) → image [N, size, size, channels] in [-1, 1]."""
     widths = _widths(cfg)
     z = keras.Input((cfg.latent,), name="z")
     inputs: list[Any] = [z]
     h = z
     if cfg.classes:
-        label = keras.Input((), dtype="int32", name="label")
+        label = keras.Input((1,), dtype="int32", name="label")
         inputs.append(label)
         emb = layers.Embedding(cfg.classes, cfg.embed, name="label_embed")(label)
-        h = layers.Concatenate()([z, emb])
+        h = layers.Concatenate()([z, layers.Flatten()(emb)])
     h = layers.Dense(4 * 4 * widths[0], use_bias=False)(h)
     h = layers.BatchNormalization()(h)
     h = layers.ReLU()(h)
@@ -109,12 +109,19 @@ def build_discriminator(cfg: GanConfig) -> keras.Model:
     return keras.Model(inputs, [logit, aux], name="discriminator")
 
 
+def inference_model(generator: keras.Model) -> keras.Model:
+    """The generator with its tanh output mapped to [0, 1]: the Keras twin of the exported ONNX
+    (saved as NAME.keras; the benchmarks time it against ONNX Runtime)."""
+    image = layers.Rescaling(0.5, offset=0.5, name="image")(generator.outputs[0])
+    return keras.Model(generator.inputs, image, name="generator_inference")
+
+
 def inference_function(generator: keras.Model, cfg: GanConfig) -> tuple[Any, list[tf.TensorSpec]]:
-    """The exported function and its signature: named inputs ``z`` (and ``label`` int32),
+    """The exported function and its signature: named inputs ``z`` (and ``label`` int32 [N, 1]),
     output ``image`` in [0, 1] (tanh mapped inside the graph)."""
     sig = [tf.TensorSpec([None, cfg.latent], tf.float32, name="z")]
     if cfg.classes:
-        sig.append(tf.TensorSpec([None], tf.int32, name="label"))
+        sig.append(tf.TensorSpec([None, 1], tf.int32, name="label"))
 
         def generate(z: tf.Tensor, label: tf.Tensor) -> dict[str, tf.Tensor]:
             img = generator([z, label], training=False)

@@ -1,7 +1,8 @@
 """`gan.generate` and `gan.interpolate`: images from a generator ONNX model via ONNX Runtime.
 
 No TensorFlow here. A generator model takes ``z`` (float32 [N, latent]) and, when it is
-class-conditional, ``label`` (int32 [N]); it returns ``image`` (float32 NHWC in [0, 1]).
+class-conditional, ``label`` (int32 class ids, [N, 1] or [N]); it returns ``image`` (float32 NHWC
+in [0, 1]).
 
 Reproducibility: item ``k`` (``start + i``) draws its latent from ``ctx.rng(k)`` — or from
 (seed, k) alone when ``seed`` is set — so ``count=1, start=k`` re-renders item k of a larger run.
@@ -40,6 +41,7 @@ class GeneratorModel:
             raise ModelError(f"node '{ctx.node_id}': model '{model}' does not say its latent size")
         self.latent = int(latent)
         self.conditional = "label" in shapes
+        self.label_rank = len(shapes.get("label") or (None,))
         self.labels: list[str] = list(card.labels) if card else []
         self.classes = len(self.labels) if self.conditional else 0
         if self.conditional and not self.classes:
@@ -57,7 +59,8 @@ class GeneratorModel:
     def run(self, z: np.ndarray, classes: np.ndarray) -> np.ndarray:
         feeds: dict[str, np.ndarray] = {"z": z.astype(np.float32)}
         if self.conditional:
-            feeds["label"] = classes.astype(np.int32)
+            labels = classes.astype(np.int32)
+            feeds["label"] = labels[:, None] if self.label_rank == 2 else labels
         image = self.session.run_batched(feeds, outputs=["image"])["image"]
         return np.ascontiguousarray(image, dtype=np.float32)
 

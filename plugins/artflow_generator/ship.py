@@ -37,6 +37,9 @@ def ship(paths: list[Path]) -> dict[str, dict[str, str]]:
         target = MODELS_DIR / f"{card.name}.onnx"
         if path.resolve() != target.resolve():
             shutil.copyfile(path, target)
+            twin = path.with_suffix(".keras")
+            if twin.is_file():  # the Keras twin, for the ORT-vs-TF benchmarks
+                shutil.copyfile(twin, target.with_suffix(".keras"))
         manifest[card.name] = {"file": target.name, "sha256": file_sha256(target),
                                "description": card.description}
     MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
@@ -57,7 +60,8 @@ def sample_grid_png(model: Path, out: Path, *, rows: int = 8, cols: int = 8, cel
     z = np.stack([draw_latent(seeded_rng(GRID_SEED, k), latent) for k in range(n)])
     feeds = {"z": z}
     if "label" in session.input_names:
-        feeds["label"] = (np.arange(n) % cols).astype(np.int32)
+        labels = (np.arange(n) % cols).astype(np.int32)
+        feeds["label"] = labels[:, None] if len(session.input_shapes["label"]) == 2 else labels
     images = session.run_batched(feeds)["image"]
     h, w, c = images.shape[1:]
     pad = 2

@@ -88,7 +88,7 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     import keras  # noqa: F401 - fail early, with the framework's message, if the extra is missing
 
     from .gan_training import GanSettings, GanTrainer
-    from .networks import GanConfig, inference_function
+    from .networks import GanConfig, inference_function, inference_model
 
     data, held_out = _load(dataset, images, size, channels, run.seed, run.quick)
     classes = data.classes
@@ -130,7 +130,7 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     trainer.fit(data, seed=run.seed, on_step=on_step)
     bar.close()
     run.metrics["train_seconds"] = round(time.time() - started, 1)
-    run.save_model(trainer.ema_generator)
+    run.save_model(inference_model(trainer.ema_generator))
 
     fn, signature = inference_function(trainer.ema_generator, cfg)
     rng = np.random.default_rng(run.seed + 1)
@@ -139,7 +139,7 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     samples = trainer.sample(z, labels)
     _measure(run, samples, labels, data, held_out, classes, classifier)
     card = _card(run, cfg, data)
-    real = {"z": z[:64], "label": labels[:64]} if classes else {"z": z[:64]}
+    real = {"z": z[:64], "label": labels[:64, None]} if classes else {"z": z[:64]}
     run.export_function(fn, signature, card, real_inputs=real)
     shown = samples[:100] if classes else samples[:64]
     run.save_samples(shown, cols=10 if classes else 8, cell=48 if size <= 16 else 96)
@@ -160,7 +160,7 @@ def _card(run: TrainRun, cfg: Any, data: ImageSet) -> Any:
     inputs = [InputSpec("z", layout="NC", size=None, channels=cfg.latent, range=[-4.0, 4.0],
                         dtype="float32", color="", mean=[0.0], std=[1.0])]
     if cfg.classes:
-        inputs.append(InputSpec("label", layout="NC", size=None, channels=None,
+        inputs.append(InputSpec("label", layout="NC", size=None, channels=1,
                                 range=[0.0, float(cfg.classes)], dtype="int32", color=""))
     colour = "grey" if cfg.channels == 1 else "RGB"
     return run.card(
