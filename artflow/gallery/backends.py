@@ -85,13 +85,17 @@ class LocalBackend:
             todo = retry
 
     def _inline(self, jobs: list[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
+        from ..runtime import set_threads
         from .worker import get_engine, init_worker, render_job
 
         with _environ(thread_env(self.threads)):
             init_worker(self.threads, die_with_parent=False)
-            engine = get_engine(self.threads)
-            for job in jobs:
-                on_record(render_job(engine, job, out_root))
+            try:
+                engine = get_engine(self.threads)
+                for job in jobs:
+                    on_record(render_job(engine, job, out_root))
+            finally:
+                set_threads(None)
 
     def _pool_pass(self, jobs: list[dict[str, Any]], out_root: Path,
                    on_record: OnRecord) -> list[dict[str, Any]]:
@@ -205,6 +209,9 @@ class RayBackend:
             workers = max(1, min(self.workers or cpus, len(jobs)))
             threads = self.threads or max(1, cpus // workers)
             self.workers, self.threads = workers, threads
+            import logging
+
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = False
             ctx.print_on_execution_start = False

@@ -67,7 +67,20 @@ JS = """
     });
     count.textContent = 'showing ' + shown + ' of ' + cards.length + ' images';
   }
-  selects.forEach(function(sel){ sel.addEventListener('change', apply); });
+  // filters can be linked: index.html#look.colormap=ice&seed=3
+  var wanted = new URLSearchParams(location.hash.replace(/^#/, ''));
+  selects.forEach(function(sel){
+    var v = wanted.get(sel.getAttribute('data-axis'));
+    if (v !== null && Array.prototype.some.call(sel.options, function(o){ return o.value === v; })) {
+      sel.value = v;
+    }
+    sel.addEventListener('change', function(){
+      var q = new URLSearchParams();
+      selects.forEach(function(s){ if (s.value !== '') q.set(s.getAttribute('data-axis'), s.value); });
+      history.replaceState(null, '', q.toString() ? '#' + q.toString() : location.pathname);
+      apply();
+    });
+  });
   var box = document.getElementById('lightbox');
   var big = box.querySelector('img');
   var text = box.querySelector('p');

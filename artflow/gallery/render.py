@@ -157,6 +157,7 @@ def render(spec: GallerySpec | str | Path, out_dir: str | Path, *, workers: int 
         try:
             if todo:
                 runner.run([job.to_dict() for job in todo], out_root, on_record)
+                remove_temp_files(out_root)  # left by workers killed mid-write (then retried)
         finally:
             if bar is not None:
                 bar.close()
