@@ -1,0 +1,217 @@
+"""Gallery benchmarks: throughput on one pinned core vs the defaults, re-render cost, peak memory.
+
+Every figure runs `artflow render` as a person would (a fresh process each time), side by side in
+one run, on a "style gallery" made of core nodes (a posterised painting with ink lines and a
+glow, per photo × hue), since the project has no style-transfer model yet:
+
+- ``items_per_s_1core``: 32 items, ``--workers 1``, one inference thread, the render and its
+  worker pinned to one CPU with ``os.sched_setaffinity``;
+- ``items_per_s_default``: the same 32 items with default settings (one worker per core);
+- ``rerender_s_over_first_s``: the same command again on the finished gallery / the first render;
+- ``rss_mb_50`` / ``rss_mb_400``: peak resident memory of the whole render (the command and all of
+  its workers, summed, sampled from /proc every 20 ms) for 50 and 400 items.
+
+`python benchmarks/gallery_bench.py` prints the JSON; `benchmarks/run.py` includes it under
+"gallery".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ARTFLOW = str(Path(sys.executable).parent / "artflow")
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+
+STYLE_GRAPH = """
+[graph]
+artflow = 1
+[graph.nodes.photo]
+type = "image.load"
+[graph.nodes.tone]
+type = "color.adjust"
+inputs = {{image = "photo"}}
+params = {{saturation = 1.3}}
+[graph.nodes.paint]
+type = "filter.median"
+inputs = {{image = "tone"}}
+params = {{size = 7}}
+[graph.nodes.quant]
+type = "color.quantize"
+inputs = {{image = "paint"}}
+params = {{colors = 8}}
+[graph.nodes.ink]
+type = "filter.edges"
+inputs = {{image = "tone"}}
+params = {{invert = true, smooth = 1.5, strength = 2.0}}
+[graph.nodes.style]
+type = "composite.blend"
+inputs = {{base = "quant", top = "ink"}}
+params = {{mode = "multiply", opacity = 0.8}}
+[graph.nodes.glow]
+type = "filter.glow"
+inputs = {{image = "style"}}
+params = {{radius = 8.0}}
+{extra}
+"""
+
+GRAIN = """
+[graph.nodes.grain]
+type = "filter.grain"
+inputs = {image = "glow"}
+"""
+
+
+def write_inputs(folder: Path, size: int, photos: tuple[str, ...] = PHOTOS) -> None:
+    """Sample photos from scikit-image (offline), square-cropped and resized to ``size``."""
+    from PIL import Image
+    from skimage import data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in photos:
+        img = Image.fromarray(getattr(data, name)()).convert("RGB")
+        side = min(img.size)
+        left, top = (img.width - side) // 2, (img.height - side) // 2
+        img.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS) \
+            .save(folder / f"{name}.png")
+
+
+def style_spec(folder: Path, *, photos: int, hues: int = 0, seeds: int = 0, size: int = 512) -> Path:
+    """A style gallery spec: photos × hue rotations (every item computes its whole chain), or
+    photos × grain seeds (the memory benchmark: many items, upstream shared per worker)."""
+    write_inputs(folder / "inputs", size, PHOTOS[:photos])
+    lines = ['title = "style benchmark"', 'save = ["' + ("grain" if seeds else "glow") + '"]', "[matrix]",
+             '"photo.path" = {glob = "inputs/*.png"}']
+    if hues:
+        lines.append('"tone.hue" = [' + ", ".join(f"{i / hues:.4f}" for i in range(hues)) + "]")
+    if seeds:
+        lines.append(f"seed = {{from = 1, to = {seeds}}}")
+    path = folder / "spec.toml"
+    path.write_text("\n".join(lines) + "\n" + STYLE_GRAPH.format(extra=GRAIN if seeds else ""))
+    return path
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all of its descendants, in kB (from /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+            with open(f"/proc/{entry}/statm", encoding="ascii") as fh:
+                pages = int(fh.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        pid = int(entry)
+        parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+        rss[pid] = pages * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def run_render(spec: Path, out: Path, *args: str, pin: int | None = None,
+               env: dict[str, str] | None = None, sample_rss: bool = False) -> dict[str, Any]:
+    """Run `artflow render` in a fresh process: wall seconds, exit code, peak tree RSS (MB)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+
+    def pin_cpu() -> None:
+        if pin is not None:
+            os.sched_setaffinity(0, {pin})
+
+    start = time.perf_counter()
+    proc = subprocess.Popen([ARTFLOW, "render", str(spec), "-o", str(out), "--no-progress", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+                            preexec_fn=pin_cpu if pin is not None else None)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            stop.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True) if sample_rss else None
+    if sampler:
+        sampler.start()
+    stdout, stderr = proc.communicate()
+    seconds = time.perf_counter() - start
+    stop.set()
+    if sampler:
+        sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"artflow render failed ({proc.returncode}): {stderr.strip()[-500:]}")
+    return {"seconds": seconds, "stdout": stdout.strip(), "rss_mb": peak / 1024}
+
+
+def _same_files(a: Path, b: Path) -> bool:
+    names = sorted(p.relative_to(a) for p in (a / "images").iterdir())
+    return names == sorted(p.relative_to(b) for p in (b / "images").iterdir()) and all(
+        (a / n).read_bytes() == (b / n).read_bytes() for n in names)
+
+
+def run_gallery_benchmarks(workdir: str | Path | None = None) -> dict[str, Any]:
+    """All gallery figures, measured in this one run (see the module doc)."""
+    with tempfile.TemporaryDirectory(prefix="artflow-gallery-bench-") as tmp:
+        root = Path(workdir) if workdir else Path(tmp)
+        if workdir:  # start from nothing: every render below must be a first render
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+        cores = sorted(os.sched_getaffinity(0))
+        # bytecode cached in the bench folder, as an installed package has it (this environment may
+        # set PYTHONDONTWRITEBYTECODE, which makes every start-up compile artflow from source)
+        cache = {"ARTFLOW_CACHE": str(root / "cache"), "PYTHONPYCACHEPREFIX": str(root / "pycache"),
+                 "PYTHONDONTWRITEBYTECODE": ""}
+
+        spec32 = style_spec(root / "style32", photos=4, hues=8, size=512)
+        run_render(spec32, root / "warmup", "--dry-run", env=cache)  # fills the bytecode cache
+        one = run_render(spec32, root / "out_1core", "--workers", "1", pin=cores[0],
+                         env={**cache, "ARTFLOW_THREADS": "1"})
+        default = run_render(spec32, root / "out_default", env=cache)
+        again = run_render(spec32, root / "out_default", env=cache)
+        if "32 already done" not in again["stdout"]:
+            raise RuntimeError(f"the re-render did not skip the finished items: {again['stdout']}")
+
+        spec50 = style_spec(root / "rss50", photos=2, seeds=25, size=512)
+        spec400 = style_spec(root / "rss400", photos=4, seeds=100, size=512)
+        rss50 = run_render(spec50, root / "out50", env=cache, sample_rss=True)
+        rss400 = run_render(spec400, root / "out400", env=cache, sample_rss=True)
+        return {
+            "cores": len(cores),
+            "items": 32,
+            "items_per_s_1core": round(32 / one["seconds"], 3),
+            "items_per_s_default": round(32 / default["seconds"], 3),
+            "speedup_default_over_1core": round(one["seconds"] / default["seconds"], 3),
+            "first_render_s": round(default["seconds"], 3),
+            "rerender_s": round(again["seconds"], 3),
+            "rerender_s_over_first_s": round(again["seconds"] / default["seconds"], 4),
+            "rss_mb_50": round(rss50["rss_mb"], 1),
+            "rss_mb_400": round(rss400["rss_mb"], 1),
+            "rss_400_over_50": round(rss400["rss_mb"] / rss50["rss_mb"], 3),
+            "seconds_50": round(rss50["seconds"], 2),
+            "seconds_400": round(rss400["seconds"], 2),
+            "same_files_1core_and_default": _same_files(root / "out_1core", root / "out_default"),
+        }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_gallery_benchmarks(sys.argv[1] if len(sys.argv) > 1 else None), indent=2))
