@@ -5,6 +5,7 @@ generator weights, which is the generator that gets exported. Imports TensorFlow
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,7 +19,8 @@ from .networks import GanConfig, build_discriminator, build_generator
 
 @dataclass(frozen=True)
 class GanSettings:
-    """Optimiser and loss settings (recorded in the model card)."""
+    """Optimiser and loss settings (recorded in the model card). ``loss``: ``logistic``
+    (non-saturating) or ``hinge``."""
 
     steps: int = 2000
     batch: int = 64
@@ -26,8 +28,10 @@ class GanSettings:
     lr_d: float = 2e-4
     beta1: float = 0.5
     ema: float = 0.999
+    beta2: float = 0.999
     aux_weight: float = 1.0
     flip: bool = True
+    loss: str = "logistic"
 
 
 class GanTrainer:
@@ -41,8 +45,8 @@ class GanTrainer:
         self.discriminator = build_discriminator(cfg)
         self.ema_generator = build_generator(cfg)
         self.ema_generator.set_weights(self.generator.get_weights())
-        self.opt_g = keras.optimizers.Adam(settings.lr_g, beta_1=settings.beta1)
-        self.opt_d = keras.optimizers.Adam(settings.lr_d, beta_1=settings.beta1)
+        self.opt_g = keras.optimizers.Adam(settings.lr_g, beta_1=settings.beta1, beta_2=settings.beta2)
+        self.opt_d = keras.optimizers.Adam(settings.lr_d, beta_1=settings.beta1, beta_2=settings.beta2)
         self._seed = tf.random.Generator.from_seed(seed)
         self._step = tf.Variable(0, dtype=tf.int64, trainable=False)
         self._step_fn = tf.function(self._train_step, reduce_retracing=True)
@@ -67,8 +71,12 @@ class GanTrainer:
             else:
                 real_logit = self.discriminator(real, training=True)
                 fake_logit = self.discriminator(fake, training=True)
-            d_adv = tf.reduce_mean(tf.nn.softplus(-real_logit) + tf.nn.softplus(fake_logit))
-            g_adv = tf.reduce_mean(tf.nn.softplus(-fake_logit))
+            if s.loss == "hinge":
+                d_adv = tf.reduce_mean(tf.nn.relu(1.0 - real_logit) + tf.nn.relu(1.0 + fake_logit))
+                g_adv = -tf.reduce_mean(fake_logit)
+            else:
+                d_adv = tf.reduce_mean(tf.nn.softplus(-real_logit) + tf.nn.softplus(fake_logit))
+                g_adv = tf.reduce_mean(tf.nn.softplus(-fake_logit))
             d_loss, g_loss = d_adv, g_adv
             aux_real = aux_fake = tf.constant(0.0)
             if cfg.classes:
@@ -95,8 +103,10 @@ class GanTrainer:
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logit))}
 
     def fit(self, data: ImageSet, *, seed: int = 0,
-            on_step: Callable[[int, dict[str, float]], None] | None = None) -> list[dict[str, float]]:
-        """Train for ``settings.steps`` steps on shuffled batches; returns per-step losses."""
+            on_step: Callable[[int, dict[str, float]], None] | None = None,
+            deadline: float | None = None) -> list[dict[str, float]]:
+        """Train for ``settings.steps`` steps on shuffled batches (or until ``deadline``, a
+        ``time.time()`` value); returns per-step losses."""
         history: list[dict[str, float]] = []
         batches = _batches(data, self.settings.batch, seed)
         for step in range(self.settings.steps):
@@ -106,6 +116,8 @@ class GanTrainer:
             history.append(row)
             if on_step is not None:
                 on_step(step, row)
+            if deadline is not None and time.time() > deadline:
+                break
         self.recalibrate_batchnorm()
         return history
 
@@ -124,6 +136,12 @@ class GanTrainer:
             gen(self._inputs(z, labels), training=True)
         for bn, m in zip(bns, old, strict=True):
             bn.momentum = m
+
+    def preview(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        """Images in [0, 1] from the raw generator with batch statistics (mid-training previews)."""
+        lab = None if labels is None else tf.constant(labels, tf.int32)
+        out = self.generator(self._inputs(tf.constant(z, tf.float32), lab), training=True)
+        return np.clip((np.asarray(out) + 1.0) * 0.5, 0.0, 1.0)
 
     def sample(self, z: np.ndarray, labels: np.ndarray | None = None, *, ema: bool = True) -> np.ndarray:
         """Images in [0, 1] from the (EMA) generator in inference mode."""

@@ -18,7 +18,13 @@ from keras import layers
 
 @dataclass(frozen=True)
 class GanConfig:
-    """Shape and width of a GAN: image size and channels, latent size, classes (0 = unconditional)."""
+    """Shape and width of a GAN: image size and channels, latent size, classes (0 = unconditional).
+
+    ``upsample``: ``transpose`` (4×4 stride-2 transposed convolutions) or ``nearest`` (nearest-
+    neighbour ×2 then a 3×3 convolution: no checkerboard artefacts). ``spectral_norm`` and
+    ``minibatch_std`` (a batch-variation feature map, against mode collapse) shape the
+    discriminator only.
+    """
 
     size: int = 64
     channels: int = 3
@@ -27,6 +33,8 @@ class GanConfig:
     width: int = 32
     embed: int = 32
     spectral_norm: bool = False
+    upsample: str = "transpose"
+    minibatch_std: bool = False
 
     @property
     def upsamples(self) -> int:
@@ -61,7 +69,11 @@ def build_generator(cfg: GanConfig) -> keras.Model:
     h = layers.ReLU()(h)
     h = layers.Reshape((4, 4, widths[0]))(h)
     for w in widths[1:]:
-        h = layers.Conv2DTranspose(w, 4, strides=2, padding="same", use_bias=False)(h)
+        if cfg.upsample == "nearest":
+            h = layers.UpSampling2D(2, interpolation="nearest")(h)
+            h = layers.Conv2D(w, 3, padding="same", use_bias=False)(h)
+        else:
+            h = layers.Conv2DTranspose(w, 4, strides=2, padding="same", use_bias=False)(h)
         h = layers.BatchNormalization()(h)
         h = layers.ReLU()(h)
     if cfg.size <= 16:
@@ -70,6 +82,19 @@ def build_generator(cfg: GanConfig) -> keras.Model:
         h = layers.ReLU()(h)
     out = layers.Conv2D(cfg.channels, 3, padding="same", activation="tanh", name="rgb")(h)
     return keras.Model(inputs, out, name="generator")
+
+
+class MinibatchStd(layers.Layer):
+    """Appends the mean over features of the per-feature standard deviation across the batch as
+    one more channel, so the discriminator can see a batch that lacks variety (ProGAN)."""
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        std = tf.sqrt(tf.math.reduce_variance(x, axis=0) + 1e-8)
+        feat = tf.reduce_mean(std) * tf.ones_like(x[..., :1])
+        return tf.concat([x, feat], axis=-1)
+
+    def compute_output_shape(self, shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (*shape[:-1], shape[-1] + 1)
 
 
 def build_discriminator(cfg: GanConfig) -> keras.Model:
@@ -92,6 +117,8 @@ def build_discriminator(cfg: GanConfig) -> keras.Model:
     for w in widths[1:]:
         h = sn(layers.Conv2D(w, 4, strides=2, padding="same"))(h)
         h = layers.LeakyReLU(0.2)(h)
+    if cfg.minibatch_std:
+        h = MinibatchStd()(h)
     h = layers.Flatten()(h)
     if not cfg.spectral_norm:
         h = layers.Dropout(0.3)(h)
