@@ -104,3 +104,16 @@ def test_generating_never_imports_tensorflow() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_interpolation_frames_save_as_an_animation(tmp_path) -> None:
+    from PIL import Image
+
+    import artflow as af
+
+    g = af.Graph(seed=1)
+    walk = g.add("gan.interpolate", "walk", model="digits", seed_a=1, seed_b=2, frames=7, label=3)
+    g.add("image.save_animation", "save", image=walk["image"], path="walk.gif")
+    g.run(output_dir=tmp_path, use_cache=False)
+    with Image.open(tmp_path / "walk.gif") as gif:
+        assert gif.n_frames == 7
