@@ -18,6 +18,8 @@ from .spec import GalleryError
 from .worker import thread_env
 
 OnRecord = Callable[[dict[str, Any]], None]
+#: the output folder of a Ray render actor (a path every node of the cluster sees)
+OUT_ENV = "ARTFLOW_GALLERY_OUT"
 MAX_ATTEMPTS = 3
 
 
@@ -101,17 +103,25 @@ class LocalBackend:
                    on_record: OnRecord) -> list[dict[str, Any]]:
         """Run jobs in a fresh pool; return the jobs lost because a worker process died."""
         import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        n = min(self.workers, len(jobs))
+        recorded: set[str] = set()
+        # workers are spawned on demand while jobs are submitted: the thread limits must be in the
+        # environment for the pool's whole life, so each worker starts with them (before numpy)
+        with _environ(thread_env(self.threads)):
+            self._pool_jobs(ctx, n, jobs, out_root, on_record, recorded)
+        return [job for job in jobs if job["key"] not in recorded]
+
+    def _pool_jobs(self, ctx: Any, n: int, jobs: list[dict[str, Any]], out_root: Path,
+                   on_record: OnRecord, recorded: set[str]) -> None:
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
         from .worker import init_worker, run_job
 
-        ctx = multiprocessing.get_context("spawn")
-        n = min(self.workers, len(jobs))
-        recorded: set[str] = set()
-        with _environ(thread_env(self.threads)):
-            pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_worker,
-                                       initargs=(self.threads,))
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_worker,
+                                   initargs=(self.threads,))
         try:
             futures = {pool.submit(run_job, job, str(out_root)): job for job in jobs}
             pending = set(futures)
@@ -137,17 +147,21 @@ class LocalBackend:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-        return [job for job in jobs if job["key"] not in recorded]
 
 
 class RayRenderer:
-    """Ray Data callable class: holds one Engine (and its ONNX sessions) for the actor's life."""
+    """Ray Data callable class: holds one Engine (and its ONNX sessions) for the actor's life.
 
-    def __init__(self, out_root: str, threads: int):
+    Its settings come through the actor's environment (``runtime_env``), not constructor
+    arguments, so Ray can always restart a killed actor.
+    """
+
+    def __init__(self) -> None:
         from .worker import get_engine, init_worker
 
+        threads = int(os.environ.get("ARTFLOW_THREADS", "1"))
         init_worker(threads, die_with_parent=False)
-        self.out_root = Path(out_root)
+        self.out_root = Path(os.environ[OUT_ENV])
         self.engine = get_engine(threads)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -211,19 +225,19 @@ class RayBackend:
             self.workers, self.threads = workers, threads
             import logging
 
-            logging.getLogger("ray.data").setLevel(logging.WARNING)
-            ctx = ray.data.DataContext.get_current()
+            ctx = ray.data.DataContext.get_current()  # (importing ray.data sets up its logging)
+            logging.getLogger("ray.data").setLevel(logging.ERROR)
             ctx.enable_progress_bars = False
             ctx.print_on_execution_start = False
             items = [{"job": json.dumps(job)} for job in jobs]
             ds = ray.data.from_items(items, override_num_blocks=min(len(items), 1000))
+            env = {**thread_env(threads), OUT_ENV: str(out_root.resolve())}
             ds = ds.map_batches(
                 RayRenderer,
-                fn_constructor_kwargs={"out_root": str(out_root.resolve()), "threads": threads},
                 compute=ray.data.ActorPoolStrategy(size=workers),
                 batch_size=1,
                 num_cpus=1,
-                runtime_env={"env_vars": thread_env(threads)},
+                runtime_env={"env_vars": env},
             )
             for row in ds.iter_rows():
                 on_record(json.loads(row["record"]))
