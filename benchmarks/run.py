@@ -55,21 +55,30 @@ def median_ms(fn: Callable[[], Any], repeats: int, warmup: int = 10) -> float:
     return round(statistics.median(times) * 1000.0, 4)
 
 
-def card_inputs(card: Any, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """A batch of n random inputs as the card declares them (shape, dtype, value range)."""
+def card_inputs(session: Any, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A batch of n random inputs: shapes and dtypes from the session (dynamic axes filled from
+    the card's size/channels), values in the card's declared range (normal when it has mean/std)."""
+    card = session.card
+    specs = {s.name: s for s in (card.inputs if card else [])}
     feeds = {}
-    for spec in card.inputs:
-        if spec.layout in ("NHWC", "NCHW"):
-            h, w = spec.size or (64, 64)
-            c = spec.channels or 3
-            shape = [n, h, w, c] if spec.layout == "NHWC" else [n, c, h, w]
+    for info in session.inputs:
+        spec = specs.get(info.name)
+        fill: list[int] = []
+        if spec is not None and spec.layout == "NHWC":
+            fill = [*(spec.size or (64, 64)), spec.channels or 3]
+        elif spec is not None and spec.layout == "NCHW":
+            fill = [spec.channels or 3, *(spec.size or (64, 64))]
+        elif spec is not None:
+            fill = [spec.channels or (card.latent_size if card else None) or 1]
+        shape = [n] + [d if d is not None else (fill[i] if i < len(fill) else 1)
+                       for i, d in enumerate(info.shape[1:])]
+        lo, hi = ((spec.range if spec is not None and spec.range else None) or [0.0, 1.0])[:2]
+        if np.issubdtype(info.dtype, np.integer):
+            feeds[info.name] = rng.integers(int(lo), max(int(lo) + 1, int(hi)), size=shape).astype(info.dtype)
+        elif spec is not None and spec.mean is not None:
+            feeds[info.name] = rng.normal(size=shape).astype(info.dtype)
         else:
-            shape = [n, spec.channels or card.latent_size or 1]
-        lo, hi = (spec.range or [0.0, 1.0])[:2]
-        if np.issubdtype(np.dtype(spec.dtype), np.integer):
-            feeds[spec.name] = rng.integers(int(lo), max(int(lo) + 1, int(hi)), size=shape).astype(spec.dtype)
-        else:
-            feeds[spec.name] = rng.uniform(lo, hi, size=shape).astype(spec.dtype)
+            feeds[info.name] = rng.uniform(lo, hi, size=shape).astype(info.dtype)
     return feeds
 
 
@@ -139,8 +148,8 @@ def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dic
     session = runtime.get_session(entry)
     card = session.card
     rng = np.random.default_rng(0)
-    b1 = card_inputs(card, 1, rng)
-    b64 = card_inputs(card, 64, rng)
+    b1 = card_inputs(session, 1, rng)
+    b64 = card_inputs(session, 64, rng)
     out: dict[str, Any] = {"provider": session.provider, "threads": session.threads,
                            "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
     out["ort_ms_b1"] = median_ms(lambda: session.run(b1), rb1)
@@ -164,7 +173,7 @@ def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dic
         import tensorflow as tf
 
         model = keras.models.load_model(keras_path, compile=False)
-        names_in = [s.name for s in card.inputs]
+        names_in = session.input_names
         signature = [tf.TensorSpec([None, *b1[n].shape[1:]], tf.as_dtype(b1[n].dtype), name=n)
                      for n in names_in]
 
