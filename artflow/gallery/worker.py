@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..graph import OutputRef
+
 #: environment variables that bound the threads a worker's libraries start
 THREAD_ENV = ("ARTFLOW_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 GALLERY_KEY = "artflow-gallery"
@@ -139,7 +141,6 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
     record["provider"] = providers[0] if len(providers) == 1 else (providers or None)
     captions = _caption_values(result, job["caption_nodes"])
     infos = {n: result.info[n] for n in sorted(result.info)}
-    text = provenance_text(graph, input_dir, infos, engine.plugins)
     ext = THUMB_FORMATS[job["thumb_format"]]
     pending: list[tuple[Path, bytes]] = []
     for node_id in job["save"]:
@@ -149,6 +150,8 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
         for socket in sockets:
             batch = outputs[socket]
             stems = image_stems(job, node_id, socket, len(sockets), batch.shape[0])
+            text = provenance_text(_with_save(graph, node_id, socket, len(sockets), stems), input_dir,
+                                   infos, engine.plugins)
             for i, stem in enumerate(stems):
                 image = batch[i]
                 meta = dict(text)
@@ -171,6 +174,19 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
                 record["files"] += [png_rel, thumb_rel]
     for path, data in pending:  # everything encoded first: a failure writes nothing
         atomic_write(path, data)
+
+
+def _with_save(graph: Any, node_id: str, socket: str, n_sockets: int, stems: list[str]) -> Any:
+    """The item graph plus an image.save of this output, so `artflow run picture.png -o DIR`
+    writes the same picture again (under DIR/images/)."""
+    twin = graph.copy()
+    save_id = "gallery_save"
+    while save_id in twin.nodes:
+        save_id += "_"
+    source = f"{node_id}.{socket}" if n_sockets > 1 else node_id
+    path = f"images/{stems[0]}.png" if len(stems) == 1 else f"images/{stems[0][:-3]}_{{index}}.png"
+    twin.add("image.save", save_id, image=OutputRef.parse(source, "gallery"), path=path)
+    return twin
 
 
 def _thumbnail(image: Any, job: dict[str, Any]) -> bytes:

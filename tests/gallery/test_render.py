@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from artflow.gallery.render import render
+from artflow.graph import Graph
 from artflow.imaging import read_png_text
 
 from .conftest import manifest, tree_digest, write_png, write_spec
@@ -43,6 +45,11 @@ def test_render_writes_images_thumbnails_manifest_and_page(tmp_path: Path) -> No
     assert record["graph"]["seed"] == 2
     assert record["graph"]["nodes"]["look"]["params"]["colormap"] == "ice"
     assert str(out) not in json.dumps(record)  # no output folder in the provenance
+    # the PNG carries a graph that writes the same picture again
+    again = Graph.load(out / "images/ice-2.png").run(output_dir=tmp_path / "again", progress=False)
+    assert again.ok
+    with Image.open(out / "images/ice-2.png") as a, Image.open(tmp_path / "again/images/ice-2.png") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
     page = (out / "index.html").read_text()
     assert page.count('class="card"') == 6 and "ice / seed 2" in page
 
