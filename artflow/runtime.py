@@ -321,6 +321,60 @@ class Session:
             parts.append({k: v[:real] for k, v in result.items()})
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
+    def run_tiled(self, images: np.ndarray, *, tile: int = 512, overlap: int = 32,
+                  input_name: str | None = None, output_name: str | None = None) -> np.ndarray:
+        """Run an image-to-image model (NHWC, any size) on big images tile by tile.
+
+        Tiles of ``tile`` pixels overlap by ``overlap``: the outer quarter of each overlap is dropped
+        (padding artefacts) and the rest blended with linear ramps, so seams do not show; the
+        output may be a fixed multiple of the input size (a 2x upscaler works).
+        Images no bigger than one tile run whole. Only for fully convolutional models.
+        """
+        name = input_name or self.input_names[0]
+        out_name = output_name or self.output_names[0]
+        x = np.asarray(images, dtype=np.float32)
+        n, h, w, _ = x.shape
+        if overlap < 4 or overlap >= tile:
+            raise ValueError("overlap must be at least 4 pixels and less than the tile size")
+        if h <= tile and w <= tile:
+            return self.run({name: x}, [out_name])[out_name]
+        step = max(1, tile - overlap)
+        ys = sorted({min(y, max(0, h - tile)) for y in range(0, max(1, h - overlap), step)})
+        xs = sorted({min(v, max(0, w - tile)) for v in range(0, max(1, w - overlap), step)})
+        out: np.ndarray | None = None
+        weight: np.ndarray | None = None
+        scale = 1.0
+        for y0 in ys:
+            for x0 in xs:
+                part = x[:, y0 : y0 + tile, x0 : x0 + tile]
+                got = self.run({name: part}, [out_name])[out_name]
+                if out is None:
+                    scale = got.shape[1] / part.shape[1]
+                    size = (n, int(round(h * scale)), int(round(w * scale)), got.shape[-1])
+                    out = np.zeros(size, np.float32)
+                    weight = np.zeros(out.shape[1:3] + (1,), np.float32)
+                th, tw = got.shape[1:3]
+                # weight 0 for the outer quarter of the overlap at inner edges (where a model's
+                # padding makes pixels wrong), then a linear ramp up to 1
+                pad = int(round(overlap * scale / 4))
+                ramp = max(1, int(round(overlap * scale)) - 2 * pad)
+                wy = np.clip((np.minimum(np.arange(th), np.arange(th)[::-1]) + 1 - pad) / ramp, 0, 1)
+                wx = np.clip((np.minimum(np.arange(tw), np.arange(tw)[::-1]) + 1 - pad) / ramp, 0, 1)
+                if y0 == 0:
+                    wy[: th // 2] = 1.0
+                if y0 + tile >= h:
+                    wy[th // 2 :] = 1.0
+                if x0 == 0:
+                    wx[: tw // 2] = 1.0
+                if x0 + tile >= w:
+                    wx[tw // 2 :] = 1.0
+                mask = (wy[:, None] * wx[None, :])[..., None].astype(np.float32)
+                oy, ox = int(round(y0 * scale)), int(round(x0 * scale))
+                out[:, oy : oy + th, ox : ox + tw] += got * mask
+                weight[oy : oy + th, ox : ox + tw] += mask  # type: ignore[index]
+        assert out is not None and weight is not None
+        return out / np.maximum(weight, 1e-6)
+
 
 _sessions: dict[tuple[Any, ...], Session] = {}
 _key_locks: dict[tuple[Any, ...], threading.Lock] = {}

@@ -102,3 +102,38 @@ def test_importing_artflow_runtime_does_not_import_onnxruntime_or_tensorflow():
             "print('onnxruntime' in sys.modules, 'tensorflow' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["False", "False"], proc.stderr
+
+
+def _blur_model(path: Path, upscale: bool = False) -> Path:
+    """An NHWC, any-size, fully convolutional model: 3x3 box blur (then 2x nearest upscale)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    kernel = numpy_helper.from_array(np.full((3, 1, 3, 3), 1 / 9, np.float32), "k")
+    nodes = [helper.make_node("Transpose", ["x"], ["xc"], perm=[0, 3, 1, 2]),
+             helper.make_node("Conv", ["xc", "k"], ["yc"], pads=[1, 1, 1, 1], group=3)]
+    inits = [kernel]
+    last = "yc"
+    if upscale:
+        inits.append(numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"))
+        nodes.append(helper.make_node("Resize", ["yc", "", "scales"], ["up"], mode="nearest"))
+        last = "up"
+    nodes.append(helper.make_node("Transpose", [last], ["y"], perm=[0, 2, 3, 1]))
+    graph = helper.make_graph(nodes, "blur",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, None, None, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None, None, 3])],
+                              initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("upscale", [False, True])
+def test_big_images_run_in_overlapping_tiles_without_seams(tmp_path: Path, upscale: bool):
+    session = runtime.get_session(_blur_model(tmp_path / "blur.onnx", upscale))
+    image = np.random.default_rng(0).random((1, 150, 230, 3), dtype=np.float32)
+    whole = session.run(image)["y"]
+    tiled = session.run_tiled(image, tile=64, overlap=16)
+    assert tiled.shape == whole.shape
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
