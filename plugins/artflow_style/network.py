@@ -1,0 +1,141 @@
+"""The transform network: a small Johnson et al. (2016) feed-forward net, in Keras (TensorFlow).
+
+    net = build_network(widths=(16, 32, 64), res_blocks=3)
+    y = net(x)                                     # x, y: NHWC float in [0, 1], any size (multiple of 4)
+    y, stats = net.forward(x, stats, shared)       # instance-norm statistics in and out
+
+Layout: reflect-padded 9×9 conv → two stride-2 3×3 convs → residual blocks → two
+(nearest ×2 upsample → 3×3 conv) stages (no transposed convs: no checkerboard) → 9×9 conv →
+sigmoid. Every conv but the last is followed by instance normalisation (a
+``GroupNormalization(groups=-1)`` layer holds gamma/beta/epsilon) and ReLU.
+
+**Shared statistics.** :meth:`TransformNet.forward` returns every instance-norm layer's per-image
+mean and variance concatenated as ``stats`` (N, S), and takes ``stats`` and ``shared`` (a
+one-element 0/1 tensor) back in: with ``shared = 1`` each norm layer uses the statistics given
+instead of the tile's own. The exported ONNX model has exactly these inputs and outputs, so the
+node can compute the statistics once on the whole (or a downscaled) image and stylize tiles with
+them — tiles then match the whole-image result.
+
+Imports TensorFlow and Keras: only trainers, the exporter and benchmarks import this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+
+@keras.saving.register_keras_serializable("artflow_style")
+class TransformNet(keras.Model):
+    """Feed-forward style transform network with shareable instance-norm statistics."""
+
+    def __init__(self, widths: tuple[int, int, int] = (16, 32, 64), res_blocks: int = 3,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.widths = tuple(int(w) for w in widths)
+        self.res_blocks = int(res_blocks)
+        w1, w2, w3 = self.widths
+        self.convs: list[Any] = []
+        self.norms: list[Any] = []
+
+        def conv(filters: int, size: int, stride: int = 1, bias: bool = False) -> Any:
+            layer = layers.Conv2D(filters, size, strides=stride, padding="valid", use_bias=bias,
+                                  name=f"conv{len(self.convs)}")
+            self.convs.append(layer)
+            return layer
+
+        def norm(filters: int) -> Any:
+            layer = layers.GroupNormalization(groups=-1, epsilon=1e-5, name=f"in{len(self.norms)}")
+            layer.build((None, None, None, filters))
+            self.norms.append(layer)
+            return layer
+
+        # (conv, norm) pairs in the order forward() uses them
+        self.down = [(conv(w1, 9), norm(w1)), (conv(w2, 3, 2), norm(w2)), (conv(w3, 3, 2), norm(w3))]
+        self.res = [((conv(w3, 3), norm(w3)), (conv(w3, 3), norm(w3))) for _ in range(self.res_blocks)]
+        self.up = [(conv(w2, 3), norm(w2)), (conv(w1, 3), norm(w1))]
+        self.last = conv(3, 9, bias=True)
+
+    @property
+    def stats_size(self) -> int:
+        """S: the length of the concatenated (mean, var) statistics of every norm layer."""
+        w1, w2, w3 = self.widths
+        return 2 * (w1 + w2 + w3 + 2 * w3 * self.res_blocks + w2 + w1)
+
+    def build(self, input_shape: Any = None) -> None:
+        self.forward(tf.zeros((1, 16, 16, 3)))
+        self.built = True
+
+    def get_config(self) -> dict[str, Any]:
+        return {"widths": list(self.widths), "res_blocks": self.res_blocks, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TransformNet:
+        return cls(widths=tuple(config.get("widths", (16, 32, 64))),
+                   res_blocks=config.get("res_blocks", 3), name=config.get("name"))
+
+    def call(self, x: Any, training: bool = False) -> Any:
+        return self.forward(x)[0]
+
+    def forward(self, x: Any, stats: Any = None, shared: Any = None) -> tuple[Any, Any]:
+        """Stylize ``x``; returns (image, stats). With ``stats`` and ``shared`` (shape [1], 0 or
+        1) the norm layers use ``shared * stats + (1 - shared) * own statistics``."""
+        collected: list[Any] = []
+        offset = [0]
+        mix = None if shared is None else tf.reshape(tf.cast(shared, x.dtype), [1, 1, 1, 1])
+
+        def pad(h: Any, p: int) -> Any:
+            return tf.pad(h, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT") if p else h
+
+        def conv_norm(h: Any, pair: Any, relu: bool = True) -> Any:
+            conv, norm = pair
+            k = conv.kernel_size[0]
+            h = conv(pad(h, k // 2))
+            mean, var = tf.nn.moments(h, axes=[1, 2], keepdims=True)
+            collected.extend([tf.reshape(mean, [-1, conv.filters]), tf.reshape(var, [-1, conv.filters])])
+            if stats is not None:
+                c, o = conv.filters, offset[0]
+                given_mean = tf.reshape(stats[:, o:o + c], [-1, 1, 1, c])
+                given_var = tf.reshape(stats[:, o + c:o + 2 * c], [-1, 1, 1, c])
+                mean = mix * given_mean + (1.0 - mix) * mean
+                var = mix * given_var + (1.0 - mix) * var
+            offset[0] += 2 * conv.filters
+            h = (h - mean) * tf.math.rsqrt(var + norm.epsilon) * norm.gamma + norm.beta
+            return tf.nn.relu(h) if relu else h
+
+        h = x
+        for pair in self.down:
+            h = conv_norm(h, pair)
+        for first, second in self.res:
+            h = h + conv_norm(conv_norm(h, first), second, relu=False)
+        for pair in self.up:
+            h = tf.nn.depth_to_space(tf.concat([h, h, h, h], axis=-1), 2)  # exact nearest ×2
+            h = conv_norm(h, pair)
+        y = tf.sigmoid(self.last(pad(h, 4)))
+        return y, tf.concat(collected, axis=1)
+
+
+def build_network(widths: tuple[int, int, int] = (16, 32, 64), res_blocks: int = 3,
+                  name: str = "style") -> TransformNet:
+    """A built TransformNet (weights created)."""
+    net = TransformNet(widths, res_blocks, name=name)
+    net.build((None, None, None, 3))
+    return net
+
+
+def inference_function(net: TransformNet) -> tuple[Any, list[Any]]:
+    """The exported function ``(image, stats, shared) -> {"stylized", "norm_stats"}`` and its signature."""
+    signature = [
+        tf.TensorSpec([None, None, None, 3], tf.float32, name="image"),
+        tf.TensorSpec([None, net.stats_size], tf.float32, name="stats"),
+        tf.TensorSpec([1], tf.float32, name="shared"),
+    ]
+
+    def fn(image: Any, stats: Any, shared: Any) -> dict[str, Any]:
+        y, s = net.forward(image, stats, shared)
+        return {"stylized": y, "norm_stats": s}
+
+    return fn, signature

@@ -1,0 +1,172 @@
+"""`onnx.model`: run any ONNX file through an adapter described by params.
+
+The adapter maps artflow's IMAGE batch (float32 NHWC RGB in [0, 1]) to what the model takes —
+``layout`` (NCHW/NHWC), ``channels`` (RGB/BGR/GRAY), ``range`` [lo, hi] or per-channel
+``mean``/``std`` (applied to [0, 1] values, torchvision style), ``size`` [w, h] for fixed-size
+models (resized in; image outputs resized back to the input's size) — and maps the first output
+(or ``output_name``) back:
+
+- ``output: image`` → IMAGE: the same adapter inverted (``output_range`` when given), clipped to [0, 1];
+- ``output: labels`` → LABELS: top-k of the scores (softmax applied unless they already are
+  probabilities), named by ``labels``;
+- ``output: tensor`` → only the raw tensor.
+
+Every mode also fills ``tensor`` (LATENT): the raw output flattened to (N, D), exactly as ONNX
+Runtime returned it. Outputs that do not apply carry the input image unchanged (``image``) or no
+labels (``labels``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from artflow import (
+    IMAGE,
+    LABELS,
+    LATENT,
+    Choice,
+    Floats,
+    In,
+    Int,
+    Ints,
+    Label,
+    ModelError,
+    Out,
+    Path,
+    Str,
+    Strings,
+    node,
+    runtime,
+)
+from artflow.modelcard import InputSpec
+
+
+def _key(params: dict[str, Any], ctx: Any) -> str:
+    """Cache key material: the model file's content."""
+    from artflow.registry import file_sha256
+
+    path = ctx.input_path(params["path"])
+    return file_sha256(path) if path.is_file() else "missing"
+
+
+def adapter_spec(name: str, layout: str, channels: str, range_: list[float], mean: list[float] | None,
+                 std: list[float] | None, size: list[int] | None, dtype: str = "float32") -> InputSpec:
+    """The runtime InputSpec the params describe (size given as [w, h], stored as [h, w])."""
+    if (mean is None) != (std is None):
+        raise ModelError("onnx.model: give both mean and std, or neither")
+    gray = channels == "GRAY"
+    return InputSpec(name, layout, [int(size[1]), int(size[0])] if size else None, 1 if gray else 3,
+                     [float(range_[0]), float(range_[1])], dtype,
+                     "gray" if gray else channels.lower(), mean, std)
+
+
+def _resize(x: np.ndarray, height: int, width: int) -> np.ndarray:
+    from PIL import Image
+
+    n, h, w, c = x.shape
+    if (h, w) == (height, width):
+        return x
+    method = Image.Resampling.BOX if height <= h and width <= w else Image.Resampling.BILINEAR
+    out = np.empty((n, height, width, c), np.float32)
+    for i in range(n):
+        for k in range(c):
+            out[i, ..., k] = np.asarray(Image.fromarray(np.ascontiguousarray(x[i, ..., k]), mode="F")
+                                        .resize((width, height), method))
+    return out
+
+
+def to_image(raw: np.ndarray, spec: InputSpec, out_range: list[float] | None,
+             height: int, width: int) -> np.ndarray:
+    """A model's image output back to an IMAGE batch at (height, width), clipped to [0, 1]."""
+    y = np.asarray(raw, np.float32)
+    if y.ndim == 3:
+        y = y[..., None] if spec.layout == "NHWC" else y[:, None]
+    if y.ndim != 4:
+        raise ModelError(f"onnx.model: output shape {list(raw.shape)} is not an image batch")
+    if spec.layout == "NCHW":
+        y = y.transpose(0, 2, 3, 1)
+    if out_range is None and spec.mean is not None and spec.std is not None:
+        y = y * np.asarray(spec.std, np.float32) + np.asarray(spec.mean, np.float32)
+    else:
+        lo, hi = (out_range or spec.range)[:2]
+        y = (y - lo) / (hi - lo)
+    if spec.color == "bgr" and y.shape[-1] == 3:
+        y = y[..., ::-1]
+    y = np.clip(y, 0.0, 1.0)
+    return np.ascontiguousarray(_resize(y, height, width))
+
+
+def to_labels(raw: np.ndarray, names: list[str] | None, top_k: int) -> list[list[Label]]:
+    """Per item, the top-k classes (softmax unless the scores already are probabilities)."""
+    scores = np.asarray(raw, np.float64).reshape(len(raw), -1)
+    is_prob = np.all(scores >= 0) and np.all(scores <= 1) and np.allclose(scores.sum(-1), 1, atol=1e-3)
+    if not is_prob:
+        e = np.exp(scores - scores.max(-1, keepdims=True))
+        scores = e / e.sum(-1, keepdims=True)
+    n_cls = scores.shape[-1]
+    if names is not None and len(names) != n_cls:
+        raise ModelError(f"onnx.model: {len(names)} labels given but the model scores {n_cls} classes")
+    names = names or [str(i) for i in range(n_cls)]
+    order = np.argsort(-scores, axis=-1, kind="stable")[:, : min(top_k, n_cls)]
+    return [[Label(names[j], float(row[j])) for j in idx] for row, idx in zip(scores, order, strict=True)]
+
+
+@node(
+    "onnx.model",
+    category="model",
+    inputs={"image": In(IMAGE, "images fed to the model through the adapter")},
+    outputs={
+        "image": Out(IMAGE, "output: image → the model's image (clipped); else the input unchanged"),
+        "labels": Out(LABELS, "output: labels → top-k classes with scores; else empty"),
+        "tensor": Out(LATENT, "the raw first (or output_name) output, flattened to (N, D)"),
+    },
+    params={
+        "path": Path(doc="the .onnx file"),
+        "layout": Choice(["NCHW", "NHWC"], "NCHW", doc="the model's input layout"),
+        "channels": Choice(["RGB", "BGR", "GRAY"], "RGB", doc="the model's channel order"),
+        "range": Floats([0.0, 1.0], length=2, doc="value range the model expects, [lo, hi]"),
+        "mean": Floats(None, optional=True, doc="per-channel mean (on [0, 1] values) instead of range"),
+        "std": Floats(None, optional=True, doc="per-channel std, with mean"),
+        "size": Ints(None, length=2, min=1, optional=True,
+                     doc="[w, h] for fixed-size models (resize in, restore out); null: any size"),
+        "output": Choice(["image", "labels", "tensor"], "image", doc="what the model's output is"),
+        "labels": Strings(None, optional=True, doc="class names for output: labels"),
+        "top_k": Int(5, min=1, max=1000, doc="classes kept per image for output: labels"),
+        "output_range": Floats(None, length=2, optional=True,
+                               doc="value range of an image output (default: the input's mapping)"),
+        "input_name": Str(None, optional=True, doc="the model input to feed (default: the first)"),
+        "output_name": Str(None, optional=True, doc="the model output to read (default: the first)"),
+    },
+    key_extra=_key,
+    version=1,
+)
+def onnx_model(ctx: Any, image: np.ndarray, path: str, layout: str, channels: str, range: list[float],  # noqa: A002
+               mean: list[float] | None, std: list[float] | None, size: list[int] | None, output: str,
+               labels: list[str] | None, top_k: int, output_range: list[float] | None,
+               input_name: str | None, output_name: str | None) -> dict[str, Any]:
+    """Run any ONNX model on images through a layout/colour/range/size adapter."""
+    file = ctx.input_path(path)
+    if not file.is_file():
+        raise ModelError(f"onnx.model: model file '{path}' not found")
+    session = runtime.get_session(file, ctx.provider)
+    ctx.info["provider"] = session.provider
+    ctx.info.setdefault("models", {})[str(path)] = _key({"path": path}, ctx)
+    info = next((i for i in session.inputs if i.name == (input_name or session.input_names[0])), None)
+    if info is None:
+        raise ModelError(f"onnx.model: the model has no input '{input_name}' (has {session.input_names})")
+    spec = adapter_spec(info.name, layout, channels, range, mean, std, size, str(info.dtype))
+    feeds = runtime.prepare_images(image, spec)
+    out_name = output_name or session.output_names[0]
+    if out_name not in session.output_names:
+        raise ModelError(f"onnx.model: the model has no output '{out_name}' (has {session.output_names})")
+    raw = session.run_batched({info.name: feeds}, outputs=[out_name])[out_name]
+    n = len(image)
+    result: dict[str, Any] = {"image": image, "labels": [[] for _ in image],
+                              "tensor": np.asarray(raw).reshape(n, -1)}
+    if output == "image":
+        result["image"] = to_image(raw, spec, output_range, image.shape[1], image.shape[2])
+    elif output == "labels":
+        result["labels"] = to_labels(raw, labels, top_k)
+    return result

@@ -1,0 +1,157 @@
+"""`onnx.model` reproduces each tiny model's own ONNX Runtime output in every adapter variant."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .conftest import run_node, save_png
+
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+
+
+def conv_model(path: Path, layout: str, fixed: tuple[int, int] | None, seed: int = 0) -> Path:
+    """A 3×3 conv image→image model (3 channels), NCHW or NHWC, dynamic or fixed (w, h)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    w = numpy_helper.from_array(rng.normal(0, 0.4, (3, 3, 3, 3)).astype(np.float32), "w")
+    b = numpy_helper.from_array(rng.normal(0, 0.1, (3,)).astype(np.float32), "b")
+    h_, w_ = (fixed[1], fixed[0]) if fixed else ("h", "w")
+    shape = ["n", 3, h_, w_] if layout == "NCHW" else ["n", h_, w_, 3]
+    nodes = []
+    src = "x"
+    if layout == "NHWC":
+        nodes.append(helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 3, 1, 2]))
+        src = "xt"
+    out = "yc" if layout == "NHWC" else "y"
+    nodes.append(helper.make_node("Conv", [src, "w", "b"], [out], pads=[1, 1, 1, 1]))
+    if layout == "NHWC":
+        nodes.append(helper.make_node("Transpose", ["yc"], ["y"], perm=[0, 2, 3, 1]))
+    graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], [w, b])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
+def classifier_model(path: Path, classes: int = 4) -> Path:
+    """NCHW image → global average pool → linear → class logits."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(1)
+    w = numpy_helper.from_array(rng.normal(0, 2, (3, classes)).astype(np.float32), "w")
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]),
+             helper.make_node("Flatten", ["p"], ["f"]),
+             helper.make_node("MatMul", ["f", "w"], ["logits"])]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", classes])
+    graph = helper.make_graph(nodes, "cls", [x], [y], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
+def ort_run(path: Path, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+def manual_feed(image: np.ndarray, layout: str, channels: str, norm: str) -> np.ndarray:
+    """The model input built by hand from the loaded image (independent of the adapter code)."""
+    x = image[None].astype(np.float32)
+    if channels == "BGR":
+        x = x[..., ::-1]
+    x = (x - np.float32(MEAN)) / np.float32(STD) if norm == "meanstd" else x * 2.0 - 1.0
+    if layout == "NCHW":
+        x = x.transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def adapter(layout: str, channels: str, norm: str, fixed: tuple[int, int] | None) -> dict[str, object]:
+    params: dict[str, object] = {"layout": layout, "channels": channels,
+                                 "size": list(fixed) if fixed else None}
+    if norm == "meanstd":
+        params.update(mean=MEAN, std=STD)
+    else:
+        params["range"] = [-1.0, 1.0]
+    return params
+
+
+VARIANTS = list(itertools.product(["NCHW", "NHWC"], ["RGB", "BGR"], ["range", "meanstd"], [None, (40, 32)]))
+
+
+@pytest.mark.parametrize(("layout", "channels", "norm", "fixed"), VARIANTS,
+                         ids=["-".join(map(str, v)) for v in VARIANTS])
+def test_onnx_model_reproduces_ort_output_in_every_adapter_variant(tmp_path: Path, layout: str, channels: str,
+                                                                   norm: str, fixed: tuple[int, int] | None):
+    model = conv_model(tmp_path / "m.onnx", layout, fixed)
+    rng = np.random.default_rng(5)
+    w, h = fixed or (36, 28)
+    image = save_png(tmp_path / "in.png", rng.uniform(0, 1, (h, w, 3)).astype(np.float32))
+    out = run_node("onnx.model", tmp_path / "in.png", path=str(model), output="tensor",
+                   **adapter(layout, channels, norm, fixed))
+    expected = ort_run(model, manual_feed(image, layout, channels, norm))
+    assert np.max(np.abs(out["tensor"] - expected.reshape(1, -1))) <= 1e-5
+
+    img_out = run_node("onnx.model", tmp_path / "in.png", path=str(model), output="image",
+                       **adapter(layout, channels, norm, fixed))["image"]
+    y = expected.transpose(0, 2, 3, 1) if layout == "NCHW" else expected
+    y = y * np.float32(STD) + np.float32(MEAN) if norm == "meanstd" else (y + 1.0) / 2.0
+    if channels == "BGR":
+        y = y[..., ::-1]
+    assert img_out.shape == (1, h, w, 3)
+    assert img_out.min() >= 0.0 and img_out.max() <= 1.0
+    assert np.max(np.abs(img_out - np.clip(y, 0, 1))) <= 1e-5
+    assert (y < 0).any() or (y > 1).any()  # the model really produced out-of-range values to clip
+
+
+def test_fixed_size_model_resizes_in_and_restores_the_original_size_out(tmp_path: Path):
+    model = conv_model(tmp_path / "m.onnx", "NHWC", (32, 24))
+    save_png(tmp_path / "big.png", np.random.default_rng(2).uniform(0, 1, (50, 70, 3)).astype(np.float32))
+    out = run_node("onnx.model", tmp_path / "big.png", path=str(model), layout="NHWC", size=[32, 24])
+    assert out["image"].shape == (1, 50, 70, 3)
+    assert out["tensor"].shape == (1, 24 * 32 * 3)
+
+
+def test_labels_output_names_classes_best_first_with_softmax_scores(tmp_path: Path):
+    model = classifier_model(tmp_path / "c.onnx")
+    pixels = np.random.default_rng(3).uniform(0, 1, (20, 20, 3)).astype(np.float32)
+    image = save_png(tmp_path / "in.png", pixels)
+    names = ["cat", "dog", "fox", "owl"]
+    out = run_node("onnx.model", tmp_path / "in.png", path=str(model), output="labels", labels=names, top_k=4)
+    logits = ort_run(model, image[None].transpose(0, 3, 1, 2).copy())[0]
+    probs = np.exp(logits - logits.max())
+    probs /= probs.sum()
+    got = out["labels"][0]
+    assert [lab.label for lab in got] == [names[i] for i in np.argsort(-probs)]
+    assert np.allclose([lab.score for lab in got], np.sort(probs)[::-1], atol=1e-6)
+    assert np.max(np.abs(out["tensor"][0] - logits)) <= 1e-5
+
+
+def test_wrong_label_count_is_a_one_line_error(tmp_path: Path):
+    import artflow as af
+    from artflow.cache import Cache
+    from artflow.engine import Engine
+    from artflow.errors import NodeError
+
+    model = classifier_model(tmp_path / "c.onnx")
+    save_png(tmp_path / "in.png", np.zeros((16, 16, 3), np.float32))
+    g = af.Graph(seed=0)
+    g.add("onnx.model", image=g.add("image.load", path=str(tmp_path / "in.png")), path=str(model),
+          output="labels", labels=["a", "b"])
+    with pytest.raises(NodeError) as info:
+        Engine(Cache(disk=False)).run(g, use_cache=False)
+    message = str(info.value)
+    assert "2 labels given" in message and "\n" not in message
