@@ -9,7 +9,7 @@ glow, per photo × hue), since the project has no style-transfer model yet:
 - ``items_per_s_default``: the same 32 items with default settings (one worker per core);
 - ``rerender_s_over_first_s``: the same command again on the finished gallery / the first render;
 - ``rss_mb_50`` / ``rss_mb_400``: peak resident memory of the whole render (the command and all of
-  its workers, summed, sampled from /proc every 20 ms) for 50 and 400 items.
+  its workers, summed, sampled from /proc every 50 ms) for 50 and 400 items.
 
 `python benchmarks/gallery_bench.py` prints the JSON; `benchmarks/run.py` includes it under
 "gallery".
@@ -147,7 +147,7 @@ def run_render(spec: Path, out: Path, *args: str, pin: int | None = None,
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, _tree_rss_kb(proc.pid))
-            stop.wait(0.02)
+            stop.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True) if sample_rss else None
     if sampler:
