@@ -28,8 +28,18 @@ template = "{colormap} {seed}"
 """
 
 
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _actor_pids() -> list[int]:
-    """Processes of this machine's Ray Data render actors (their title names the class)."""
+    """This test session's Ray Data render actors (descendants of this process; their process
+    title names the class), so a concurrent test run elsewhere on the machine is left alone."""
+    me = os.getpid()
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -39,8 +49,14 @@ def _actor_pids() -> list[int]:
                 cmd = fh.read()
         except OSError:
             continue
-        if b"RayRenderer" in cmd:
-            pids.append(int(entry))
+        if b"RayRenderer" not in cmd:
+            continue
+        pid = int(entry)
+        ancestor = pid
+        while ancestor > 1 and ancestor != me:
+            ancestor = _parent(ancestor)
+        if ancestor == me:
+            pids.append(pid)
     return pids
 
 
