@@ -40,7 +40,10 @@ def init_worker(threads: int, die_with_parent: bool = True) -> None:
     """Pool initializer: bound threads, die with the parent (Linux), build the engine."""
     for name, value in thread_env(threads).items():
         os.environ[name] = value
-    if die_with_parent:
+    if die_with_parent:  # a pool process: Ctrl-C is the render's to handle, not each worker's
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _die_with_parent()
     from ..runtime import set_threads
 

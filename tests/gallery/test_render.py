@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +179,12 @@ def test_dry_run_lists_items_and_writes_nothing(tmp_path: Path, artflow_cli) -> 
     assert "todo  ice-3  look.colormap=ice seed=3" in proc.stdout
     assert "6 items: 6 to render, 0 done already" in proc.stdout
     assert not out.exists()
+
+
+def test_workers_times_threads_stays_within_the_cores() -> None:
+    from artflow.gallery.backends import LocalBackend, threads_per_worker
+
+    assert [threads_per_worker(w, 2) for w in (1, 2, 3)] == [2, 1, 1]
+    assert threads_per_worker(2, 16) == 8
+    backend = LocalBackend()
+    assert backend.workers * backend.threads <= max(backend.workers, len(os.sched_getaffinity(0)))
