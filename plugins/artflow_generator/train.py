@@ -134,6 +134,7 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
         if not run.quick and (step + 1) % 500 == 0:
             if (step + 1) % 1000 == 0:
                 run.checkpoint(trainer.ema_generator)
+            run.checkpoint_dir.mkdir(parents=True, exist_ok=True)
             preview = trainer.preview(z_preview, labels_preview)
             image_grid(preview, cols=8, cell=64).save(run.checkpoint_dir / f"samples_{step + 1:06d}.png")
 
