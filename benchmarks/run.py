@@ -6,7 +6,8 @@
      "engine": {...}}                                   (from benchmarks/engine_bench.py)
 
 Every figure is a median of repeated runs, and both sides of each comparison are measured in the
-same process run, on the same inputs:
+same process run, on the same inputs, interleaved round-robin (ORT, TF, ORT, TF, …) so that
+background load on a shared machine falls on both sides alike:
 
 - ``ort_ms_bN``: artflow.runtime ``Session.run`` (ONNX Runtime, provider auto) at batch N;
 - ``tf_ms_bN``: ``tf.function(lambda x: model(x, training=False))`` on the same weights (the
@@ -43,16 +44,13 @@ REPEATS_B1 = 200
 REPEATS_B64 = 30
 
 
-def median_ms(fn: Callable[[], Any], repeats: int, warmup: int = 10) -> float:
-    """Median wall time of fn() in milliseconds after a warm-up."""
-    for _ in range(warmup):
+def wall(fn: Callable[[], Any]) -> Callable[[], None]:
+    """fn, timed by its wall time in interleaved_ms."""
+
+    def run() -> None:
         fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return round(statistics.median(times) * 1000.0, 4)
+
+    return run
 
 
 def card_inputs(session: Any, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -113,11 +111,10 @@ def _node_graph(entry: Any, card: Any) -> tuple[Any, str, str] | None:
     return builder(entry.name, card) if builder else None
 
 
-def node_ms_b1(entry: Any, card: Any, repeats: int) -> float | None:
-    """Engine wall time (cache off) for source → model node, minus the source node's own seconds.
-
-    What remains is the model node plus everything the engine adds around it (validation,
-    planning, keys, context, thread hand-off, output checks)."""
+def node_runner(entry: Any, card: Any) -> Callable[[], float] | None:
+    """A function running source → model node through the engine (cache off) and returning the
+    engine's wall time minus the source node's own seconds: the model node plus everything the
+    engine adds around it (validation, planning, keys, context, thread hand-off, output checks)."""
     built = _node_graph(entry, card)
     if built is None:
         return None
@@ -125,21 +122,38 @@ def node_ms_b1(entry: Any, card: Any, repeats: int) -> float | None:
 
     graph, src, _ = built
     engine = Engine(workers=1)
-    times = []
-    for i in range(repeats + 10):
+
+    def run() -> float:
         t0 = time.perf_counter()
         result = engine.run(graph, use_cache=False, progress=False)
-        wall = time.perf_counter() - t0
-        if i >= 10:
-            times.append(wall - result.seconds.get(src, 0.0))
-    return round(statistics.median(times) * 1000.0, 4)
+        return time.perf_counter() - t0 - result.seconds.get(src, 0.0)
+
+    return run
 
 
 # ---------------------------------------------------------------------------------------------
 # one model
 
 
+def interleaved_ms(fns: dict[str, Callable[[], float | None]], repeats: int,
+                   warmup: int = 5) -> dict[str, float]:
+    """Median milliseconds per function, measured round-robin (a, b, c, a, b, c, …) so that every
+    side sees the same background load. A function may return its own duration in seconds
+    (e.g. wall time minus a part it does not own); otherwise its wall time counts."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for key, fn in fns.items():
+            t0 = time.perf_counter()
+            own = fn()
+            times[key].append(own if own is not None else time.perf_counter() - t0)
+    return {k: round(statistics.median(v) * 1000.0, 4) for k, v in times.items()}
+
+
 def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dict[str, Any]:
+    """All figures for one model; batch-1 figures interleaved together, batch-64 ones together."""
     import onnxruntime as ort
 
     from artflow import runtime
@@ -152,22 +166,23 @@ def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dic
     b64 = card_inputs(session, 64, rng)
     out: dict[str, Any] = {"provider": session.provider, "threads": session.threads,
                            "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
-    out["ort_ms_b1"] = median_ms(lambda: session.run(b1), rb1)
-    out["ort_ms_b64"] = median_ms(lambda: session.run(b64), rb64)
 
     options = runtime._options(session.threads)  # same settings as artflow's sessions
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if session.provider == "cuda" \
         else ["CPUExecutionProvider"]
     raw = ort.InferenceSession(str(entry.path), options, providers=providers)
     names = [o.name for o in raw.get_outputs()]
-    out["raw_ms_b1"] = median_ms(lambda: raw.run(names, b1), rb1)
-
-    node = node_ms_b1(entry, card, rb1)
+    side_b1: dict[str, Callable[[], float | None]] = {
+        "ort_ms_b1": wall(lambda: session.run(b1)),
+        "raw_ms_b1": wall(lambda: raw.run(names, b1)),
+    }
+    side_b64: dict[str, Callable[[], float | None]] = {"ort_ms_b64": wall(lambda: session.run(b64))}
+    node = node_runner(entry, card)
     if node is not None:
-        out["node_ms_b1"] = node
-        out["engine_over_raw_b1"] = round(node / out["raw_ms_b1"], 3) if out["raw_ms_b1"] else None
+        side_b1["node_ms_b1"] = node
 
     keras_path = Path(entry.extra.get("keras") or Path(entry.path).with_suffix(".keras"))
+    infer = None
     if tf_side and keras_path.is_file():
         import keras
         import tensorflow as tf
@@ -183,14 +198,28 @@ def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dic
 
         t1 = [tf.constant(b1[n]) for n in names_in]
         t64 = [tf.constant(b64[n]) for n in names_in]
-        out["tf_ms_b1"] = median_ms(lambda: np.asarray(infer(*t1)), rb1)
-        out["tf_ms_b64"] = median_ms(lambda: np.asarray(infer(*t64)), rb64)
+        side_b1["tf_ms_b1"] = wall(lambda: np.asarray(infer(*t1)))
+        side_b64["tf_ms_b64"] = wall(lambda: np.asarray(infer(*t64)))
+
+    out.update(interleaved_ms(side_b1, rb1))
+    out.update(interleaved_ms(side_b64, rb64))
+    if "node_ms_b1" in out and out["raw_ms_b1"]:
+        out["engine_over_raw_b1"] = round(out["node_ms_b1"] / out["raw_ms_b1"], 3)
+    if infer is not None:
         out["ort_over_tf_b1"] = round(out["ort_ms_b1"] / out["tf_ms_b1"], 3)
         out["ort_over_tf_b64"] = round(out["ort_ms_b64"] / out["tf_ms_b64"], 3)
         ref = np.asarray(infer(*t64))
         got = next(iter(session.run(b64).values()))
         out["max_abs_diff_b64"] = float(np.max(np.abs(ref - got)))
-    return out
+    return {k: out[k] for k in sorted(out, key=_order)}
+
+
+_ORDER = ["provider", "threads", "size_kb", "ort_ms_b1", "tf_ms_b1", "ort_ms_b64", "tf_ms_b64",
+          "node_ms_b1", "raw_ms_b1"]
+
+
+def _order(key: str) -> tuple[int, str]:
+    return (_ORDER.index(key) if key in _ORDER else len(_ORDER), key)
 
 
 def bench_models(only: list[str] | None = None, *, tf_side: bool = True,
