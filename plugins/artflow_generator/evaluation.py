@@ -178,11 +178,15 @@ def digits_metrics(samples: np.ndarray, labels: np.ndarray, held_out: Any, train
         except Exception:  # noqa: BLE001 - no classifier installed: nothing to judge with
             return {}
     probs, feats = classifier_features(classifier, samples)
+    from artflow.registry import file_sha256
+
+    judge_path = Path(getattr(classifier, "path", classifier))
     p_true = probs[np.arange(len(labels)), labels]
     out: dict[str, Any] = {
         "classifiable_p90": round(float((p_true >= 0.9).mean()), 4),
         "class_accuracy": round(float((probs.argmax(-1) == labels).mean()), 4),
         "classifier_samples": int(len(labels)),
+        "classifier_sha256": file_sha256(judge_path),
     }
     real_probs, real_feats = classifier_features(classifier, held_out.images)
     out["fid_classifier_probs"] = round(frechet_distance(probs, real_probs), 5)

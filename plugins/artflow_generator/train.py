@@ -14,7 +14,6 @@ from typing import Any
 import click
 import numpy as np
 
-from artflow.registry import file_sha256
 from artflow.training import TrainRun, image_grid, trainer_command
 
 from .datasets import ImageSet
@@ -201,9 +200,9 @@ def _measure(run: TrainRun, samples: np.ndarray, labels: np.ndarray | None, data
     if classes and held_out is not None and samples.shape[-1] == 1 and samples.shape[1] == 8:
         metrics = evaluation.digits_metrics(samples, labels, held_out, data, classifier)
         run.metrics.update(metrics)
-        if classifier and metrics:
-            sha = file_sha256(Path(classifier))
-            run.metrics["judged_by"] = f"classifier file {Path(classifier).name} (sha256 {sha[:16]})"
+        if metrics:
+            source = Path(classifier).name if classifier else "registered 'digits' classifier"
+            run.metrics["judged_by"] = f"{source} (sha256 {metrics.pop('classifier_sha256', '')[:16]})"
         return
     if held_out is None or samples.shape[-1] != 3:
         return
