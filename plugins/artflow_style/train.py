@@ -64,7 +64,7 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
     from artflow.imaging import load_image
 
     from . import data, lossnet
-    from .network import build_network, inference_function
+    from .network import build_network
 
     cfg = dict(QUICK if run.quick else FULL)
     steps = steps or cfg["steps"]
@@ -139,6 +139,18 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
     run.settings["steps_done"] = done
     run.settings["train_seconds"] = round(time.time() - started, 1)
 
+    finish_style(run, net, net_loss, style_path, style_small, held, cfg)
+
+
+def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_small: np.ndarray,
+                 held: dict[str, np.ndarray], cfg: dict[str, Any]) -> None:
+    """Samples, NAME.keras, the style image, held-out metrics, then NAME.onnx with its card."""
+    import tensorflow as tf
+
+    from . import data, lossnet
+    from .network import inference_function
+
+    targets = lossnet.style_grams(net_loss, style_small)
     outputs = _samples(run, net, held, style_small)
     run.save_model(net)
     style_copy = run.out_dir / f"{run.name}_style.png"
@@ -159,14 +171,16 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
                 InputSpec("stats", "NC", None, net.stats_size, [0.0, 1.0], color=""),
                 InputSpec("shared", "NC", None, 1, [0.0, 1.0], color="")],
         outputs={"stylized": "stylized image, NHWC in [0, 1] (any size, multiple of 4)",
-                 "norm_stats": "per-image instance-norm (mean, var) of every norm layer, concatenated"},
+                 "norm_stats": "per-image instance-norm (mean, std) of every norm layer, concatenated"},
         extra={"style_image": style_copy.name, "multiple": 4, "stats_size": net.stats_size,
                "widths": list(cfg["widths"]), "res_blocks": cfg["res_blocks"],
                "loss_network": net_loss.describe, "heldout": list(data.HELD_OUT)},
     )
     real = {"image": probe.astype(np.float32), "stats": probe_stats.numpy().astype(np.float32),
             "shared": np.zeros([1], np.float32)}
-    run.export_function(fn, signature, card, real_inputs=real, random_batches=1)
+    # norm_stats are internal statistics of magnitude up to ~100 (float32 rounding ~1e-4 there);
+    # the stylized image itself agrees far tighter (benchmarks record max_abs_diff_b1)
+    run.export_function(fn, signature, card, real_inputs=real, random_batches=1, atol=1e-3)
 
 
 def _samples(run: TrainRun, net: Any, held: dict[str, np.ndarray],
