@@ -1,0 +1,62 @@
+"""artflow's built-in detector plugin: `detect.objects`, `detect.crop`, `composite.paste_boxes`,
+the shipped `shapes` detector and the `artflow train detector` trainer.
+
+Registered through the same `artflow` entry-point group a third-party plugin uses. Importing it
+is light: no TensorFlow, no ONNX Runtime session until a node runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from artflow import hookimpl
+
+MODELS_DIR = Path(__file__).parent / "models"
+
+
+def shipped_models() -> list[dict[str, Any]]:
+    """The entries of models/manifest.json (name, kind, file, sha256, …), written by the ship step."""
+    manifest = MODELS_DIR / "manifest.json"
+    if not manifest.is_file():
+        return []
+    return list(json.loads(manifest.read_text()).get("models", []))
+
+
+@hookimpl
+def register_nodes(register: Any) -> None:
+    """Register `detect.objects`, `detect.crop` and `composite.paste_boxes`."""
+    from .nodes import NODES
+
+    for spec in NODES:
+        register(spec)
+
+
+@hookimpl
+def register_models(register: Any) -> None:
+    """Register the shipped detectors with the sha256 recorded when they were shipped."""
+    for item in shipped_models():
+        extra = {k: v for k, v in item.items() if k not in ("name", "kind", "file", "sha256", "keras")}
+        if item.get("keras"):
+            extra["keras"] = str(MODELS_DIR / item["keras"])
+        register(name=item["name"], kind=item["kind"], path=MODELS_DIR / item["file"],
+                 sha256=item["sha256"], **extra)
+
+
+@hookimpl
+def register_trainers(register: Any) -> None:
+    """Register `artflow train detector`."""
+    from .train import train_detector
+
+    register("detector", train_detector)
+
+
+def node_bench(name: str, card: Any) -> tuple[Any, str, str]:
+    """For benchmarks/run.py: a 256x256 shapes image → detect.objects (graph, source id, node id)."""
+    import artflow as af
+
+    g = af.Graph(seed=1)
+    src = g.add("generate.shapes", width=256, height=256)
+    found = g.add("detect.objects", image=src, model=name)
+    return g, src.id, found.id

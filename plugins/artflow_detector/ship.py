@@ -1,0 +1,54 @@
+"""Ship a trained detector as package data: copy its .onnx into models/ and record its sha256.
+
+    python -m artflow_detector.ship /tmp/det_full/shapes.onnx
+
+The manifest (models/manifest.json) is what `register_models` registers; the registry refuses a
+file whose sha256 differs. The ``.keras`` weights it was exported from are copied as
+``NAME_tf.keras`` (repository only, for benchmarks/detector_bench.py's TensorFlow side).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from artflow.modelcard import read_card
+from artflow.registry import file_sha256
+
+from . import MODELS_DIR, shipped_models
+
+
+def ship(paths: list[Path]) -> list[dict[str, object]]:
+    """Copy each detector into models/ and rewrite the manifest."""
+    entries = {e["name"]: e for e in shipped_models()}
+    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        card = read_card(path)
+        if card is None or card.kind != "detector":
+            raise SystemExit(f"{path} is not a detector with an artflow card")
+        target = MODELS_DIR / f"{card.name}.onnx"
+        if path.resolve() != target.resolve():
+            shutil.copyfile(path, target)
+        keras_file = path.with_suffix(".keras")
+        if keras_file.is_file():
+            shutil.copyfile(keras_file, MODELS_DIR / f"{card.name}_tf.keras")
+        entries[card.name] = {
+            "name": card.name,
+            "kind": card.kind,
+            "file": target.name,
+            "sha256": file_sha256(target),
+            "labels": card.labels,
+            "description": card.description,
+            "map50": card.metrics.get("map50"),
+            "map50_95": card.metrics.get("map50_95"),
+        }
+    items = [entries[k] for k in sorted(entries)]
+    (MODELS_DIR / "manifest.json").write_text(json.dumps({"models": items}, indent=2) + "\n")
+    return items
+
+
+if __name__ == "__main__":
+    for item in ship([Path(p) for p in sys.argv[1:]]):
+        print(f"{item['name']}: {item['sha256']}")
