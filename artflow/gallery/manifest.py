@@ -1,5 +1,8 @@
 """manifest.json: one record per item (key, params, seed, files, models, provider, seconds, status).
 
+``models`` maps node id → {model name: sha256} (names alone can clash: a generator and a
+classifier may both be called 'digits').
+
 The manifest is what makes resume exact: an item is done when its record has the job's key,
 status "ok", and every file it lists exists (files are only ever renamed into place whole).
 """

@@ -139,7 +139,9 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
     wanted = list(dict.fromkeys(job["save"] + job["caption_nodes"]))
     result = engine.run(graph, outputs=wanted, output_dir=out_root, input_dir=input_dir,
                         provider=job.get("provider", "auto"), progress=False)
-    record["models"] = dict(sorted(result.models().items()))
+    # by node: two nodes may use models of the same name (the 'digits' generator and classifier)
+    record["models"] = {n: dict(sorted(result.info[n]["models"].items())) for n in sorted(result.info)
+                        if result.info[n].get("models")}
     providers = result.providers()
     record["provider"] = providers[0] if len(providers) == 1 else (providers or None)
     captions = _caption_values(result, job["caption_nodes"])
