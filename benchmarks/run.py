@@ -228,6 +228,8 @@ def bench_models(only: list[str] | None = None, *, tf_side: bool = True,
 
     results: dict[str, Any] = {}
     for entry in get_plugins().models:
+        if entry.kind in OWN_BENCH:
+            continue
         key = entry.name if entry.kind == "classifier" else f"{entry.kind}:{entry.name}"
         if only and entry.name not in only and key not in only:
             continue
@@ -236,6 +238,23 @@ def bench_models(only: list[str] | None = None, *, tf_side: bool = True,
         except Exception as exc:  # noqa: BLE001 - one model's failure is reported, not fatal
             results[key] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
     return results
+
+
+# kinds whose models have their own harness (several inputs, sizes, tiling): see SECTIONS
+OWN_BENCH = ("style", "detector")
+
+
+def _style(quick: bool) -> dict[str, Any]:
+    from style_bench import run_style_benchmarks
+
+    return {f"style:{k}": v for k, v in run_style_benchmarks(quick=quick).items()}
+
+
+def _detector(quick: bool) -> dict[str, Any]:
+    from detector_bench import run_detector_benchmarks
+
+    reps = {"repeats_b1": 10, "repeats_b64": 2} if quick else {}
+    return {"detector:shapes": run_detector_benchmarks(**reps)}
 
 
 def machine() -> dict[str, Any]:
@@ -254,17 +273,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-tf", action="store_true", help="skip the TensorFlow side")
     parser.add_argument("--no-engine", action="store_true", help="skip the engine benchmarks")
     parser.add_argument("--quick", action="store_true", help="few repeats (smoke test)")
+    parser.add_argument("--no-style", action="store_true", help="skip the style models")
+    parser.add_argument("--no-detector", action="store_true", help="skip the detector")
+    parser.add_argument("--no-gallery", action="store_true", help="skip the gallery benchmarks")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"machine": machine()}
-    result["models"] = bench_models([m for m in args.models.split(",") if m] or None,
-                                    tf_side=not args.no_tf, quick=args.quick)
-    if not args.no_engine:
+    only = [m for m in args.models.split(",") if m] or None
+    result["models"] = bench_models(only, tf_side=not args.no_tf, quick=args.quick)
+    for skip, section in ((args.no_style, _style), (args.no_detector, _detector)):
+        if skip or only:
+            continue
         try:
-            from engine_bench import run_engine_benchmarks
+            result["models"].update(section(args.quick))
+        except Exception as exc:  # noqa: BLE001 - one section's failure is reported, not fatal
+            result["models"][section.__name__.strip("_")] = {"error": f"{type(exc).__name__}: {exc}"}
+    if not args.no_engine:
+        from engine_bench import run_engine_benchmarks
 
-            result["engine"] = run_engine_benchmarks()
-        except ImportError:
-            pass
+        result["engine"] = run_engine_benchmarks()
+    if not args.no_gallery:
+        from gallery_bench import run_gallery_benchmarks
+
+        result["gallery"] = run_gallery_benchmarks()
     if args.json:
         print(json.dumps(result))
     else:
