@@ -137,15 +137,19 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
     input_dir = Path(job["input_dir"])
     graph.input_dir = input_dir
     wanted = list(dict.fromkeys(job["save"] + job["caption_nodes"]))
-    result = engine.run(graph, outputs=wanted, output_dir=out_root, input_dir=input_dir,
-                        provider=job.get("provider", "auto"), progress=False)
+    options = {"outputs": wanted, "output_dir": out_root, "input_dir": input_dir,
+               "provider": job.get("provider", "auto"), "progress": False}
+    result = engine.run(graph, **options)
+    infos = _upstream_info(engine, result, wanted)
+    if infos is None:  # an upstream node's info left the cache: run the item whole
+        result = engine.run(graph, use_cache=False, **options)
+        infos = _upstream_info(engine, result, wanted)
+        assert infos is not None
     # by node: two nodes may use models of the same name (the 'digits' generator and classifier)
-    record["models"] = {n: dict(sorted(result.info[n]["models"].items())) for n in sorted(result.info)
-                        if result.info[n].get("models")}
-    providers = result.providers()
+    record["models"] = {n: dict(sorted(i["models"].items())) for n, i in infos.items() if i.get("models")}
+    providers = sorted({i["provider"] for i in infos.values() if i.get("provider")})
     record["provider"] = providers[0] if len(providers) == 1 else (providers or None)
     captions = _caption_values(result, job["caption_nodes"])
-    infos = {n: result.info[n] for n in sorted(result.info)}
     ext = THUMB_FORMATS[job["thumb_format"]]
     pending: list[tuple[Path, bytes]] = []
     for node_id in job["save"]:
@@ -179,6 +183,35 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
                 record["files"] += [png_rel, thumb_rel]
     for path, data in pending:  # everything encoded first: a failure writes nothing
         atomic_write(path, data)
+
+
+def _upstream_info(engine: Any, result: Any, wanted: list[str]) -> dict[str, dict[str, Any]] | None:
+    """Info (models, provider) of every node the wanted outputs depend on, in node-id order.
+
+    The engine reports info only for the nodes a run visited; a node whose consumers were all
+    cache hits is not visited. Its info is taken from the cache, so an item's record and
+    provenance never depend on what a worker rendered before (None: no longer cached).
+    """
+    from ..cache import sockets_of
+
+    vg = result.validated
+    needed: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        node_id = stack.pop()
+        if node_id not in needed:
+            needed.add(node_id)
+            stack.extend(src for src, _ in vg.inputs[node_id].values())
+    infos: dict[str, dict[str, Any]] = {}
+    for node_id in sorted(needed):
+        if node_id in result.info:
+            infos[node_id] = result.info[node_id]
+            continue
+        hit = engine.cache.get(result.keys[node_id], sockets_of(vg.specs[node_id])) if engine.cache else None
+        if hit is None:
+            return None
+        infos[node_id] = hit[1]
+    return infos
 
 
 def _with_save(graph: Any, node_id: str, socket: str, n_sockets: int, stems: list[str]) -> Any:

@@ -188,3 +188,42 @@ def test_workers_times_threads_stays_within_the_cores() -> None:
     assert threads_per_worker(2, 16) == 8
     backend = LocalBackend()
     assert backend.workers * backend.threads <= max(backend.workers, len(os.sched_getaffinity(0)))
+
+
+MODELS = """
+[graph]
+artflow = 1
+[graph.nodes.digit]
+type = "gan.generate"
+params = {model = "digits", count = 1}
+[graph.nodes.read]
+type = "classify.image"
+inputs = {image = "digit"}
+params = {model = "digits"}
+[graph.nodes.big]
+type = "image.resize"
+inputs = {image = "digit"}
+params = {width = 64, height = 64, filter = "nearest"}
+[graph.nodes.poster]
+type = "draw.caption"
+inputs = {image = "big", labels = "read"}
+"""
+
+
+def test_records_and_provenance_do_not_depend_on_what_a_worker_cached(tmp_path: Path) -> None:
+    body = """
+    name = "{start}-{position}"
+    save = ["poster"]
+    [matrix]
+    "digit.start" = [0, 1, 2]
+    "poster.position" = ["bottom", "top"]
+    """
+    spec = write_spec(tmp_path, body, MODELS)
+    # one worker renders the items in order (each second item finds the digit in its cache);
+    # two workers split them (many find nothing cached)
+    assert render(spec, tmp_path / "one", workers=1).ok == 6
+    assert render(spec, tmp_path / "two", workers=2).ok == 6
+    assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+    item = manifest(tmp_path / "one")["items"][1]
+    assert set(item["models"]) == {"digit", "read"} and item["provider"] == "cpu"
+    assert item["images"][0]["labels"][0]["node"] == "read"
