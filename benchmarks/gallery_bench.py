@@ -168,8 +168,9 @@ def _same_files(a: Path, b: Path) -> bool:
         (a / n).read_bytes() == (b / n).read_bytes() for n in names)
 
 
-def run_gallery_benchmarks(workdir: str | Path | None = None) -> dict[str, Any]:
-    """All gallery figures, measured in this one run (see the module doc)."""
+def run_gallery_benchmarks(workdir: str | Path | None = None, *, memory: bool = True) -> dict[str, Any]:
+    """All gallery figures, measured in this one run (see the module doc); ``memory=False``
+    skips the two RSS renders (the slowest part)."""
     with tempfile.TemporaryDirectory(prefix="artflow-gallery-bench-") as tmp:
         root = Path(workdir) if workdir else Path(tmp)
         if workdir:  # start from nothing: every render below must be a first render
@@ -191,11 +192,7 @@ def run_gallery_benchmarks(workdir: str | Path | None = None) -> dict[str, Any]:
         if "32 already done" not in again["stdout"]:
             raise RuntimeError(f"the re-render did not skip the finished items: {again['stdout']}")
 
-        spec50 = style_spec(root / "rss50", photos=2, seeds=25, size=512)
-        spec400 = style_spec(root / "rss400", photos=4, seeds=100, size=512)
-        rss50 = run_render(spec50, root / "out50", env=cache, sample_rss=True)
-        rss400 = run_render(spec400, root / "out400", env=cache, sample_rss=True)
-        return {
+        figures: dict[str, Any] = {
             "cores": len(cores),
             "items": 32,
             "items_per_s_1core": round(32 / one["seconds"], 3),
@@ -204,14 +201,24 @@ def run_gallery_benchmarks(workdir: str | Path | None = None) -> dict[str, Any]:
             "first_render_s": round(default["seconds"], 3),
             "rerender_s": round(again["seconds"], 3),
             "rerender_s_over_first_s": round(again["seconds"] / default["seconds"], 4),
-            "rss_mb_50": round(rss50["rss_mb"], 1),
-            "rss_mb_400": round(rss400["rss_mb"], 1),
-            "rss_400_over_50": round(rss400["rss_mb"] / rss50["rss_mb"], 3),
-            "seconds_50": round(rss50["seconds"], 2),
-            "seconds_400": round(rss400["seconds"], 2),
             "same_files_1core_and_default": _same_files(root / "out_1core", root / "out_default"),
         }
+        if memory:
+            spec50 = style_spec(root / "rss50", photos=2, seeds=25, size=512)
+            spec400 = style_spec(root / "rss400", photos=4, seeds=100, size=512)
+            rss50 = run_render(spec50, root / "out50", env=cache, sample_rss=True)
+            rss400 = run_render(spec400, root / "out400", env=cache, sample_rss=True)
+            figures.update({
+                "rss_mb_50": round(rss50["rss_mb"], 1),
+                "rss_mb_400": round(rss400["rss_mb"], 1),
+                "rss_400_over_50": round(rss400["rss_mb"] / rss50["rss_mb"], 3),
+                "seconds_50": round(rss50["seconds"], 2),
+                "seconds_400": round(rss400["seconds"], 2),
+            })
+        return figures
 
 
 if __name__ == "__main__":
-    print(json.dumps(run_gallery_benchmarks(sys.argv[1] if len(sys.argv) > 1 else None), indent=2))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    result = run_gallery_benchmarks(args[0] if args else None, memory="--no-memory" not in sys.argv)
+    print(json.dumps(result, indent=2))
