@@ -7,8 +7,9 @@
 Objects are the classes of :data:`CLASSES` (the names of the ``shapes`` classifier), drawn with
 ``artflow_core.draw`` at 8 %–40 % of the image side, in a colour that stands out from what lies
 under it, rotated, and overlapping: a later shape may hide part of an earlier one, never more
-than :data:`MAX_HIDDEN` of it. Each box is the exact extent of what stays *visible* (the drawn
-polygon's exact box where nothing hides it; otherwise that box cut down to the visible pixels).
+than :data:`MAX_HIDDEN` of it, and a shape may reach past the edge by :data:`MAX_OUTSIDE`. Each
+box is the exact extent of what stays *visible* (the drawn polygon's exact box where nothing
+hides it; otherwise that box cut down to the visible pixels).
 
 Splits never share backgrounds:
 
@@ -35,7 +36,9 @@ HELDOUT_PHOTOS: tuple[str, ...] = ("coffee", "rocket", "grass", "stereo_motorcyc
 HELDOUT_SEED_BASE = 9_000_000_000
 MIN_SIZE, MAX_SIZE = 0.08, 0.40
 MAX_OBJECTS = 8
-MAX_HIDDEN = 0.5
+MAX_HIDDEN = 0.35  # at most this share of a shape hidden: what stays visible still says its class
+MAX_OUTSIDE = 0.15  # a shape may reach past the image edge by this share of its size
+SCENES_VERSION = 2  # bump when the drawing changes (cache file names carry it)
 
 
 @dataclass
@@ -139,7 +142,7 @@ def render_scene(seed: int, size: int = 256, split: str = "train", *,
         for _attempt in range(12):
             cls = int(rng.integers(len(CLASSES)))
             diameter = float(rng.uniform(MIN_SIZE, MAX_SIZE)) * size
-            margin = diameter * 0.3  # up to ~20 % of a shape may lie outside the image
+            margin = diameter * MAX_OUTSIDE
             cx = float(rng.uniform(-margin + diameter / 2, size + margin - diameter / 2))
             cy = float(rng.uniform(-margin + diameter / 2, size + margin - diameter / 2))
             rotation = float(rng.uniform(0, 360))

@@ -22,7 +22,7 @@ import numpy as np
 
 from artflow.training import TrainError, TrainRun, trainer_command
 
-from .scenes import CLASSES, HELDOUT_PHOTOS, TRAIN_PHOTOS, scene_batch
+from .scenes import CLASSES, HELDOUT_PHOTOS, SCENES_VERSION, TRAIN_PHOTOS, scene_batch
 
 EVAL_SIZE = 256
 
@@ -52,25 +52,28 @@ def _checked_annotations(ctx: click.Context, param: click.Parameter, value: str 
 @click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate (cosine decay).")
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True,
               help="Processes rendering scenes.")
+@click.option("--init", "init", type=click.Path(exists=True, dir_okay=False),
+              help="Start from the weights of this .keras detector (same classes and size): fine-tuning.")
 @click.option("--cache", type=click.Path(file_okay=False),
               help="Folder keeping rendered training scenes between runs (e.g. /tmp/artflow-scenes).")
 def train_detector(run: TrainRun, annotations: tuple[str, Any] | None, size: int | None, n_scenes: int | None,
-                   heldout_scenes: int | None, lr: float, workers: int, cache: str | None) -> None:
+                   heldout_scenes: int | None, lr: float, workers: int, init: str | None,
+                   cache: str | None) -> None:
     """Train an object detector (procedural scenes, or --annotations FILE)."""
     size = size or (64 if run.quick else 128)
     if size % 32:
         raise TrainError(f"--size {size}: use a multiple of 32")
     if annotations:
         source, data = annotations  # already checked by _checked_annotations
-        _train_annotated(run, data, source, size, lr)
+        _train_annotated(run, data, source, size, lr, init)
     else:
-        _train_scenes(run, size, n_scenes, heldout_scenes, lr, workers, cache)
+        _train_scenes(run, size, n_scenes, heldout_scenes, lr, workers, cache, init)
 
 
 def _rendered(n: int, split: str, size: int, seed: int, workers: int, cache: str | None,
               start: int = 0) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Scenes from the cache folder when there, else rendered (and cached)."""
-    path = Path(cache) / f"scenes-{split}-{size}-s{seed}-{start}-{n}.npz" if cache else None
+    path = Path(cache) / f"scenes-v{SCENES_VERSION}-{split}-{size}-s{seed}-{start}-{n}.npz" if cache else None
     if path is not None and path.is_file():
         with np.load(path, allow_pickle=False) as z:
             counts = z["counts"]
@@ -84,6 +87,30 @@ def _rendered(n: int, split: str, size: int, seed: int, workers: int, cache: str
                  boxes=np.concatenate(boxes).reshape(-1, 4), classes=np.concatenate(classes))
         tmp.replace(path)
     return images, boxes, classes
+
+
+def _network(run: TrainRun, size: int, n_classes: int, width: str, init: str | None) -> Any:
+    """A fresh network, or the weights of ``--init`` (checked: same input size and classes)."""
+    from .model import build_network
+
+    net = build_network(size, n_classes, width)
+    if init:
+        import keras
+
+        old = keras.models.load_model(init, compile=False)
+        if tuple(old.input_shape[1:]) != tuple(net.input_shape[1:]) or old.output_shape != net.output_shape:
+            raise TrainError(f"--init {init}: takes {old.input_shape[1:]} and gives {old.output_shape[1:]}; "
+                             f"this run needs {net.input_shape[1:]} → {net.output_shape[1:]}")
+        net.set_weights(old.get_weights())
+        run.settings["init"] = str(init)
+        meta = Path(init).with_name("metrics.json")
+        if meta.is_file():
+            import json
+
+            before = json.loads(meta.read_text())
+            keys = ("command", "data", "seed", "settings")
+            run.settings["init_training"] = {k: before.get(k) for k in keys}
+    return net
 
 
 def _fit(run: TrainRun, net: Any, x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray,
@@ -200,8 +227,8 @@ def _samples(run: TrainRun, images: np.ndarray, found: list[Any], labels: list[s
 
 
 def _train_scenes(run: TrainRun, size: int, n_scenes: int | None, heldout: int | None, lr: float,
-                  workers: int, cache: str | None) -> None:
-    from .model import build_network, make_targets
+                  workers: int, cache: str | None, init: str | None) -> None:
+    from .model import make_targets
 
     run.name = run.name if run.name != run.kind else "shapes"
     n_scenes = n_scenes or (160 if run.quick else 16000)
@@ -218,8 +245,9 @@ def _train_scenes(run: TrainRun, size: int, n_scenes: int | None, heldout: int |
     y = make_targets(b, c, size, len(CLASSES)).astype(np.float16)
     yv = make_targets(bv, cv, size, len(CLASSES)).astype(np.float16)
     run.data = (f"procedural scenes (artflow_detector.scenes, 1-8 shapes of {', '.join(CLASSES)} at 8-40% "
-                f"of the side, occlusion up to 50%): {n_scenes} training scenes {size}x{size} (seeds "
-                f"{run.seed}*10^7 + 0..{n_scenes - 1}; backgrounds: noise, gradients, Voronoi, solid, photos "
+                f"of the side, occlusion up to 35%): {n_scenes} training scenes {size}x{size} (seeds "
+                f"{run.seed}*10^7 + 0..{n_scenes - 1}, scenes v{SCENES_VERSION}; "
+                f"backgrounds: noise, gradients, Voronoi, solid, photos "
                 f"{', '.join(TRAIN_PHOTOS)}), {n_val} validation scenes; metrics on {heldout} held-out "
                 f"scenes {eval_size}x{eval_size} over photos never used in training "
                 f"({', '.join(HELDOUT_PHOTOS)}) "
@@ -227,7 +255,7 @@ def _train_scenes(run: TrainRun, size: int, n_scenes: int | None, heldout: int |
     run.settings.update({"network": width, "size": size, "train_scenes": n_scenes, "val_scenes": n_val,
                          "heldout_scenes": heldout, "eval_size": eval_size, "lr": lr,
                          "classes": list(CLASSES)})
-    net = build_network(size, len(CLASSES), width)
+    net = _network(run, size, len(CLASSES), width, init)
     run.settings["parameters"] = int(net.count_params())
     _fit(run, net, x, y, xv, yv, len(CLASSES), lr)
     _export(run, net, size, list(CLASSES),
@@ -239,11 +267,11 @@ def _train_scenes(run: TrainRun, size: int, n_scenes: int | None, heldout: int |
     _samples(run, xh, measured["found"], list(CLASSES))
 
 
-def _train_annotated(run: TrainRun, data: Any, source: str, size: int, lr: float) -> None:
+def _train_annotated(run: TrainRun, data: Any, source: str, size: int, lr: float, init: str | None) -> None:
     from artflow.imaging import load_image
 
     from .detect import letterbox
-    from .model import build_network, make_targets
+    from .model import make_targets
 
     run.name = run.name if run.name != run.kind else "detector"
     run.epochs = run.epochs or (2 if run.quick else 60)
@@ -267,7 +295,7 @@ def _train_annotated(run: TrainRun, data: Any, source: str, size: int, lr: float
                 f"seed {run.seed})")
     width = "tiny" if run.quick else "full"
     run.settings.update({"network": width, "size": size, "classes": data.labels, "lr": lr})
-    net = build_network(size, n_classes, width)
+    net = _network(run, size, n_classes, width, init)
     _fit(run, net, x_all[tr], y_all[tr], x_all[val], y_all[val], n_classes, lr)
     _export(run, net, size, list(data.labels), f"Detector trained on {source}.",
             x_all[val].astype(np.float32) / 255)

@@ -87,3 +87,27 @@ def test_detect_objects_on_the_shipped_model_maps_boxes_into_a_wide_image(tmp_pa
     assert best.label == "star"
     x0, y0, x1, y1 = best.box
     assert abs((x0 + x1) / 2 - 300) < 8 and abs((y0 + y1) / 2 - 100) < 8
+
+
+def test_the_node_path_and_eval_never_import_tensorflow(tmp_path: Path):
+    if not SHIPPED.is_file():
+        pytest.skip("the shipped shapes detector is not there yet")
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, artflow as af\n"
+        "from click.testing import CliRunner\n"
+        "from artflow.cli import cli\n"
+        "g = af.Graph(seed=1)\n"
+        "src = g.add('generate.shapes', width=96, height=64)\n"
+        "found = g.add('detect.objects', image=src, model='shapes')\n"
+        "crops = g.add('detect.crop', image=src, boxes=found, size=32)\n"
+        f"g.run(output_dir={str(tmp_path)!r})\n"
+        "r = CliRunner().invoke(cli, ['eval', 'detector', '--scenes', '4', '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert '\"map50\"' in r.output\n"
+        "assert not [m for m in sys.modules if m.startswith(('tensorflow', 'keras'))]\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
