@@ -136,6 +136,9 @@ def run_render(spec: Path, out: Path, *args: str, pin: int | None = None,
         if pin is not None:
             os.sched_setaffinity(0, {pin})
 
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen([ARTFLOW, "render", str(spec), "-o", str(out), "--no-progress", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
@@ -154,12 +157,14 @@ def run_render(spec: Path, out: Path, *args: str, pin: int | None = None,
         sampler.start()
     stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its waited-for workers
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stop.set()
     if sampler:
         sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"artflow render failed ({proc.returncode}): {stderr.strip()[-500:]}")
-    return {"seconds": seconds, "stdout": stdout.strip(), "rss_mb": peak / 1024}
+    return {"seconds": seconds, "cpu_s": cpu, "stdout": stdout.strip(), "rss_mb": peak / 1024}
 
 
 def _same_files(a: Path, b: Path) -> bool:
@@ -198,6 +203,13 @@ def run_gallery_benchmarks(workdir: str | Path | None = None, *, memory: bool = 
             "items_per_s_1core": round(32 / one["seconds"], 3),
             "items_per_s_default": round(32 / default["seconds"], 3),
             "speedup_default_over_1core": round(one["seconds"] / default["seconds"], 3),
+            # CPU seconds spent and the cores used on average (cpu / wall): on a machine other
+            # sessions keep busy, Linux's autogroup scheduling gives this session a fair share
+            # whatever its worker count, so check "cores_used_default" before reading the speedup
+            "cpu_s_1core": round(one["cpu_s"], 2),
+            "cpu_s_default": round(default["cpu_s"], 2),
+            "cores_used_1core": round(one["cpu_s"] / one["seconds"], 2),
+            "cores_used_default": round(default["cpu_s"] / default["seconds"], 2),
             "first_render_s": round(default["seconds"], 3),
             "rerender_s": round(again["seconds"], 3),
             "rerender_s_over_first_s": round(again["seconds"] / default["seconds"], 4),
