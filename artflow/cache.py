@@ -129,6 +129,14 @@ class DiskCache:
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError, EOFError):
             return None
 
+    def info(self, key: str) -> dict[str, Any] | None:
+        """Only the recorded info of an entry (reads just its metadata member)."""
+        try:
+            with np.load(self._path(key), allow_pickle=False) as data:
+                return dict(json.loads(bytes(data["__meta__"]).decode()).get("info", {}))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError, EOFError):
+            return None
+
     def put(self, key: str, outputs: Outputs, sockets: dict[str, SocketType],
             info: dict[str, Any]) -> None:
         size = _nbytes(outputs)
@@ -241,6 +249,13 @@ class Cache:
 
     def has(self, key: str) -> bool:
         return key in self.memory or (self.disk is not None and key in self.disk)
+
+    def info(self, key: str) -> dict[str, Any] | None:
+        """The info a node recorded when it ran (provider, model sha256s), without its outputs."""
+        hit = self.memory.get(key)
+        if hit is not None:
+            return hit[1]
+        return self.disk.info(key) if self.disk is not None else None
 
     def put(self, key: str, outputs: Outputs, sockets: dict[str, SocketType],
             info: dict[str, Any]) -> None:

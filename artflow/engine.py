@@ -255,6 +255,9 @@ class Engine:
 
             with lock:
                 infos = dict(result.info)
+            for node_id in vg.order:  # cached nodes this run never visited still used models
+                if node_id not in infos and use_cache:
+                    infos[node_id] = self.cache.info(keys[node_id]) or {}
             return provenance_text(vg.graph, in_dir, infos, self.plugins)
 
         def work(node_id: str) -> tuple[Outputs, dict[str, Any], float]:
