@@ -7,11 +7,12 @@ For each image side (256², 512²), every figure a median (ms) of interleaved re
 inputs (random shape scenes):
 
 - ``ort_ms_b1`` / ``ort_ms_b64``: the whole detection as ``detect.objects`` does it: letterbox
-  to the model input, artflow.runtime ``Session.run`` (decoding and peak extraction are inside
-  the ONNX graph), boxes mapped back to the image's pixels;
+  to the model input, artflow.runtime ``Session.run_batched`` in runs of 4 images (decoding and
+  peak extraction are inside the ONNX graph), boxes mapped back to the image's pixels;
 - ``tf_ms_b1`` / ``tf_ms_b64``: the same letterbox and mapping around
   ``tf.function(decode(model(x)))`` on the same weights (``models/shapes_tf.keras``);
-- ``model_ort_ms_bN`` / ``model_tf_ms_bN``: the model alone on the letterboxed batch;
+- ``model_ort_ms_bN`` / ``model_tf_ms_bN``: the model alone on the letterboxed batch, one call
+  each (``model_ort_ms_b64_runs4``: ORT in runs of 4 images, as ``detect.objects`` calls it);
 - ``raw_ms_b1``: a bare ``onnxruntime.InferenceSession.run`` on the letterboxed image;
 - ``node_ms_b1``: source → ``detect.objects`` through ``artflow.engine.Engine`` (cache off), the
   engine's wall time minus the source node's.
@@ -103,7 +104,7 @@ def run_detector_benchmarks(name: str = "shapes", *, repeats_b1: int = 60, repea
 def _one_side(side: int, name: str, entry: Any, session: Any, raw: Any, out_names: list[str], side_in: int,
               infer: Any, tf_detect: Callable[[np.ndarray], Any], repeats_b1: int,
               repeats_b64: int) -> dict[str, Any]:
-    from artflow_detector.detect import detections, letterbox
+    from artflow_detector.detect import RUN_BATCH, detections, letterbox
 
     import artflow as af
     from artflow.engine import Engine
@@ -134,6 +135,7 @@ def _one_side(side: int, name: str, entry: Any, session: Any, raw: Any, out_name
     s64: dict[str, Callable[[], float | None]] = {
         "ort_ms_b64": lambda: (detections(session, b64), None)[1],
         "model_ort_ms_b64": lambda: (session.run(x64), None)[1],
+        "model_ort_ms_b64_runs4": lambda: (session.run_batched(x64, batch_size=RUN_BATCH), None)[1],
     }
     if infer is not None:
         t1, t64 = x1, x64

@@ -17,6 +17,8 @@ from artflow.errors import ModelError
 from artflow.types import Box
 
 PAD_VALUE = 0.5
+RUN_BATCH = 4  # images per ONNX Runtime call: measured on 2 cores, 64 images in runs of 4 take
+# about half the time of one run of 64 (the activations of small runs stay in cache)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def input_side(session: Any) -> int:
 def run_detector(session: Any, images: np.ndarray) -> tuple[dict[str, np.ndarray], Letterbox]:
     """Raw outputs (boxes in input units, scores, classes) for an image batch, and the letterbox."""
     x, geo = letterbox(images, input_side(session))
-    out = session.run_batched({session.input_names[0]: x})
+    out = session.run_batched({session.input_names[0]: x}, batch_size=RUN_BATCH)
     missing = [k for k in ("boxes", "scores", "classes") if k not in out]
     if missing:
         raise ModelError(f"model {session.path.name} is not an artflow detector (no outputs {missing})")

@@ -26,12 +26,23 @@ MAX_DETECTIONS = 100
 MIN_SCORE = 0.05
 
 
-def build_network(size: int, classes: int, width: str = "full") -> Any:
-    """The Keras network: ``full`` (shipped) or ``tiny`` (``--quick``); output (N, S/4, S/4, C+4)."""
+def build_network(size: int, classes: int, width: str = "full", upsample: str = "repeat") -> Any:
+    """The Keras network: ``full`` (shipped) or ``tiny`` (``--quick``); output (N, S/4, S/4, C+4).
+
+    ``upsample``: ``repeat`` (UpSampling2D, for training) or ``resize`` (a nearest-neighbour
+    Resizing layer: the same numbers, but it exports as one ONNX Resize instead of a chain of
+    Tile/Reshape/Transpose, which ONNX Runtime runs much faster at large batches). The two
+    variants share their weights (``set_weights``).
+    """
     import keras
     from keras import layers
 
     w = {"full": (16, 32, 48, 96, 128), "tiny": (8, 12, 16, 24, 32)}[width]
+
+    def up(x: Any, to: int) -> Any:
+        if upsample == "resize":
+            return layers.Resizing(to, to, interpolation="nearest")(x)
+        return layers.UpSampling2D(2)(x)
 
     def conv(x: Any, ch: int, stride: int = 1, k: int = 3) -> Any:
         x = layers.Conv2D(ch, k, strides=stride, padding="same", use_bias=False)(x)
@@ -45,12 +56,9 @@ def build_network(size: int, classes: int, width: str = "full") -> Any:
     c8 = conv(conv(c4, w[2], 2), w[2])   # /8
     c16 = conv(conv(c8, w[3], 2), w[3])  # /16
     c32 = conv(conv(c16, w[4], 2), w[4])  # /32
-    up = layers.UpSampling2D(2)(conv(c32, w[3], k=1))
-    p16 = conv(layers.Add()([up, conv(c16, w[3], k=1)]), w[3])
-    up = layers.UpSampling2D(2)(conv(p16, w[2], k=1))
-    p8 = conv(layers.Add()([up, conv(c8, w[2], k=1)]), w[2])
-    up = layers.UpSampling2D(2)(conv(p8, w[1], k=1))
-    p4 = conv(layers.Add()([up, conv(c4, w[1], k=1)]), w[1])
+    p16 = conv(layers.Add()([up(conv(c32, w[3], k=1), size // 16), conv(c16, w[3], k=1)]), w[3])
+    p8 = conv(layers.Add()([up(conv(p16, w[2], k=1), size // 8), conv(c8, w[2], k=1)]), w[2])
+    p4 = conv(layers.Add()([up(conv(p8, w[1], k=1), size // 4), conv(c4, w[1], k=1)]), w[1])
     head = conv(p4, w[1])
     heat = layers.Conv2D(classes, 1, bias_initializer=keras.initializers.Constant(-4.6), name="heat")(head)
     reg = layers.Conv2D(4, 1, name="reg")(conv(p4, w[1]))
