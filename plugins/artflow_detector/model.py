@@ -39,10 +39,24 @@ def build_network(size: int, classes: int, width: str = "full", upsample: str = 
 
     w = {"full": (16, 32, 48, 96, 128), "tiny": (8, 12, 16, 24, 32)}[width]
 
+    class NearestUp(layers.Layer):
+        """2x nearest-neighbour upsampling that exports as one ONNX Resize (asymmetric, floor)."""
+
+        def __init__(self, to: int, **kwargs: Any):
+            super().__init__(**kwargs)
+            self.to = to
+
+        def call(self, x: Any) -> Any:
+            import tensorflow as tf
+
+            return tf.compat.v1.image.resize_nearest_neighbor(x, (self.to, self.to), align_corners=False,
+                                                              half_pixel_centers=False)
+
+        def compute_output_shape(self, shape: Any) -> Any:
+            return (shape[0], self.to, self.to, shape[3])
+
     def up(x: Any, to: int) -> Any:
-        if upsample == "resize":
-            return layers.Resizing(to, to, interpolation="nearest")(x)
-        return layers.UpSampling2D(2)(x)
+        return NearestUp(to)(x) if upsample == "resize" else layers.UpSampling2D(2)(x)
 
     def conv(x: Any, ch: int, stride: int = 1, k: int = 3) -> Any:
         x = layers.Conv2D(ch, k, strides=stride, padding="same", use_bias=False)(x)
