@@ -80,6 +80,7 @@ _TRUNC = Float(1.0, min=0.0, max=1.0,
 @node(
     "gan.generate",
     category="generate",
+    deterministic=False,  # with seed = null the latents come from the graph seed (ctx.rng)
     outputs={"image": Out(IMAGE, "generated images"), "latent": Out(LATENT, "the latents used")},
     params={
         "model": _MODEL,
