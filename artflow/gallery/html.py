@@ -117,6 +117,14 @@ def _short_key(key: str) -> str:
     return key.rsplit(".", 1)[-1] if key != "seed" else key
 
 
+def _by_node(values: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Labels or boxes grouped by the node that gave them, in order of first appearance."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for value in values:
+        groups.setdefault(str(value.get("node", "")), []).append(value)
+    return list(groups.items())
+
+
 def render_html(manifest: dict[str, Any]) -> str:
     """The whole page for a manifest (see :func:`artflow.gallery.manifest.manifest_data`)."""
     title = escape(manifest.get("title") or "artflow gallery")
@@ -146,14 +154,14 @@ def render_html(manifest: dict[str, Any]) -> str:
             if caption:
                 parts.append(f'<div class="caption">{escape(caption)}</div>')
             parts.append(f'<ul class="params">{params_html}</ul>')
-            if image.get("labels"):
-                text = ", ".join(f"{lab['label']} {lab['score']:.2f}" for lab in image["labels"])
-                parts.append(f'<p class="labels">labels: {escape(text)}</p>')
-            if image.get("boxes"):
-                boxes = image["boxes"]
+            for node, labels in _by_node(image.get("labels", [])):
+                text = ", ".join(f"{lab['label']} {lab['score']:.2f}" for lab in labels)
+                parts.append(f'<p class="labels">{escape(node)}: {escape(text)}</p>')
+            for node, boxes in _by_node(image.get("boxes", [])):
                 text = ", ".join(f"{b['label']} {b['score']:.2f}" for b in boxes[:8])
                 more = f" (+{len(boxes) - 8} more)" if len(boxes) > 8 else ""
-                parts.append(f'<p class="boxes">{len(boxes)} detections: {escape(text + more)}</p>')
+                count = f"{len(boxes)} detection{'s' if len(boxes) != 1 else ''}"
+                parts.append(f'<p class="boxes">{escape(node)}: {count}: {escape(text + more)}</p>')
             alt = escape(caption or item["name"], quote=True)
             w, h = int(image.get("width", 0)), int(image.get("height", 0))
             cards.append(

@@ -212,16 +212,23 @@ inputs = {image = "big", labels = "read"}
 
 def test_records_and_provenance_do_not_depend_on_what_a_worker_cached(tmp_path: Path) -> None:
     body = """
-    name = "{start}-{position}"
+    name = "{start}-{seed}-{position}"
     save = ["poster"]
     [matrix]
     "digit.start" = [0, 1, 2]
+    seed = %s
     "poster.position" = ["bottom", "top"]
     """
-    spec = write_spec(tmp_path, body, MODELS)
-    # one worker renders the items in order (each second item finds the digit in its cache);
-    # two workers split them (many find nothing cached)
-    assert render(spec, tmp_path / "one", workers=1).ok == 6
+    # one worker renders every item in order, so later items find upstream nodes (the digit,
+    # the classifier's reading) in its cache ...
+    spec = write_spec(tmp_path, body % "[1, 2]", MODELS)
+    assert render(spec, tmp_path / "one", workers=1).ok == 12
+    # ... while here the seed-2 items render first, with nothing of seed 1 cached, then the rest
+    # resumes on two workers. A node that left the graph seed out of its cache key would hand
+    # seed 1's digit to seed 2 in the first render only.
+    spec.write_text(spec.read_text().replace("seed = [1, 2]", "seed = [2]"))
+    assert render(spec, tmp_path / "two", workers=1).ok == 6
+    spec.write_text(spec.read_text().replace("seed = [2]", "seed = [1, 2]"))
     assert render(spec, tmp_path / "two", workers=2).ok == 6
     assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
     item = manifest(tmp_path / "one")["items"][1]

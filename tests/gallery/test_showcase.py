@@ -1,5 +1,5 @@
-"""The README's main-job spec: gallery/showcase.toml checks, has ≥ 48 items, and renders with
-model nodes through ONNX Runtime without importing TensorFlow."""
+"""The README's main-job spec: gallery/showcase.toml checks, has ≥ 48 items, uses the four model
+kinds, and renders through ONNX Runtime without importing TensorFlow."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_the_showcase_spec_checks_and_has_at_least_48_items() -> None:
     assert len(jobs) >= 48
     assert len({j.name for j in jobs}) == len(jobs)
     types = {n["type"] for n in jobs[0].graph["nodes"].values()}
-    assert {"gan.generate", "classify.image"} <= types
+    assert {"gan.generate", "classify.image", "style.transfer", "detect.objects"} <= types
 
 
 def test_showcase_items_render_without_importing_tensorflow(tmp_path: Path) -> None:
@@ -43,7 +43,8 @@ def test_showcase_items_render_without_importing_tensorflow(tmp_path: Path) -> N
     assert out["tensorflow"] is False
     for record in out["records"]:
         assert record["status"] == "ok", record["error"]
-        assert set(record["models"]) == {"digit", "read"} and record["provider"] == "cpu"
+        assert set(record["models"]) == {"styled", "found", "kind", "digit", "read"}
+        assert record["provider"] == "cpu"
         assert record["models"]["digit"]["digits"] != record["models"]["read"]["digits"]
-        assert record["images"][0]["labels"][0]["node"] == "read"
+        assert {lab["node"] for lab in record["images"][0]["labels"]} == {"kind", "read"}
         assert (tmp_path / record["files"][0]).is_file()
