@@ -4,9 +4,16 @@
     artflow train style --style glass.png --content photos/ --steps 3000
     artflow train style --style glass.png --vgg-weights vgg19_notop.h5
     artflow train style --style glass.png --quick                     # tiny, seconds (tests)
+    artflow train style --style glass.png --init glass.keras --steps 500   # fine-tune a model
 
 Loss: content (features of the loss network) + style (Gram matrices at every scale of the loss
-network) + total variation. The loss network is VGG19 (ImageNet weights from ``--vgg-weights``
+network) + total variation, plus an optional colour term (``--color-weight``): the per-image mean
+and 3×3 RGB covariance of the output matched to the style image's, computed on the full-size
+output and on 8×8-pooled patches. The random loss network's filters are zero-mean, so they
+see structure but not the colour of flat regions; without the colour term large flat areas
+drift to arbitrary (often washed-out yellow) colours.
+
+The loss network is VGG19 (ImageNet weights from ``--vgg-weights``
 or the Keras cache) when available, else a fixed random multi-scale network (no download; see
 lossnet.py). Content: the images under ``--content``, else scikit-image's photos with
 ``astronaut`` and ``coffee`` held out: the card's metrics are measured on those two only.
@@ -52,11 +59,15 @@ QUICK = {"widths": (8, 16, 16), "res_blocks": 1, "steps": 20, "size": 64, "batch
 @click.option("--lr", type=float, default=2e-3, show_default=True, help="Adam learning rate.")
 @click.option("--sample-every", type=click.IntRange(1), default=250, show_default=True,
               help="Write samples.png every N steps.")
+@click.option("--color-weight", type=float, default=0.0, show_default=True,
+              help="Weight of the colour term (output RGB mean/covariance vs the style image's).")
+@click.option("--init", "init_path", type=click.Path(exists=True, dir_okay=False),
+              help="Start from this NAME.keras (same widths and residual blocks) instead of random weights.")
 @click.option("--time-limit", type=float, help="Stop after this many seconds of training.")
 def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights: str | None,
                 steps: int | None, size: int | None, style_size: int | None, style_weight: float,
                 content_weight: float, tv_weight: float, lr: float, sample_every: int,
-                time_limit: float | None) -> None:
+                color_weight: float, init_path: str | None, time_limit: float | None) -> None:
     """Train a style network (see module doc)."""
     import keras
     import tensorflow as tf
@@ -86,6 +97,11 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
     target_norms = [tf.reduce_sum(tf.square(t)) for t in targets]
 
     net = build_network(cfg["widths"], cfg["res_blocks"], name=run.name)
+    if init_path:
+        start = keras.models.load_model(init_path, compile=False)
+        net(tf.zeros([1, 32, 32, 3]))
+        net.set_weights(start.get_weights())
+    style_colors = [_color_stats(tf.constant(style_small[None]), k) for k in (1, 8)]
     opt = keras.optimizers.Adam(lr)
     run.data = (f"content: {content}" if content else
                 "content: scikit-image photos " + ", ".join(data.TRAIN_PHOTOS[: 4 if run.quick else None])
@@ -93,7 +109,9 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
     run.settings.update(widths=list(cfg["widths"]), res_blocks=cfg["res_blocks"], steps=steps,
                         crop=size, batch=batch, style_size=style_size, style_weight=style_weight,
                         content_weight=content_weight, tv_weight=tv_weight, lr=lr,
-                        loss_network=net_loss.describe)
+                        color_weight=color_weight, loss_network=net_loss.describe)
+    if init_path:
+        run.settings["init"] = str(init_path)
 
     @tf.function
     def step(x: Any) -> dict[str, Any]:
@@ -107,11 +125,15 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
                                 zip(lossnet.style_layers(net_loss, fy), targets, target_norms, strict=True)])
             l_tv = (tf.reduce_mean(tf.square(y[:, 1:] - y[:, :-1]))
                     + tf.reduce_mean(tf.square(y[:, :, 1:] - y[:, :, :-1])))
-            total = content_weight * l_content + style_weight * l_style + tv_weight * l_tv
+            l_color = tf.add_n([tf.reduce_mean(tf.square(m - tm)) + tf.reduce_mean(tf.square(c - tc))
+                                for (m, c), (tm, tc) in
+                                zip([_color_stats(y, k) for k in (1, 8)], style_colors, strict=True)])
+            total = (content_weight * l_content + style_weight * l_style + tv_weight * l_tv
+                     + color_weight * l_color)
         grads = tape.gradient(total, net.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         opt.apply_gradients(zip(grads, net.trainable_variables, strict=True))
-        return {"loss": total, "content": l_content, "style": l_style, "tv": l_tv}
+        return {"loss": total, "content": l_content, "style": l_style, "tv": l_tv, "color": l_color}
 
     rng = np.random.default_rng(run.seed)
     bar = run.progress(steps, desc=f"style {run.name}")
@@ -181,6 +203,19 @@ def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_
     # norm_stats are internal statistics of magnitude up to ~100 (float32 rounding ~1e-4 there);
     # the stylized image itself agrees far tighter (benchmarks record max_abs_diff_b1)
     run.export_function(fn, signature, card, real_inputs=real, random_batches=1, atol=1e-3)
+
+
+def _color_stats(images: Any, pool: int) -> tuple[Any, Any]:
+    """Per-image RGB mean (N, 3) and covariance (N, 3, 3), after ``pool``×``pool`` average pooling."""
+    import tensorflow as tf
+
+    x = tf.nn.avg_pool2d(images, pool, pool, "VALID") if pool > 1 else images
+    shape = tf.shape(x)
+    flat = tf.reshape(x, [shape[0], shape[1] * shape[2], 3])
+    mean = tf.reduce_mean(flat, axis=1)
+    centred = flat - mean[:, None]
+    cov = tf.matmul(centred, centred, transpose_a=True) / tf.cast(shape[1] * shape[2], x.dtype)
+    return mean, cov
 
 
 def _samples(run: TrainRun, net: Any, held: dict[str, np.ndarray],

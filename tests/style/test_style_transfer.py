@@ -113,3 +113,19 @@ def test_node_path_imports_no_tensorflow(quick_style: Path, tmp_path: Path):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-1500:]
+
+
+def test_fine_tuning_from_a_model_with_the_colour_term(quick_style: Path, tmp_path: Path):
+    """--init starts from a saved NAME.keras; --color-weight is logged and recorded in the card."""
+    exe = Path(sys.executable).parent / "artflow"
+    proc = subprocess.run([str(exe), "train", "style", "--style", str(quick_style / "blocks_style.png"),
+                           "--quick", "--steps", "4", "--init", str(quick_style / "blocks.keras"),
+                           "--color-weight", "2", "-o", str(tmp_path / "tuned"), "--name", "tuned"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    card = read_card(tmp_path / "tuned" / "tuned.onnx")
+    assert card is not None and card.kind == "style"
+    assert card.training["settings"]["color_weight"] == 2.0
+    assert card.training["settings"]["init"].endswith("blocks.keras")
+    assert "--init" in card.training["command"]
