@@ -16,10 +16,11 @@ def provenance_text(graph: Any, input_dir: Path, infos: dict[str, dict[str, Any]
     """The PNG text chunks for an image written by a run of ``graph``."""
     from . import __version__
 
-    models: dict[str, str] = {}
+    models: dict[str, dict[str, str]] = {}  # by node id: a generator and a classifier may share a name
     providers: set[str] = set()
-    for info in infos.values():
-        models.update(info.get("models", {}))
+    for node_id, info in sorted(infos.items()):
+        if info.get("models"):
+            models[node_id] = dict(info["models"])
         if info.get("provider"):
             providers.add(info["provider"])
     plugin_versions = {}

@@ -213,4 +213,4 @@ def test_provenance_names_models_of_cached_nodes_the_run_never_visited(engine, p
     again = engine.run(g)
     assert again.ran == ["p"]
     record = json.loads(again[p][0])
-    assert record["models"] == {"tiny": "ab" * 32} and record["provider"] == "cpu"
+    assert record["models"] == {"m": {"tiny": "ab" * 32}} and record["provider"] == "cpu"
