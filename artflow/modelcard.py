@@ -209,9 +209,10 @@ def remember_card(path: str | Path, meta: dict[str, str]) -> ModelCard | None:
 
 
 def _read_metadata(path: Path) -> dict[str, str]:
-    import onnxruntime as ort
-
     from .errors import ModelError
+    from .runtime import _ort
+
+    ort = _ort()
 
     options = ort.SessionOptions()
     options.log_severity_level = 3

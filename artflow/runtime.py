@@ -61,9 +61,16 @@ _cuda_reason = ""
 _threads_override: int | None = None
 
 
+_logger_quieted = False
+
+
 def _ort() -> Any:
+    global _logger_quieted
     import onnxruntime as ort
 
+    if not _logger_quieted:  # kernel warnings go to the default logger, not the session's
+        ort.set_default_logger_severity(QUIET)
+        _logger_quieted = True
     return ort
 
 
@@ -105,7 +112,7 @@ def cuda_available() -> bool:
             _cuda_works = False
             _cuda_reason = f"CUDA probe failed: {_first_line(exc)}"
         finally:
-            ort.set_default_logger_severity(2)
+            ort.set_default_logger_severity(QUIET)
         return _cuda_works
 
 
