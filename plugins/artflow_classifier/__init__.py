@@ -7,21 +7,18 @@ is light: no TensorFlow, no ONNX Runtime session until a node runs.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from artflow import hookimpl
+from artflow.shipping import read_manifest, register_manifest
 
 MODELS_DIR = Path(__file__).parent / "models"
 
 
 def shipped_models() -> list[dict[str, Any]]:
     """The entries of models/manifest.json (name, kind, file, sha256, …), written by the ship step."""
-    manifest = MODELS_DIR / "manifest.json"
-    if not manifest.is_file():
-        return []
-    return list(json.loads(manifest.read_text()).get("models", []))
+    return read_manifest(MODELS_DIR)
 
 
 @hookimpl
@@ -36,12 +33,7 @@ def register_nodes(register: Any) -> None:
 @hookimpl
 def register_models(register: Any) -> None:
     """Register the shipped models with the sha256 recorded when they were shipped."""
-    for item in shipped_models():
-        extra = {k: v for k, v in item.items() if k not in ("name", "kind", "file", "sha256", "keras")}
-        if item.get("keras"):
-            extra["keras"] = str(MODELS_DIR / item["keras"])
-        register(name=item["name"], kind=item["kind"], path=MODELS_DIR / item["file"],
-                 sha256=item["sha256"], **extra)
+    register_manifest(register, MODELS_DIR)
 
 
 @hookimpl
