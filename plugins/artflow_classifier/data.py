@@ -17,7 +17,6 @@ under it (so every image has one right answer). Splits never share backgrounds:
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
@@ -55,44 +54,11 @@ def digits_split(seed: int = DIGITS_SEED, test_size: float = 0.2):  # -> tuple o
 # shapes
 
 
-@functools.cache
-def _photo(name: str) -> np.ndarray:
-    import skimage.data
-
-    img = getattr(skimage.data, name)()
-    if isinstance(img, tuple):  # stereo_motorcycle: (left, right, disparity)
-        img = img[0]
-    img = np.asarray(img)
-    if img.dtype == bool:
-        img = img.astype(np.float32)
-    elif img.dtype != np.float32 and img.dtype != np.float64:
-        img = img.astype(np.float32) / 255.0
-    img = img.astype(np.float32)
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=-1)
-    return np.ascontiguousarray(img[..., :3])
-
-
 def photo_crop(rng: np.random.Generator, names: tuple[str, ...], size: int) -> np.ndarray:
     """A random square crop (scale, flip, tint vary) of one of the named skimage photos."""
-    from PIL import Image
+    from artflow_core.photos import photo_crop as crop
 
-    img = _photo(names[int(rng.integers(len(names)))])
-    h, w = img.shape[:2]
-    side = int(rng.integers(max(8, min(h, w) // 10), min(h, w) + 1))
-    y0 = int(rng.integers(0, h - side + 1))
-    x0 = int(rng.integers(0, w - side + 1))
-    crop = img[y0 : y0 + side, x0 : x0 + side]
-    if rng.random() < 0.5:
-        crop = crop[:, ::-1]
-    if rng.random() < 0.5:
-        crop = crop[::-1]
-    pil = Image.fromarray((crop * 255 + 0.5).astype(np.uint8))
-    out = np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
-    if rng.random() < 0.3:  # tint (gray textures become coloured ones)
-        tint = rng.uniform(0.5, 1.2, size=3).astype(np.float32)
-        out = np.clip(out * tint, 0, 1)
-    return out
+    return crop(rng, names, size, min_side=8, min_divisor=10)
 
 
 def _background(rng: np.random.Generator, split: str, size: int) -> np.ndarray:
