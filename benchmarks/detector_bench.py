@@ -20,7 +20,6 @@ inputs (random shape scenes):
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -36,18 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = (256, 512)
 
 
-def _interleaved(fns: dict[str, Callable[[], float | None]], repeats: int,
-                 warmup: int = 3) -> dict[str, float]:
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for key, fn in fns.items():
-            t0 = time.perf_counter()
-            own = fn()
-            times[key].append(own if own is not None else time.perf_counter() - t0)
-    return {k: round(statistics.median(v) * 1000.0, 4) for k, v in times.items()}
+def _interleaved(fns: dict[str, Callable[[], float | None]], repeats: int) -> dict[str, float]:
+    from run import interleaved_ms  # the shared round-robin timer (benchmarks/ is on sys.path)
+
+    return interleaved_ms(fns, repeats, warmup=3)
 
 
 def _images(n: int, side: int) -> np.ndarray:
