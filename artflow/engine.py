@@ -62,6 +62,7 @@ class RunResult:
     values: dict[str, Outputs] = field(default_factory=dict)
     wall_seconds: float = 0.0
     exceptions: dict[str, BaseException] = field(default_factory=dict)
+    engine_output_dir: Path = Path(".")
 
     def outputs(self, node: NodeRef | str) -> Outputs:
         """All outputs of a node, from this run or from the cache."""
@@ -79,8 +80,6 @@ class RunResult:
                 hit = (again.outputs(node_id), {})
             self.values[node_id] = hit[0]
         return self.values[node_id]
-
-    engine_output_dir: Path = Path(".")
 
     def __getitem__(self, ref: NodeRef | OutputRef | str | tuple[Any, str]) -> Any:
         if isinstance(ref, tuple):
