@@ -12,8 +12,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers
+
+from artflow.rewrites import nearest_upsample_tf, same_conv_blocks_tf, upsample_conv_blocks_tf
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,71 @@ def inference_model(generator: keras.Model) -> keras.Model:
     return keras.Model(generator.inputs, image, name="generator_inference")
 
 
-def inference_function(generator: keras.Model, cfg: GanConfig) -> tuple[Any, list[tf.TensorSpec]]:
+def fast_forward(generator: keras.Model) -> Any | None:
+    """The generator's function in the form ONNX Runtime runs fastest, from the same weights, or
+    None when it has no nearest-upsampling tail to rewrite (transposed-conv models).
+
+    The layers from the first ``UpSampling2D`` on must form a chain. Every ×2 upsample becomes
+    one asymmetric nearest Resize (ORT keeps it in its blocked layout), and the last
+    upsample → 3×3 conv → BatchNorm → ReLU → RGB conv runs in ``space_to_depth(2)`` space at
+    half the resolution (:mod:`artflow.rewrites`): no full-resolution feature map is made,
+    only the final RGB image. Measured side by side in ONNX Runtime at batch 64 on the ``art``
+    model: 0.70× the time of the Tile-chain export of ``UpSampling2D``.
+    """
+    ups = [i for i, layer in enumerate(generator.layers) if isinstance(layer, layers.UpSampling2D)]
+    if not ups:
+        return None
+    tail = generator.layers[ups[0]:]
+    if any(b.input is not a.output for a, b in zip(tail, tail[1:], strict=False)):
+        return None
+    trunk = keras.Model(generator.inputs, tail[0].input)
+    values = {id(v): keras.ops.convert_to_numpy(v) for v in generator.weights}
+    last = ups[-1] - ups[0]
+    pattern = (layers.Conv2D, layers.BatchNormalization, layers.ReLU, layers.Conv2D)
+    head = tail[last + 1:last + 5]
+    blocks = (len(head) == 4
+              and all(isinstance(layer, kind) for layer, kind in zip(head, pattern, strict=True))
+              and all(conv.kernel_size == (3, 3) and conv.strides == (1, 1) and conv.padding == "same"
+                      for conv in (head[0], head[3]))
+              and not head[0].use_bias and head[0].activation.__name__ == "linear")
+
+    def bn_affine(bn: layers.BatchNormalization) -> tuple[np.ndarray, np.ndarray]:
+        scale = values[id(bn.gamma)] / np.sqrt(values[id(bn.moving_variance)] + bn.epsilon)
+        return scale, values[id(bn.beta)] - values[id(bn.moving_mean)] * scale
+
+    def forward(*inputs: tf.Tensor) -> tf.Tensor:
+        h = trunk(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+        i = 0
+        while i < len(tail):
+            layer = tail[i]
+            if i == last and blocks:
+                conv, bn, _, rgb = head
+                scale, shift = bn_affine(bn)
+                x = upsample_conv_blocks_tf(h, values[id(conv.kernel)])
+                x = tf.nn.relu(x * np.tile(scale, 4) + np.tile(shift, 4))
+                y = same_conv_blocks_tf(x, values[id(rgb.kernel)],
+                                        values[id(rgb.bias)] if rgb.use_bias else None, 2)
+                h = tf.nn.depth_to_space(rgb.activation(y), 2)
+                i += 5
+            elif isinstance(layer, layers.UpSampling2D):
+                h = nearest_upsample_tf(h, int(layer.size[0]))
+                i += 1
+            else:
+                h = layer(h, training=False)
+                i += 1
+        return h
+
+    return forward
+
+
+def inference_function(generator: keras.Model, cfg: GanConfig, *, fast: bool = True
+                       ) -> tuple[Any, list[tf.TensorSpec]]:
     """The exported function and its signature: named inputs ``z`` (and ``label`` int32 [N, 1]),
-    output ``image`` in [0, 1] (tanh mapped inside the graph)."""
+    output ``image`` in [0, 1] (tanh mapped inside the graph). ``fast`` computes it with
+    :func:`fast_forward` where the generator has one; ``fast=False`` gives the reference the
+    export is checked against."""
+    if fast and (forward := fast_forward(generator)) is not None:
+        generator = _Called(forward)
     sig = [tf.TensorSpec([None, cfg.latent], tf.float32, name="z")]
     if cfg.classes:
         sig.append(tf.TensorSpec([None, 1], tf.int32, name="label"))
@@ -161,3 +226,13 @@ def inference_function(generator: keras.Model, cfg: GanConfig) -> tuple[Any, lis
         return {"image": tf.clip_by_value((img + 1.0) * 0.5, 0.0, 1.0)}
 
     return generate_unconditional, sig
+
+
+class _Called:
+    """A function called like a Keras model (``net(inputs, training=False)``)."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __call__(self, inputs: Any, training: bool = False) -> Any:
+        return self.fn(*inputs) if isinstance(inputs, list) else self.fn(inputs)

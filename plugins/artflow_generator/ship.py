@@ -2,6 +2,10 @@
 models/manifest.json (what `register_models` registers), and render its sample grid for the gallery.
 
     python -m artflow_generator.ship runs/digits/digits.onnx runs/art/art.onnx [--gallery gallery]
+    python -m artflow_generator.ship --reexport art [--gallery gallery]
+
+``--reexport NAME`` converts the shipped NAME.keras again with the current exporter (same weights,
+same card and metrics; a new parity check and versions), for when the export path improves.
 
 The gallery grid is drawn through ONNX Runtime (no TensorFlow), from fixed seeds, exactly as
 `gan.generate` would draw it: ``gallery/generator_NAME_samples.png``.
@@ -13,6 +17,7 @@ import argparse
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +49,42 @@ def ship(paths: list[Path]) -> dict[str, dict[str, str]]:
                                "description": card.description}
     MANIFEST.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
     return manifest
+
+
+def reexport(name: str) -> Path:
+    """Export the shipped ``NAME.keras`` (the generator with its [0, 1] output) again into
+    ``NAME.onnx`` through :func:`networks.fast_forward`, keeping the card; returns the path."""
+    import keras
+    import tensorflow as tf
+
+    from artflow.exporter import export_function
+
+    from .networks import fast_forward
+
+    target = MODELS_DIR / f"{name}.onnx"
+    card = read_card(target)
+    if card is None or card.kind != "generator":
+        raise ModelError(f"{target} is not a shipped generator with an artflow card")
+    model = keras.models.load_model(target.with_suffix(".keras"), compile=False)
+    fast = fast_forward(model) or model
+    conditional = len(model.inputs) > 1
+    sig = [tf.TensorSpec([None, int(model.inputs[0].shape[-1])], tf.float32, name="z")]
+    if conditional:
+        sig.append(tf.TensorSpec([None, 1], tf.int32, name="label"))
+
+    def wrap(net: Any) -> Any:
+        def fn(*args: tf.Tensor) -> dict[str, tf.Tensor]:
+            out = net(*args) if net is fast else net(list(args) if conditional else args[0], training=False)
+            return {"image": tf.clip_by_value(out, 0.0, 1.0)}
+        return fn
+
+    rng = np.random.default_rng(0)
+    real = {"z": rng.standard_normal((64, sig[0].shape[-1])).astype(np.float32)}
+    if conditional:
+        real["label"] = (np.arange(64) % len(card.labels)).astype(np.int32)[:, None]
+    card.extra["reexported"] = f"python -m artflow_generator.ship --reexport {name}"
+    export_function(wrap(fast), sig, target, card, reference=wrap(model), real_inputs=real)
+    return target
 
 
 def sample_grid_png(model: Path, out: Path, *, rows: int = 8, cols: int = 8, cell: int = 64) -> Path:
@@ -78,10 +119,12 @@ def sample_grid_png(model: Path, out: Path, *, rows: int = 8, cols: int = 8, cel
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="+", type=Path)
+    parser.add_argument("models", nargs="*", type=Path)
+    parser.add_argument("--reexport", action="append", default=[], metavar="NAME",
+                        help="export the shipped NAME.keras again (repeatable)")
     parser.add_argument("--gallery", type=Path, help="folder for generator_NAME_samples.png grids")
     args = parser.parse_args()
-    manifest = ship(args.models)
+    manifest = ship([*args.models, *(reexport(name) for name in args.reexport)])
     for name, entry in manifest.items():
         print(f"{name}: {entry['sha256']}")
         if args.gallery:

@@ -152,7 +152,8 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     _measure(run, samples, labels, data, held_out, classes, classifier)
     card = _card(run, cfg, data)
     real = {"z": z[:64], "label": labels[:64, None]} if classes else {"z": z[:64]}
-    run.export_function(fn, signature, card, real_inputs=real)
+    reference, _ = inference_function(trainer.ema_generator, cfg, fast=False)
+    run.export_function(fn, signature, card, real_inputs=real, reference=reference)
     shown = samples[:100] if classes else samples[:64]
     run.save_samples(shown, cols=10 if classes else 8, cell=48 if size <= 16 else 96)
 
