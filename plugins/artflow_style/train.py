@@ -11,7 +11,11 @@ network) + total variation, plus an optional colour term (``--color-weight``): t
 and 3×3 RGB covariance of the output matched to the style image's, computed on the full-size
 output and on 8×8-pooled patches. The random loss network's filters are zero-mean, so they
 see structure but not the colour of flat regions; without the colour term large flat areas
-drift to arbitrary (often washed-out yellow) colours.
+drift to arbitrary (often washed-out yellow) colours. An optional structure term
+(``--edge-weight``) adds 1 − the Pearson correlation of the Gaussian-smoothed (σ = 3 px) Sobel edge
+maps of output and content crop, the same measure as the held-out ``*_edge_corr`` (computed here on
+training crops only): styles whose texture is all fine edges (halftone dots) otherwise trade the
+photo's edges away for the texture's.
 
 The loss network is VGG19 (ImageNet weights from ``--vgg-weights``
 or the Keras cache) when available, else a fixed random multi-scale network (no download; see
@@ -61,13 +65,17 @@ QUICK = {"widths": (8, 16, 16), "res_blocks": 1, "steps": 20, "size": 64, "batch
               help="Write samples.png every N steps.")
 @click.option("--color-weight", type=float, default=0.0, show_default=True,
               help="Weight of the colour term (output RGB mean/covariance vs the style image's).")
+@click.option("--edge-weight", type=float, default=0.0, show_default=True,
+              help="Weight of the structure term: 1 - correlation of the smoothed Sobel edge maps "
+                   "of output and content (as *_edge_corr).")
 @click.option("--init", "init_path", type=click.Path(exists=True, dir_okay=False),
               help="Start from this NAME.keras (same widths and residual blocks) instead of random weights.")
 @click.option("--time-limit", type=float, help="Stop after this many seconds of training.")
 def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights: str | None,
                 steps: int | None, size: int | None, style_size: int | None, style_weight: float,
                 content_weight: float, tv_weight: float, lr: float, sample_every: int,
-                color_weight: float, init_path: str | None, time_limit: float | None) -> None:
+                color_weight: float, edge_weight: float, init_path: str | None,
+                time_limit: float | None) -> None:
     """Train a style network (see module doc)."""
     import keras
     import tensorflow as tf
@@ -109,7 +117,8 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
     run.settings.update(widths=list(cfg["widths"]), res_blocks=cfg["res_blocks"], steps=steps,
                         crop=size, batch=batch, style_size=style_size, style_weight=style_weight,
                         content_weight=content_weight, tv_weight=tv_weight, lr=lr,
-                        color_weight=color_weight, loss_network=net_loss.describe)
+                        color_weight=color_weight, edge_weight=edge_weight,
+                        loss_network=net_loss.describe)
     if init_path:
         run.settings["init"] = str(init_path)
 
@@ -130,10 +139,14 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
                                 zip([_color_stats(y, k) for k in (1, 8)], style_colors, strict=True)])
             total = (content_weight * l_content + style_weight * l_style + tv_weight * l_tv
                      + color_weight * l_color)
+            terms = {"content": l_content, "style": l_style, "tv": l_tv, "color": l_color}
+            if edge_weight:
+                terms["edge"] = 1.0 - tf.reduce_mean(_edge_correlation(y, x))
+                total += edge_weight * terms["edge"]
         grads = tape.gradient(total, net.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         opt.apply_gradients(zip(grads, net.trainable_variables, strict=True))
-        return {"loss": total, "content": l_content, "style": l_style, "tv": l_tv, "color": l_color}
+        return {"loss": total, **terms}
 
     rng = np.random.default_rng(run.seed)
     bar = run.progress(steps, desc=f"style {run.name}")
@@ -170,7 +183,7 @@ def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_
     import tensorflow as tf
 
     from . import data, lossnet
-    from .network import inference_function
+    from .network import inference_function, reference_function
 
     targets = lossnet.style_grams(net_loss, style_small)
     outputs = _samples(run, net, held, style_small)
@@ -202,7 +215,8 @@ def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_
             "shared": np.zeros([1], np.float32)}
     # norm_stats are internal statistics of magnitude up to ~100 (float32 rounding ~1e-4 there);
     # the stylized image itself agrees far tighter (benchmarks record max_abs_diff_b1)
-    run.export_function(fn, signature, card, real_inputs=real, random_batches=1, atol=1e-3)
+    run.export_function(fn, signature, card, real_inputs=real, random_batches=1, atol=1e-3,
+                        reference=reference_function(net))
 
 
 def _color_stats(images: Any, pool: int) -> tuple[Any, Any]:
@@ -216,6 +230,30 @@ def _color_stats(images: Any, pool: int) -> tuple[Any, Any]:
     centred = flat - mean[:, None]
     cov = tf.matmul(centred, centred, transpose_a=True) / tf.cast(shape[1] * shape[2], x.dtype)
     return mean, cov
+
+
+def _edge_correlation(y: Any, x: Any, sigma: float = 3.0) -> Any:
+    """Per-image Pearson r of the smoothed Sobel edge maps of two NHWC batches (metrics.edge_map)."""
+    import tensorflow as tf
+
+    from .metrics import LUMA
+
+    def edges(images: Any) -> Any:
+        gray = tf.reduce_sum(images * tf.constant(LUMA), axis=-1, keepdims=True)
+        g = tf.image.sobel_edges(gray)[..., 0, :]
+        mag = tf.sqrt(tf.reduce_sum(tf.square(g), axis=-1, keepdims=True) + 1e-8)
+        r = int(4 * sigma + 0.5)
+        k = np.exp(-np.arange(-r, r + 1) ** 2 / (2 * sigma ** 2)).astype(np.float32)
+        k /= k.sum()
+        mag = tf.pad(mag, [[0, 0], [r, r], [r, r], [0, 0]], "REFLECT")
+        mag = tf.nn.conv2d(mag, k.reshape(1, -1, 1, 1), 1, "VALID")
+        return tf.nn.conv2d(mag, k.reshape(-1, 1, 1, 1), 1, "VALID")
+
+    a, b = edges(y), edges(x)
+    a -= tf.reduce_mean(a, axis=[1, 2, 3], keepdims=True)
+    b -= tf.reduce_mean(b, axis=[1, 2, 3], keepdims=True)
+    return tf.reduce_sum(a * b, axis=[1, 2, 3]) / tf.sqrt(
+        tf.reduce_sum(a * a, axis=[1, 2, 3]) * tf.reduce_sum(b * b, axis=[1, 2, 3]) + 1e-12)
 
 
 def _samples(run: TrainRun, net: Any, held: dict[str, np.ndarray],

@@ -1,0 +1,60 @@
+"""Export shipped styles again from their ``NAME.keras`` with the current export path.
+
+    python -m artflow_style.reexport glass flow halftone marble
+
+Same weights, same card (training command, data, seed, held-out metrics); a fresh parity check
+against the network's training-form function, which proves the export's rewrites exact (see
+:func:`artflow_style.network.reference_function`), and the current library versions. The manifest's
+sha256 for each model is updated in place. Needs the ``train`` extra.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from artflow.errors import ModelError
+from artflow.modelcard import read_card
+from artflow.registry import file_sha256
+
+from . import MODELS_DIR
+
+
+def reexport(name: str) -> Path:
+    """Rewrite ``models/NAME.onnx`` from ``models/NAME.keras``; returns its path."""
+    import keras
+    import tensorflow as tf
+
+    from artflow.exporter import export_function
+
+    from . import data
+    from .network import inference_function, reference_function
+
+    target = MODELS_DIR / f"{name}.onnx"
+    card = read_card(target) if target.is_file() else None
+    if card is None or card.kind != "style":
+        raise ModelError(f"{target} is not a shipped style model with an artflow card")
+    net = keras.models.load_model(target.with_suffix(".keras"), compile=False)
+    probe = next(iter(data.heldout_photos().values()))[None, :256, :256].astype(np.float32)
+    _, stats = net.forward(tf.constant(probe))
+    real = {"image": probe, "stats": stats.numpy().astype(np.float32), "shared": np.zeros([1], np.float32)}
+    fn, signature = inference_function(net)
+    card.extra["reexported"] = f"python -m artflow_style.reexport {name}"
+    export_function(fn, signature, target, card, real_inputs=real, random_batches=1, atol=1e-3,
+                    reference=reference_function(net))
+    manifest_path = MODELS_DIR / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["models"]:
+        if entry["name"] == name:
+            entry["sha256"] = file_sha256(target)
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return target
+
+
+if __name__ == "__main__":
+    for style in sys.argv[1:]:
+        path = reexport(style)
+        print(f"{style}: {file_sha256(path)[:12]}")
