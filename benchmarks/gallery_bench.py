@@ -88,32 +88,45 @@ def style_spec(folder: Path, *, photos: int, styles: int = 1, strengths: tuple[f
     return path
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all of its descendants, in kB (from /proc)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+def _children(pid: int) -> list[int]:
+    """Child pids of a process, from /proc/PID/task/*/children (a few reads, not a /proc scan)."""
+    kids: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as fh:
+                kids += [int(x) for x in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+    return kids
+
+
+def _tree_stats(root: int) -> dict[int, tuple[int, float]]:
+    """{pid: (resident kB, CPU seconds so far)} for a process and all of its descendants,
+    whoever their parent is: pool workers forked by a fork server are grandchildren that no one
+    waits for, so getrusage(RUSAGE_CHILDREN) would miss them."""
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
             continue
         try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                stat = fh.read()
-            with open(f"/proc/{entry}/statm", encoding="ascii") as fh:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
                 pages = int(fh.read().split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        pid = int(entry)
-        parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
-        rss[pid] = pages * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    tree = {root}
-    grew = True
-    while grew:
-        grew = False
-        for pid, parent in parents.items():
-            if parent in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    return sum(rss.get(pid, 0) for pid in tree)
+        # fields after the command: state ppid … utime (index 11) stime (index 12)
+        stats[pid] = (pages * page_kb, (int(fields[11]) + int(fields[12])) / tick)
+        todo += _children(pid)
+    return stats
 
 
 def run_render(spec: Path, out: Path, *args: str, pin: int | None = None,
@@ -126,32 +139,33 @@ def run_render(spec: Path, out: Path, *args: str, pin: int | None = None,
         if pin is not None:
             os.sched_setaffinity(0, {pin})
 
-    import resource
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen([ARTFLOW, "render", str(spec), "-o", str(out), "--no-progress", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
                             preexec_fn=pin_cpu if pin is not None else None)
     peak = 0
+    cpu_seen: dict[int, float] = {}  # last CPU seconds seen per process of the render's tree
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss_kb(proc.pid))
-            stop.wait(0.05)
+            tree = _tree_stats(proc.pid)
+            if sample_rss:
+                peak = max(peak, sum(rss for rss, _ in tree.values()))
+            for pid, (_, cpu) in tree.items():
+                cpu_seen[pid] = max(cpu, cpu_seen.get(pid, 0.0))
+            stop.wait(0.02)
 
-    sampler = threading.Thread(target=sample, daemon=True) if sample_rss else None
-    if sampler:
-        sampler.start()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its waited-for workers
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stop.set()
-    if sampler:
-        sampler.join()
+    sampler.join()
+    # CPU of every process of the render (the command, a fork server, its workers), as last seen
+    # by the 20 ms sampler: each process's final < 20 ms may be missed, alike on every run
+    cpu = sum(cpu_seen.values())
     if proc.returncode != 0:
         raise RuntimeError(f"artflow render failed ({proc.returncode}): {stderr.strip()[-500:]}")
     return {"seconds": seconds, "cpu_s": cpu, "stdout": stdout.strip(), "rss_mb": peak / 1024}

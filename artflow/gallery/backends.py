@@ -52,8 +52,28 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+#: imported once in the fork server, so pool workers start without importing them again
+PRELOAD = ["numpy", "PIL.Image", "PIL.PngImagePlugin", "onnxruntime", "artflow.gallery.worker",
+           "artflow.engine", "artflow.runtime"]
+
+
+def worker_context() -> Any:
+    """The multiprocessing context for pool workers: a fork server that has imported the
+    libraries a worker needs (POSIX), else spawn. Forking from a server that has never run a
+    job or started a thread is safe, and saves each worker the imports (~0.3 s of CPU each);
+    the server starts with the environment of the first pool (its thread limits)."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
 class LocalBackend:
-    """A pool of spawned processes; ``workers=0`` renders in this process (for debugging)."""
+    """A pool of worker processes (forked from a preloaded server where the OS allows, else
+    spawned); ``workers=0`` renders in this process (for debugging)."""
 
     name = "local"
 
@@ -102,15 +122,14 @@ class LocalBackend:
     def _pool_pass(self, jobs: list[dict[str, Any]], out_root: Path,
                    on_record: OnRecord) -> list[dict[str, Any]]:
         """Run jobs in a fresh pool; return the jobs lost because a worker process died."""
-        import multiprocessing
+        from .jobs import affinity_order
 
-        ctx = multiprocessing.get_context("spawn")
         n = min(self.workers, len(jobs))
         recorded: set[str] = set()
-        # workers are spawned on demand while jobs are submitted: the thread limits must be in the
+        # workers are started on demand while jobs are submitted: the thread limits must be in the
         # environment for the pool's whole life, so each worker starts with them (before numpy)
         with _environ(thread_env(self.threads)):
-            self._pool_jobs(ctx, n, jobs, out_root, on_record, recorded)
+            self._pool_jobs(worker_context(), n, affinity_order(jobs, n), out_root, on_record, recorded)
         return [job for job in jobs if job["key"] not in recorded]
 
     def _pool_jobs(self, ctx: Any, n: int, jobs: list[dict[str, Any]], out_root: Path,
@@ -121,7 +140,7 @@ class LocalBackend:
         from .worker import init_worker, run_job
 
         pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_worker,
-                                   initargs=(self.threads,))
+                                   initargs=(self.threads, True, os.getpid()))
         try:
             futures = {pool.submit(run_job, job, str(out_root)): job for job in jobs}
             pending = set(futures)

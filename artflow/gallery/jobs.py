@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,9 @@ class Job:
     provider: str = "auto"
     #: why the key could not include the nodes' content keys (the job will fail and say why)
     key_note: str = ""
+    #: the models the item's nodes load (model params, in node order): workers are handed items
+    #: that share models, so each loads fewer of them
+    models: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,10 +95,13 @@ def expand_jobs(spec: GallerySpec, plugins: PluginSet | None = None, *, provider
             values[var.key] = var.template_value(i)
         graph_dict = graph.to_dict()
         note = ""
+        models: list[str] = []
         try:
             vg = graph.validate(plugins.nodes)
             node_keys = keyer.keys(vg, Path("."), spec.input_dir)
             content = {n: node_keys[n] for n in wanted}
+            models = [str(vg.params[n][p]) for n in vg.order for p in vg.specs[n].model_params
+                      if vg.params[n].get(p) is not None]
         except ArtflowError as exc:
             note = str(exc)
             content = {"error": note}
@@ -115,7 +121,7 @@ def expand_jobs(spec: GallerySpec, plugins: PluginSet | None = None, *, provider
             index=index, key=key, name=name, seed=graph.seed, params=params, graph=graph_dict,
             input_dir=str(spec.input_dir.resolve()), save=list(spec.save),
             caption_nodes=list(spec.caption_nodes), caption=caption, thumb_size=spec.thumb_size,
-            thumb_format=spec.thumb_format, provider=provider, key_note=note,
+            thumb_format=spec.thumb_format, provider=provider, key_note=note, models=models,
         ))
     _dedupe_names(jobs, spec)
     return jobs
@@ -135,3 +141,19 @@ def _dedupe_names(jobs: list[Job], spec: GallerySpec) -> None:
                 "keys were appended (add more fields to 'name')")
         if note not in spec.notes:
             spec.notes.append(note)
+
+
+def affinity_order(jobs: list[dict[str, Any]], workers: int) -> list[dict[str, Any]]:
+    """The order to hand jobs to ``workers`` pool processes so each tends to load few models.
+
+    Jobs sorted by the models they use are cut into one contiguous run per worker, and the runs
+    are interleaved: with items of similar cost, the k-th worker to ask keeps taking from the
+    k-th run. (A worker that runs ahead takes from the others' runs; order never changes what
+    an item renders.)
+    """
+    if workers <= 1 or len(jobs) <= workers:
+        return list(jobs)
+    ordered = sorted(jobs, key=lambda job: (job.get("models") or [], job["index"]))
+    size = -(-len(ordered) // workers)
+    runs = [ordered[i:i + size] for i in range(0, len(ordered), size)]
+    return [run[i] for i in range(size) for run in runs if i < len(run)]

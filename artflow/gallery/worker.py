@@ -36,8 +36,9 @@ def cache_mb() -> int:
         return DEFAULT_CACHE_MB
 
 
-def init_worker(threads: int, die_with_parent: bool = True) -> None:
-    """Pool initializer: bound threads, die with the parent (Linux), build the engine."""
+def init_worker(threads: int, die_with_parent: bool = True, render_pid: int | None = None) -> None:
+    """Pool initializer: bound threads, die with the render (``render_pid``, else the parent
+    process), build the engine."""
     for name, value in thread_env(threads).items():
         os.environ[name] = value
     if die_with_parent:  # a pool process: Ctrl-C is the render's to handle, not each worker's
@@ -45,6 +46,8 @@ def init_worker(threads: int, die_with_parent: bool = True) -> None:
 
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _die_with_parent()
+        if render_pid is not None and render_pid != os.getppid():
+            _die_with(render_pid)
     from ..runtime import set_threads
 
     set_threads(threads)
@@ -61,6 +64,39 @@ def _die_with_parent() -> None:
         libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def _die_with(pid: int) -> None:
+    """Exit when process ``pid`` (the render) exits, whoever this process's parent is.
+
+    A worker forked by a fork server is the server's child, and holds the server's liveness
+    pipe open (so the server outlives the render); if the render is killed, nothing else would
+    stop the worker. A daemon thread waits on a pidfd of the render (Linux ≥ 5.3), else polls.
+    """
+    import threading
+
+    def watch() -> None:
+        import select
+        import time
+
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="artflow-die-with-render", daemon=True).start()
 
 
 def get_engine(threads: int | None = None) -> Any:

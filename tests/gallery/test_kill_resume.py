@@ -126,3 +126,60 @@ def test_sigkill_at_random_moments_then_resume_gives_identical_files(tmp_path: P
     got = tree_digest(out)
     assert sorted(got) == sorted(expected), f"seed {seed}"
     assert got == expected, f"seed {seed}"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live descendant of a process (from /proc/PID/task/*/children)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children", encoding="ascii") as fh:
+                    kids = {int(x) for x in fh.read().split()}
+            except (OSError, ValueError):
+                continue
+            todo += sorted(kids - found)
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_exit_when_only_the_render_process_is_killed(tmp_path: Path) -> None:
+    """SIGKILL to the render alone (not its process group) leaves no worker behind."""
+    if not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
+        import pytest
+
+        pytest.skip("needs /proc/PID/task/TID/children (Linux)")
+    spec = write_spec(tmp_path, SPEC, GRAPH)
+    out = tmp_path / "out"
+    proc = _render(spec, out, tmp_path / "cache")
+    workers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and _count_files(out) < 2:
+        workers |= _descendants(proc.pid)
+        time.sleep(0.02)
+    workers |= _descendants(proc.pid)
+    assert proc.poll() is None, "the render finished before it could be killed"
+    assert len(workers) >= 2, f"expected worker processes, found {sorted(workers)}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.1)
+    left = sorted(p for p in workers if _alive(p))
+    for pid in left:  # do not leave them running after a failure either
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes outlived the killed render: {left}"
