@@ -7,13 +7,20 @@
     g.run()
 
 Heavy libraries (TensorFlow, ONNX Runtime, Ray) are imported only by the code that needs them.
+
+ONNX Runtime (1.31+) records usage telemetry in a database under the user's home and uploads it
+when it can; artflow turns that off (``ORT_DISABLE_TELEMETRY=1``) unless the variable is already
+set, so rendering someone's pictures reports nothing anywhere.
 """
 
 from __future__ import annotations
 
+import os as _os
 from typing import Any
 
 __version__ = "0.1.0"
+
+_os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 from .errors import ArtflowError, GraphError, ImageError, ModelError, NodeError, ParamError, PluginError
 from .hookspecs import hookimpl

@@ -335,6 +335,8 @@ def doctor(as_json: bool) -> None:
         "versions": {d: version(d) for d in ("numpy", "pillow", "onnxruntime", "onnxruntime-gpu",
                                              "tensorflow", "tensorflow-cpu", "tf2onnx", "onnx", "ray")},
         "train_extra": find_spec("tensorflow") is not None and find_spec("tf2onnx") is not None,
+        "onnxruntime_telemetry": "off" if os.environ.get("ORT_DISABLE_TELEMETRY", "") not in ("", "0")
+        else "on (ORT_DISABLE_TELEMETRY is unset or 0)",
     }
     try:
         from .runtime import describe_providers
@@ -357,6 +359,7 @@ def doctor(as_json: bool) -> None:
         if v:
             click.echo(f"  {dist} {v}")
     click.echo(f"  training extra installed: {'yes' if report['train_extra'] else 'no'}")
+    click.echo(f"  ONNX Runtime telemetry: {report['onnxruntime_telemetry']}")
     prov = report["providers"]
     if "error" in prov:
         click.echo(f"providers: {prov['error']}")

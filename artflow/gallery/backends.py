@@ -53,7 +53,7 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
 
 
 #: imported once in the fork server, so pool workers start without importing them again
-PRELOAD = ["numpy", "PIL.Image", "PIL.PngImagePlugin", "onnxruntime", "artflow.gallery.worker",
+PRELOAD = ["artflow", "numpy", "PIL.Image", "PIL.PngImagePlugin", "onnxruntime", "artflow.gallery.worker",
            "artflow.engine", "artflow.runtime"]
 
 

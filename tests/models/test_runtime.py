@@ -104,6 +104,29 @@ def test_importing_artflow_runtime_does_not_import_onnxruntime_or_tensorflow():
     assert proc.stdout.split() == ["False", "False"], proc.stderr
 
 
+def _open_session_at_home(home: Path, model: Path, **env: str) -> None:
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    code = f"from artflow import runtime; runtime.get_session({str(model)!r}, 'cpu')"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**environ, "HOME": str(home), **env})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_onnx_runtime_telemetry_is_off_unless_the_user_turns_it_on(digits_onnx: Path, tmp_path: Path):
+    """ONNX Runtime 1.31 queues usage events in ~/.cache/Microsoft/DeveloperTools/.onnxruntime;
+    artflow sets ORT_DISABLE_TELEMETRY=1 by default, and a user's own setting wins."""
+    quiet, opted_in = tmp_path / "quiet", tmp_path / "opted-in"
+    quiet.mkdir()
+    opted_in.mkdir()
+    _open_session_at_home(quiet, digits_onnx)
+    assert not (quiet / ".cache" / "Microsoft").exists()
+    _open_session_at_home(opted_in, digits_onnx, ORT_DISABLE_TELEMETRY="0")
+    if not (opted_in / ".cache" / "Microsoft").exists():
+        pytest.skip("this ONNX Runtime build keeps no telemetry store")
+
+
 def _blur_model(path: Path, upscale: bool = False) -> Path:
     """An NHWC, any-size, fully convolutional model: 3x3 box blur (then 2x nearest upscale)."""
     onnx = pytest.importorskip("onnx")
