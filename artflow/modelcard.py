@@ -58,7 +58,9 @@ class InputSpec:
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        return {k: v for k, v in out.items() if v is not None or k == "size"}
+        # size and channels are written even when null (any size / any channel count): a missing
+        # key reads as the default (3 channels), so dropping a null would change the card
+        return {k: v for k, v in out.items() if v is not None or k in ("size", "channels")}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InputSpec:

@@ -14,7 +14,8 @@ def _card() -> ModelCard:
     return ModelCard(
         kind="classifier", name="toy", description="a toy",
         inputs=[InputSpec("image", "NHWC", [8, 8], 1, [0.0, 1.0], color="gray"),
-                InputSpec("z", "NC", None, 16, [-1.0, 1.0], color="")],
+                InputSpec("z", "NC", None, 16, [-1.0, 1.0], color=""),
+                InputSpec("any", "NCHW", None, None, [0.0, 255.0], mean=[0.5], std=[0.2])],
         outputs={"probs": "class probabilities"}, labels=["a", "b"], latent_size=16,
         training={"command": "artflow train toy", "data": "none", "seed": 3, "settings": {"epochs": 2}},
         metrics={"accuracy": 0.5}, versions={"onnx": "1"}, extra={"foreground": "light"},
