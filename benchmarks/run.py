@@ -3,7 +3,9 @@
     {"machine": {...},
      "models": {NAME: {"ort_ms_b1", "tf_ms_b1", "ort_ms_b64", "tf_ms_b64", "node_ms_b1", "raw_ms_b1",
                        "ort_over_tf_b1", "ort_over_tf_b64", "engine_over_raw_b1", ...}},
-     "engine": {...}}                                   (from benchmarks/engine_bench.py)
+     "engine": {...},                                   (from benchmarks/engine_bench.py)
+     "gallery": {...},                                  (from benchmarks/gallery_bench.py)
+     "training": {...}}                                 (with --training: benchmarks/train_bench.py)
 
 Every figure is a median of repeated runs, and both sides of each comparison are measured in the
 same process run, on the same inputs, interleaved round-robin (ORT, TF, ORT, TF, …) so that
@@ -276,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-style", action="store_true", help="skip the style models")
     parser.add_argument("--no-detector", action="store_true", help="skip the detector")
     parser.add_argument("--no-gallery", action="store_true", help="skip the gallery benchmarks")
+    parser.add_argument("--training", action="store_true",
+                        help="also time the --quick trainings (train_bench.py; minutes)")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"machine": machine()}
     only = [m for m in args.models.split(",") if m] or None
@@ -295,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         from gallery_bench import run_gallery_benchmarks
 
         result["gallery"] = run_gallery_benchmarks()
+    if args.training:
+        from train_bench import run_training_benchmarks
+
+        result["training"] = run_training_benchmarks()
     if args.json:
         print(json.dumps(result))
     else:
