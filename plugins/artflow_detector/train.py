@@ -53,7 +53,8 @@ def _checked_annotations(ctx: click.Context, param: click.Parameter, value: str 
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True,
               help="Processes rendering scenes.")
 @click.option("--init", "init", type=click.Path(exists=True, dir_okay=False),
-              help="Start from the weights of this .keras detector (same classes and size): fine-tuning.")
+              help="Start from the weights of this .keras detector (same classes and width; the input "
+                   "side may differ: the network is convolutional): fine-tuning.")
 @click.option("--cache", type=click.Path(file_okay=False),
               help="Folder keeping rendered training scenes between runs (e.g. /tmp/artflow-scenes).")
 def train_detector(run: TrainRun, annotations: tuple[str, Any] | None, size: int | None, n_scenes: int | None,
@@ -98,11 +99,17 @@ def _network(run: TrainRun, size: int, n_classes: int, width: str, init: str | N
         import keras
 
         old = keras.models.load_model(init, compile=False)
-        if tuple(old.input_shape[1:]) != tuple(net.input_shape[1:]) or old.output_shape != net.output_shape:
+        # the network is fully convolutional: weights from another input side fit when every
+        # weight has the same shape (same width and classes); only the grid size differs
+        shapes, wanted = [w.shape for w in old.get_weights()], [w.shape for w in net.get_weights()]
+        if old.output_shape[-1] != net.output_shape[-1] or shapes != wanted:
             raise TrainError(f"--init {init}: takes {old.input_shape[1:]} and gives {old.output_shape[1:]}; "
-                             f"this run needs {net.input_shape[1:]} → {net.output_shape[1:]}")
+                             f"this run needs {net.input_shape[1:]} → {net.output_shape[1:]} "
+                             f"(same network width and classes; the input side may differ)")
         net.set_weights(old.get_weights())
         run.settings["init"] = str(init)
+        if old.input_shape[1] != size:
+            run.settings["init_size"] = int(old.input_shape[1])
         meta = Path(init).with_name("metrics.json")
         if meta.is_file():
             import json
@@ -267,6 +274,7 @@ def _train_scenes(run: TrainRun, size: int, n_scenes: int | None, heldout: int |
             "Shape detector: circle, square, triangle, star, hexagon on any background "
             "(boxes, labels, scores).",
             xv.astype(np.float32) / 255.0)
+    _measure(run, xv, bv, cv, list(CLASSES), prefix="val_")  # for choosing between runs
     measured = _measure(run, xh, bh, ch, list(CLASSES))
     _record_metrics(run)
     _samples(run, xh, measured["found"], list(CLASSES))

@@ -71,8 +71,9 @@ def test_the_shipped_detector_finds_heldout_shapes():
     session = runtime.get_session(SHIPPED, "cpu")
     found = detections(session, images.astype(np.float32) / 255, score_threshold=0.05)
     ap = average_precision(found, list(zip(boxes, classes, strict=True)), len(CLASSES), list(CLASSES))
-    assert ap["map50"] >= 0.85, ap
-    assert ap["map"] >= 0.5, ap
+    # the shipped 192² model: 0.956 / 0.822 on these 100 scenes (the 128² one before it: 0.888 / 0.735)
+    assert ap["map50"] >= 0.92, ap
+    assert ap["map"] >= 0.75, ap
 
 
 def test_detect_objects_on_the_shipped_model_maps_boxes_into_a_wide_image(tmp_path: Path):
@@ -111,3 +112,27 @@ def test_the_node_path_and_eval_never_import_tensorflow(tmp_path: Path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_init_takes_weights_from_another_input_side(tmp_path: Path):
+    """--init: the network is convolutional, so a 64² model's weights start a 96² run; another
+    width does not fit and says so."""
+    pytest.importorskip("keras")
+    from types import SimpleNamespace
+
+    from artflow_detector.model import build_network
+    from artflow_detector.train import _network
+
+    from artflow.training import TrainError
+
+    small = build_network(64, 5, "tiny")
+    path = tmp_path / "small.keras"
+    small.save(path)
+    run = SimpleNamespace(settings={})
+    net = _network(run, 96, 5, "tiny", str(path))  # type: ignore[arg-type]
+    assert net.input_shape[1:3] == (96, 96) and net.output_shape[1:3] == (24, 24)
+    for a, b in zip(net.get_weights(), small.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert run.settings["init"] == str(path) and run.settings["init_size"] == 64
+    with pytest.raises(TrainError, match="width"):
+        _network(SimpleNamespace(settings={}), 96, 5, "full", str(path))  # type: ignore[arg-type]
