@@ -77,32 +77,46 @@ def draw_boxes(
         fnt = font(fs, bold=True)
         layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
         d = ImageDraw.Draw(layer)
-        drawn: list[tuple[float, float, float, float]] = []
-        for b in sorted(item_boxes or [], key=lambda b: b.score):
-            if b.score < min_score:
-                continue
+        kept = sorted((b for b in item_boxes or [] if b.score >= min_score), key=lambda b: b.score)
+        for b in kept:  # the best-scoring boxes are drawn last, on top
             x0, y0, x1, y1 = (float(v) for v in b.box)
-            col = color[:3] if color is not None else label_color(b.label)
-            rgb8 = to_rgb8(col)
+            rgb8 = to_rgb8(color[:3] if color is not None else label_color(b.label))
             if fill_opacity > 0:
                 d.rectangle([x0, y0, x1, y1], fill=rgb8 + (int(fill_opacity * 255),))
             d.rectangle([x0 - lw / 2, y0 - lw / 2, x1 + lw / 2, y1 + lw / 2], outline=rgb8 + (255,), width=lw)
-            drawn.append((x0, y0, x1, y1))
+        placed: list[tuple[float, float, float, float]] = []
+        for b in reversed(kept):  # tags after every outline; the best-scoring pick their place first
             parts = ([b.label] if show_label else []) + ([f"{b.score:.2f}"] if show_score else [])
             if not parts:
                 continue
+            col = color[:3] if color is not None else label_color(b.label)
             text = " ".join(parts)
             tx0, ty0, tx1, ty1 = d.textbbox((0, 0), text, font=fnt)
-            tw, th = tx1 - tx0, ty1 - ty0
             pad = max(2, fs // 5)
-            lx = min(max(0.0, x0 - lw / 2), max(0.0, w - tw - 2 * pad))
-            ly = y0 - lw / 2 - th - 2 * pad
-            if ly < 0:  # no room above: put the tag inside the top edge
-                ly = y0 + lw / 2
-            d.rectangle([lx, ly, lx + tw + 2 * pad, ly + th + 2 * pad], fill=rgb8 + (235,))
+            tag_w, tag_h = tx1 - tx0 + 2 * pad, ty1 - ty0 + 2 * pad
+            lx, ly = _tag_place(tuple(float(v) for v in b.box), tag_w, tag_h, lw, w, h, placed)
+            placed.append((lx, ly, lx + tag_w, ly + tag_h))
+            d.rectangle([lx, ly, lx + tag_w, ly + tag_h], fill=to_rgb8(col) + (235,))
             d.text((lx + pad - tx0, ly + pad - ty0), text, font=fnt, fill=_text_color(col))
         out.append(over(im, layer))
     return f32(np.stack(out))
+
+
+def _tag_place(box: tuple[float, ...], tag_w: float, tag_h: float, lw: int, w: int, h: int,
+               placed: list[tuple[float, float, float, float]]) -> tuple[float, float]:
+    """Where a box's tag goes: above its top-left corner, else inside the top edge, else below
+    the box, else inside the bottom edge (each also at the right end), the first spot inside the
+    picture that no earlier tag covers; when every spot is taken, the first one inside."""
+    x0, y0, x1, y1 = box
+    rows = (y0 - lw / 2 - tag_h, y0 + lw / 2, y1 + lw / 2, y1 - lw / 2 - tag_h)
+    cols = (x0 - lw / 2, x1 + lw / 2 - tag_w)
+    spots = [(min(max(0.0, x), max(0.0, w - tag_w)), y) for y in rows for x in cols]
+    inside = [(x, y) for x, y in spots if 0 <= y and y + tag_h <= h] or [(spots[0][0], max(0.0, y0))]
+
+    def free(x: float, y: float) -> bool:
+        return all(x + tag_w <= a or a2 <= x or y + tag_h <= b or b2 <= y for a, b, a2, b2 in placed)
+
+    return next(((x, y) for x, y in inside if free(x, y)), inside[0])
 
 
 def _caption_text(

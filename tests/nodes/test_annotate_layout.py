@@ -27,6 +27,19 @@ def test_boxes_colour_per_label_and_min_score(run) -> None:
     assert skipped.max() == 0
 
 
+def test_tags_of_neighbouring_boxes_do_not_cover_each_other() -> None:
+    from artflow_core.nodes_annotate import _tag_place
+
+    placed: list[tuple[float, float, float, float]] = []
+    # three boxes side by side with tops level: every tag wants the same strip above them
+    for box in ((10, 40, 50, 80), (40, 40, 80, 80), (70, 40, 110, 80)):
+        x, y = _tag_place(box, 45, 12, 2, 160, 120, placed)
+        assert 0 <= x <= 160 - 45 and 0 <= y <= 120 - 12
+        for a, b, a2, b2 in placed:
+            assert x + 45 <= a or a2 <= x or y + 12 <= b or b2 <= y, (box, (x, y), placed)
+        placed.append((x, y, x + 45, y + 12))
+
+
 def test_boxes_broadcast_one_image_over_box_lists_and_check_counts(run) -> None:
     out = run("draw.boxes", image=ramp(1, 32, 32), boxes=[[], [Box((1, 1, 9, 9), "x", 0.5)]])
     assert out.shape[0] == 2 and np.allclose(out[0], ramp(1, 32, 32)[0])
