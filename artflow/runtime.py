@@ -11,8 +11,16 @@ to CPU and logs errors; the one-time probe here is quiet and looks at ``get_prov
 
 Threads: intra-op threads come from ``threads=``, else :func:`set_threads`, else the
 ``ARTFLOW_THREADS`` environment variable, else the number of usable cores (at most 8); inter-op
-threads are 1 (nodes run in parallel at the engine level, not inside a session); worker threads do
-not spin-wait (``ARTFLOW_ORT_SPIN=1`` turns spinning back on for a dedicated machine).
+threads are 1 (nodes run in parallel at the engine level, not inside a session).
+
+Spinning: ONNX Runtime's worker threads spin-wait between the operators of a run by default,
+which makes a run on an idle machine faster (measured ~15–20% for a style model at 512² on
+2 threads) but much slower when other processes want the cores (the spinning threads take their
+turns; measured ~35% slower beside a training job). ``ARTFLOW_ORT_SPIN`` decides: ``1`` spins,
+``0`` never does, ``auto`` (the default) spins only for a session with 2+ threads opened while
+the machine is idle (1-minute load average below half its cores). Spinning sessions stop
+spinning as soon as a run returns (``session.force_spinning_stop``), so they never burn CPU
+between runs.
 
 onnxruntime is imported inside functions only, so ``import artflow.runtime`` is free.
 """
@@ -193,11 +201,32 @@ def _options(threads: int) -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # Spinning worker threads win a little latency on an idle machine but lose badly when
-    # sessions share cores with engine branches or gallery workers; ARTFLOW_ORT_SPIN=1 restores it.
-    spin = "1" if os.environ.get("ARTFLOW_ORT_SPIN", "") not in ("", "0") else "0"
-    options.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    spin = spin_policy(threads)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    if spin:  # spin between the operators of a run, never after it
+        options.add_session_config_entry("session.force_spinning_stop", "1")
     return options
+
+
+def spin_policy(threads: int) -> bool:
+    """Whether a session with ``threads`` intra-op threads spin-waits (see the module doc)."""
+    value = os.environ.get("ARTFLOW_ORT_SPIN", "auto").strip().lower() or "auto"
+    if value in ("1", "on", "true", "yes"):
+        return threads > 1
+    if value in ("0", "off", "false", "no"):
+        return False
+    if value != "auto":
+        raise ArtflowError(f"ARTFLOW_ORT_SPIN={value!r} is not one of auto, 0, 1")
+    if threads < 2:
+        return False
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        return os.getloadavg()[0] < cores / 2
+    except OSError:  # no load average on this platform
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +268,7 @@ class Session:
         self.sha256 = sha256
         self.provider = provider  # "cuda" or "cpu": what get_providers() reported
         self.threads = threads
+        self.spin = False  # whether its threads spin-wait between operators (spin_policy)
         self.inputs = [_info(a) for a in session.get_inputs()]
         self.outputs = [_info(a) for a in session.get_outputs()]
         from .modelcard import remember_card
@@ -246,7 +276,8 @@ class Session:
         self.card: ModelCard | None = remember_card(path, dict(session.get_modelmeta().custom_metadata_map))
 
     def __repr__(self) -> str:
-        return f"Session({self.path.name}, provider={self.provider}, threads={self.threads})"
+        return (f"Session({self.path.name}, provider={self.provider}, threads={self.threads}, "
+                f"spin={self.spin})")
 
     @property
     def input_names(self) -> list[str]:
@@ -422,15 +453,18 @@ def get_session(model: str | Path | ModelEntry, provider: str | None = "auto", *
 def _open(path: Path, sha256: str, used: str, wanted: str, threads: int) -> Session:
     ort = _ort()
     providers = [_ORT_NAMES["cpu"]] if used == "cpu" else [_ORT_NAMES["cuda"], _ORT_NAMES["cpu"]]
+    options = _options(threads)
     try:
-        raw = ort.InferenceSession(str(path), _options(threads), providers=providers)
+        raw = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot open model '{path}': {_first_line(exc)[:300]}") from None
     really = "cuda" if _ORT_NAMES["cuda"] in raw.get_providers() else "cpu"
     if wanted == "cuda" and really != "cuda":
         raise ProviderError(f"provider 'cuda' was requested but the session for {path.name} got "
                             "only the CPU; use --provider auto or cpu")
-    return Session(raw, path, sha256, really, threads)
+    session = Session(raw, path, sha256, really, threads)
+    session.spin = options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    return session
 
 
 def clear_sessions() -> None:

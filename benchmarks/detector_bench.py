@@ -103,7 +103,7 @@ def _one_side(side: int, name: str, entry: Any, session: Any, raw: Any, out_name
     b1, b64 = _images(1, side), _images(64, side)
     x1, _ = letterbox(b1, side_in)
     x64, _ = letterbox(b64, side_in)
-    figures: dict[str, Any] = {"provider": session.provider, "threads": session.threads,
+    figures: dict[str, Any] = {"provider": session.provider, "threads": session.threads, "spin": session.spin,
                                "model_input": side_in, "image_side": side,
                                "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
 

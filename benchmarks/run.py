@@ -166,7 +166,7 @@ def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dic
     rng = np.random.default_rng(0)
     b1 = card_inputs(session, 1, rng)
     b64 = card_inputs(session, 64, rng)
-    out: dict[str, Any] = {"provider": session.provider, "threads": session.threads,
+    out: dict[str, Any] = {"provider": session.provider, "threads": session.threads, "spin": session.spin,
                            "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
 
     options = runtime._options(session.threads)  # same settings as artflow's sessions
@@ -216,7 +216,7 @@ def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dic
     return {k: out[k] for k in sorted(out, key=_order)}
 
 
-_ORDER = ["provider", "threads", "size_kb", "ort_ms_b1", "tf_ms_b1", "ort_ms_b64", "tf_ms_b64",
+_ORDER = ["provider", "threads", "spin", "size_kb", "ort_ms_b1", "tf_ms_b1", "ort_ms_b64", "tf_ms_b64",
           "node_ms_b1", "raw_ms_b1"]
 
 

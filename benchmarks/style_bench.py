@@ -125,8 +125,9 @@ def bench_style(entry: Any, *, quick: bool = False, with_rss: bool = False) -> d
                 "stats": np.zeros((n, stats_size), np.float32), "shared": np.zeros([1], np.float32)}
 
     b1, b64 = feeds(1, SIZE), feeds(64, B64_SIZE)
-    out: dict[str, Any] = {"provider": session.provider, "threads": session.threads, "size": SIZE,
-                           "b64_size": B64_SIZE, "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
+    out: dict[str, Any] = {"provider": session.provider, "threads": session.threads, "spin": session.spin,
+                           "size": SIZE, "b64_size": B64_SIZE,
+                           "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
     raw = ort.InferenceSession(str(entry.path), runtime._options(session.threads),
                                providers=["CPUExecutionProvider"])
     keras_path = Path(entry.extra.get("keras") or Path(entry.path).with_suffix(".keras"))

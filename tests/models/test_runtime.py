@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from artflow import runtime
+from artflow.errors import ArtflowError
 from artflow.modelcard import InputSpec
 from artflow.runtime import ProviderError
 
@@ -102,6 +103,30 @@ def test_importing_artflow_runtime_does_not_import_onnxruntime_or_tensorflow():
             "print('onnxruntime' in sys.modules, 'tensorflow' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["False", "False"], proc.stderr
+
+
+def test_spinning_follows_artflow_ort_spin(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ARTFLOW_ORT_SPIN", "1")
+    assert runtime.spin_policy(2) and not runtime.spin_policy(1)  # one thread has no pool to spin
+    monkeypatch.setenv("ARTFLOW_ORT_SPIN", "0")
+    assert not runtime.spin_policy(4)
+    monkeypatch.setenv("ARTFLOW_ORT_SPIN", "auto")
+    import os
+
+    idle = os.getloadavg()[0] < len(os.sched_getaffinity(0)) / 2
+    assert runtime.spin_policy(2) == idle and not runtime.spin_policy(1)
+    monkeypatch.setenv("ARTFLOW_ORT_SPIN", "sometimes")
+    with pytest.raises(ArtflowError, match="ARTFLOW_ORT_SPIN"):
+        runtime.spin_policy(2)
+
+
+def test_a_spinning_session_stops_spinning_when_a_run_returns(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ARTFLOW_ORT_SPIN", "1")
+    options = runtime._options(2)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    assert options.get_session_config_entry("session.force_spinning_stop") == "1"
+    monkeypatch.setenv("ARTFLOW_ORT_SPIN", "0")
+    assert runtime._options(2).get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def _open_session_at_home(home: Path, model: Path, **env: str) -> None:
