@@ -128,7 +128,9 @@ def draw_style(name: str, size: int = 512, seed: int = 11) -> np.ndarray:
         base = g.add("generate.noise", width=size, height=size, kind="fbm", scale=180.0, octaves=3,
                      color="rgb")
         result = Engine(Cache(disk=False)).run(g, use_cache=False)
-        return halftone(result[base][0], cell=10)
+        # coarse dots (24 px, 12 px at the trainer's 256-px style size): with 10-px cells the
+        # dot texture sat at the scale of the photos' own edges and the network traded them away
+        return halftone(result[base][0], cell=24)
     else:
         raise ArtflowError(f"unknown style drawing '{name}' (known: {', '.join(STYLES)})")
     result = Engine(Cache(disk=False)).run(g, use_cache=False)

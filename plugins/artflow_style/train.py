@@ -15,7 +15,9 @@ drift to arbitrary (often washed-out yellow) colours. An optional structure term
 (``--edge-weight``) adds 1 − the Pearson correlation of the Gaussian-smoothed (σ = 3 px) Sobel edge
 maps of output and content crop, the same measure as the held-out ``*_edge_corr`` (computed here on
 training crops only): styles whose texture is all fine edges (halftone dots) otherwise trade the
-photo's edges away for the texture's.
+photo's edges away for the texture's. A tone term (``--tone-weight``) matches the output's 8×8-pooled
+luminance to the content's, as a halftone keeps the local tone: the zero-mean loss network does not
+see the level of flat regions, which otherwise come out as flat blotches of an arbitrary colour.
 
 The loss network is VGG19 (ImageNet weights from ``--vgg-weights``
 or the Keras cache) when available, else a fixed random multi-scale network (no download; see
@@ -68,13 +70,16 @@ QUICK = {"widths": (8, 16, 16), "res_blocks": 1, "steps": 20, "size": 64, "batch
 @click.option("--edge-weight", type=float, default=0.0, show_default=True,
               help="Weight of the structure term: 1 - correlation of the smoothed Sobel edge maps "
                    "of output and content (as *_edge_corr).")
+@click.option("--tone-weight", type=float, default=0.0, show_default=True,
+              help="Weight of the tone term: squared error of the 8x8-pooled luminance of output "
+                   "and content.")
 @click.option("--init", "init_path", type=click.Path(exists=True, dir_okay=False),
               help="Start from this NAME.keras (same widths and residual blocks) instead of random weights.")
 @click.option("--time-limit", type=float, help="Stop after this many seconds of training.")
 def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights: str | None,
                 steps: int | None, size: int | None, style_size: int | None, style_weight: float,
                 content_weight: float, tv_weight: float, lr: float, sample_every: int,
-                color_weight: float, edge_weight: float, init_path: str | None,
+                color_weight: float, edge_weight: float, tone_weight: float, init_path: str | None,
                 time_limit: float | None) -> None:
     """Train a style network (see module doc)."""
     import keras
@@ -117,7 +122,7 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
     run.settings.update(widths=list(cfg["widths"]), res_blocks=cfg["res_blocks"], steps=steps,
                         crop=size, batch=batch, style_size=style_size, style_weight=style_weight,
                         content_weight=content_weight, tv_weight=tv_weight, lr=lr,
-                        color_weight=color_weight, edge_weight=edge_weight,
+                        color_weight=color_weight, edge_weight=edge_weight, tone_weight=tone_weight,
                         loss_network=net_loss.describe)
     if init_path:
         run.settings["init"] = str(init_path)
@@ -143,6 +148,9 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
             if edge_weight:
                 terms["edge"] = 1.0 - tf.reduce_mean(_edge_correlation(y, x))
                 total += edge_weight * terms["edge"]
+            if tone_weight:
+                terms["tone"] = tf.reduce_mean(tf.square(_pooled_luma(y) - _pooled_luma(x)))
+                total += tone_weight * terms["tone"]
         grads = tape.gradient(total, net.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         opt.apply_gradients(zip(grads, net.trainable_variables, strict=True))
@@ -230,6 +238,16 @@ def _color_stats(images: Any, pool: int) -> tuple[Any, Any]:
     centred = flat - mean[:, None]
     cov = tf.matmul(centred, centred, transpose_a=True) / tf.cast(shape[1] * shape[2], x.dtype)
     return mean, cov
+
+
+def _pooled_luma(images: Any, pool: int = 8) -> Any:
+    """Luminance (metrics.LUMA) averaged over ``pool``×``pool`` blocks."""
+    import tensorflow as tf
+
+    from .metrics import LUMA
+
+    gray = tf.reduce_sum(images * tf.constant(LUMA), axis=-1, keepdims=True)
+    return tf.nn.avg_pool2d(gray, pool, pool, "VALID")
 
 
 def _edge_correlation(y: Any, x: Any, sigma: float = 3.0) -> Any:

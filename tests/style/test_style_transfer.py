@@ -129,3 +129,29 @@ def test_fine_tuning_from_a_model_with_the_colour_term(quick_style: Path, tmp_pa
     assert card.training["settings"]["color_weight"] == 2.0
     assert card.training["settings"]["init"].endswith("blocks.keras")
     assert "--init" in card.training["command"]
+
+
+def test_edge_term_is_the_edge_correlation_metric():
+    """The trainer's --edge-weight term computes metrics.edge_correlation (per image) in TensorFlow."""
+    import tensorflow as tf
+    from artflow_style.metrics import edge_correlation
+    from artflow_style.train import _edge_correlation
+
+    a, b = photo(96, 80, seed=1), photo(96, 80, seed=2)
+    b[::7] = 0.0  # lines the other picture lacks
+    got = _edge_correlation(tf.constant(np.stack([a, a])), tf.constant(np.stack([b, a]))).numpy()
+    assert got[0] == pytest.approx(edge_correlation(a, b), abs=2e-3)
+    assert got[1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_edge_and_tone_terms_are_logged_and_recorded(quick_style: Path, tmp_path: Path):
+    exe = Path(sys.executable).parent / "artflow"
+    proc = subprocess.run([str(exe), "train", "style", "--style", str(quick_style / "blocks_style.png"),
+                           "--quick", "--steps", "4", "--edge-weight", "2", "--tone-weight", "10",
+                           "-o", str(tmp_path / "run"), "--name", "edges"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert summary["settings"]["edge_weight"] == 2.0 and summary["settings"]["tone_weight"] == 10.0
+    assert summary["history"]["edge"] and summary["history"]["tone"]
