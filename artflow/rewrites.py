@@ -119,11 +119,13 @@ def nearest_upsample_tf(x: Any, factor: int = 2) -> Any:
 
 
 def space_to_depth_conv_tf(x_padded: Any, kernel: np.ndarray, bias: np.ndarray | None = None, *,
-                           block: int = 4, out_h: Any = None, out_w: Any = None) -> Any:
+                           block: int = 4, out_h: Any = None, out_w: Any = None,
+                           aligned: bool = False) -> Any:
     """The VALID conv of ``kernel`` over ``x_padded`` (NHWC),
     computed as a conv over ``space_to_depth(block)`` and cropped to (out_h, out_w) (default:
     the original VALID output size). Sides that are not multiples of ``block`` get zero rows at
-    the bottom/right (a no-op when they already are, as in the style network's head)."""
+    the bottom/right; ``aligned=True`` promises they are (a dynamic-size model whose inputs are
+    multiples of the block), which keeps a no-op Pad out of the graph."""
     import tensorflow as tf
 
     k = kernel.shape[0]
@@ -136,7 +138,8 @@ def space_to_depth_conv_tf(x_padded: Any, kernel: np.ndarray, bias: np.ndarray |
     extra = block * m - (k + block - 1)
     pad_h = extra + (-(shape[1] + extra)) % block
     pad_w = extra + (-(shape[2] + extra)) % block
-    if extra or x_padded.shape[1] is None or x_padded.shape[1] % block or x_padded.shape[2] % block:
+    if extra or (not aligned and (x_padded.shape[1] is None or x_padded.shape[1] % block
+                                  or x_padded.shape[2] is None or x_padded.shape[2] % block)):
         x_padded = tf.pad(x_padded, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
     z = tf.nn.conv2d(tf.nn.space_to_depth(x_padded, block),
                      tf.constant(space_to_depth_kernel(kernel, block)), 1, "VALID")

@@ -112,10 +112,25 @@ class TransformNet(keras.Model):
         def pad(h: Any, p: int) -> Any:
             return tf.pad(h, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT") if p else h
 
-        def conv_norm(h: Any, pair: Any, relu: bool = True) -> Any:
+        def conv_norm(h: Any, pair: Any, relu: bool = True, upsample: bool = False) -> Any:
             conv, norm = pair
             k = conv.kernel_size[0]
-            h = conv(pad(h, k // 2))
+            if upsample and for_onnx:
+                # reflect-padding the ×2 upsampled image by 1 = edge-padding the small one by 1,
+                # upsampling, and dropping the outer row/column of the conv's output: the pad then
+                # runs on a quarter of the pixels, and the upsample and conv stay in ORT's blocked
+                # layout (a reflect Pad between them forces two layout conversions)
+                shape = tf.shape(h)
+                h = tf.concat([h[:, :1], h, h[:, -1:]], axis=1)
+                h = tf.concat([h[:, :, :1], h, h[:, :, -1:]], axis=2)
+                h = tf.compat.v1.image.resize_nearest_neighbor(h, [shape[1] * 2 + 4, shape[2] * 2 + 4],
+                                                               align_corners=False, half_pixel_centers=False)
+                h = conv(h)[:, 1:-1, 1:-1]
+            elif upsample:
+                h = tf.nn.depth_to_space(tf.concat([h, h, h, h], axis=-1), 2)  # exact nearest ×2
+                h = conv(pad(h, k // 2))
+            else:
+                h = conv(pad(h, k // 2))
             mean, var = tf.nn.moments(h, axes=[1, 2], keepdims=True)
             std = tf.sqrt(var + norm.epsilon)
             collected.extend([tf.reshape(mean, [-1, conv.filters]), tf.reshape(std, [-1, conv.filters])])
@@ -136,16 +151,10 @@ class TransformNet(keras.Model):
         for first, second in self.res:
             h = h + conv_norm(conv_norm(h, first), second, relu=False)
         for pair in self.up:
-            if for_onnx:  # one asymmetric nearest Resize (the same pixels as ×2 repetition)
-                shape = tf.shape(h)
-                h = tf.compat.v1.image.resize_nearest_neighbor(h, [shape[1] * 2, shape[2] * 2],
-                                                               align_corners=False, half_pixel_centers=False)
-            else:
-                h = tf.nn.depth_to_space(tf.concat([h, h, h, h], axis=-1), 2)  # exact nearest ×2
-            h = conv_norm(h, pair)
+            h = conv_norm(h, pair, upsample=True)
         if for_onnx:
             y = tf.sigmoid(space_to_depth_conv_tf(pad(h, 4), self._frozen(self.last.kernel),
-                                                  self._frozen(self.last.bias), block=4))
+                                                  self._frozen(self.last.bias), block=4, aligned=True))
         else:
             y = tf.sigmoid(self.last(pad(h, 4)))
         return y, tf.concat(collected, axis=1)
