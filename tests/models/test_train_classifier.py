@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -41,12 +40,10 @@ def test_quick_training_on_a_folder_writes_everything_and_its_onnx_runs_in_a_gra
 
     images = _folder(tmp_path / "images")
     out = tmp_path / "run"
-    t0 = time.perf_counter()
+    # how long it takes is a benchmark figure (benchmarks/train_bench.py), not an assertion
     result = CliRunner().invoke(cli, ["train", "classifier", "--images", str(images), "--quick",
                                       "-o", str(out), "--json"], catch_exceptions=False)
-    seconds = time.perf_counter() - t0
     assert result.exit_code == 0, result.output
-    assert seconds <= 60
     for name in ("classifier.keras", "classifier.onnx", "loss_curve.png", "samples.png", "metrics.json"):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
