@@ -17,10 +17,15 @@ The rewrites, each exact (up to float summation order):
   b²× the output channels, followed by ``depth_to_space(b)``: :func:`space_to_depth_kernel`.
   A 3-channel output is a bad shape for ONNX Runtime's blocked kernels (padded to 16 output
   channels on AVX-512 machines); b² × 3 channels at 1/b² of the pixels is a good one.
+- **Nearest ×2 upsampling then a 3×3 "same" convolution** is a 3×3 convolution at the low
+  resolution with 4× the output channels, whose output is ``space_to_depth(2)`` of the original
+  (:func:`subpixel_kernel`, :func:`upsample_conv_blocks_tf`); a following "same" convolution can
+  run on that block form directly (:func:`same_conv_blocks_tf`), so a generator's last stage
+  never makes its full-resolution feature map.
 
 Kernels are NHWC/HWIO (TensorFlow's layout); channel order after ``depth_to_space`` follows
 TensorFlow's: input channel ``(dy * b + dx) * C + c`` lands at ``(b*i + dy, b*j + dx, c)``.
-The kernel function needs only numpy; the ``*_tf`` helpers import TensorFlow (export only).
+The kernel functions need only numpy; the ``*_tf`` helpers import TensorFlow (export only).
 """
 
 from __future__ import annotations
@@ -119,20 +124,18 @@ def nearest_upsample_tf(x: Any, factor: int = 2) -> Any:
 
 
 def space_to_depth_conv_tf(x_padded: Any, kernel: np.ndarray, bias: np.ndarray | None = None, *,
-                           block: int = 4, out_h: Any = None, out_w: Any = None,
-                           aligned: bool = False) -> Any:
-    """The VALID conv of ``kernel`` over ``x_padded`` (NHWC),
-    computed as a conv over ``space_to_depth(block)`` and cropped to (out_h, out_w) (default:
-    the original VALID output size). Sides that are not multiples of ``block`` get zero rows at
-    the bottom/right; ``aligned=True`` promises they are (a dynamic-size model whose inputs are
-    multiples of the block), which keeps a no-op Pad out of the graph."""
+                           block: int = 4, aligned: bool = False) -> Any:
+    """The VALID conv of ``kernel`` over ``x_padded`` (NHWC), computed as a conv over
+    ``space_to_depth(block)`` and cropped to the VALID output size. Sides that are not multiples
+    of ``block`` get zero rows at the bottom/right; ``aligned=True`` promises they are (a
+    dynamic-size model whose inputs are multiples of the block), which keeps a no-op Pad out of
+    the graph."""
     import tensorflow as tf
 
     k = kernel.shape[0]
     m = -(-(k + block - 1) // block)
     shape = tf.shape(x_padded)
-    out_h = shape[1] - k + 1 if out_h is None else out_h
-    out_w = shape[2] - k + 1 if out_w is None else out_w
+    out_h, out_w = shape[1] - k + 1, shape[2] - k + 1
     # zero rows/columns at the bottom/right so the sides are multiples of the block and the
     # block conv covers every original output (they only feed outputs that are cropped away)
     extra = block * m - (k + block - 1)

@@ -14,13 +14,13 @@ Threads: intra-op threads come from ``threads=``, else :func:`set_threads`, else
 threads are 1 (nodes run in parallel at the engine level, not inside a session).
 
 Spinning: ONNX Runtime's worker threads spin-wait between the operators of a run by default,
-which makes a run on an idle machine faster (measured ~15–20% for a style model at 512² on
-2 threads) but much slower when other processes want the cores (the spinning threads take their
-turns; measured ~35% slower beside a training job). ``ARTFLOW_ORT_SPIN`` decides: ``1`` spins,
-``0`` never does, ``auto`` (the default) spins only for a session with 2+ threads opened while
-the machine is idle (1-minute load average below half its cores). Spinning sessions stop
-spinning as soon as a run returns (``session.force_spinning_stop``), so they never burn CPU
-between runs.
+which makes a run on an idle machine a little faster (measured ~4% for a style model at 512² on
+2 threads, one process per setting) but much slower when other processes want the cores (the
+spinning threads take their turns; measured ~30% slower beside a training job).
+``ARTFLOW_ORT_SPIN`` decides: ``1`` spins, ``0`` never does, ``auto`` (the default) spins only
+for a session with 2+ threads opened while the machine is idle (1-minute load average below half
+its cores). Spinning sessions stop spinning as soon as a run returns
+(``session.force_spinning_stop``), so they never burn CPU between runs.
 
 onnxruntime is imported inside functions only, so ``import artflow.runtime`` is free.
 """
@@ -173,6 +173,14 @@ def set_threads(threads: int | None) -> None:
     _threads_override = threads
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def default_threads() -> int:
     """Intra-op threads: set_threads(), else ARTFLOW_THREADS, else usable cores (at most 8)."""
     if _threads_override is not None:
@@ -186,11 +194,7 @@ def default_threads() -> int:
         except ValueError:
             pass
         raise ArtflowError(f"ARTFLOW_THREADS={env!r} is not a positive integer")
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    return min(usable_cores(), 8)
 
 
 def _options(threads: int) -> Any:
@@ -220,11 +224,7 @@ def spin_policy(threads: int) -> bool:
     if threads < 2:
         return False
     try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        return os.getloadavg()[0] < cores / 2
+        return os.getloadavg()[0] < usable_cores() / 2
     except OSError:  # no load average on this platform
         return False
 
@@ -262,13 +262,14 @@ def _info(arg: Any) -> TensorInfo:
 class Session:
     """An ONNX Runtime session with its provider really used, its card and named I/O."""
 
-    def __init__(self, session: Any, path: Path, sha256: str, provider: str, threads: int):
+    def __init__(self, session: Any, path: Path, sha256: str, provider: str, threads: int,
+                 spin: bool = False):
         self._session = session
         self.path = path
         self.sha256 = sha256
         self.provider = provider  # "cuda" or "cpu": what get_providers() reported
         self.threads = threads
-        self.spin = False  # whether its threads spin-wait between operators (spin_policy)
+        self.spin = spin  # whether its threads spin-wait between operators (spin_policy)
         self.inputs = [_info(a) for a in session.get_inputs()]
         self.outputs = [_info(a) for a in session.get_outputs()]
         from .modelcard import remember_card
@@ -462,9 +463,8 @@ def _open(path: Path, sha256: str, used: str, wanted: str, threads: int) -> Sess
     if wanted == "cuda" and really != "cuda":
         raise ProviderError(f"provider 'cuda' was requested but the session for {path.name} got "
                             "only the CPU; use --provider auto or cpu")
-    session = Session(raw, path, sha256, really, threads)
-    session.spin = options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
-    return session
+    spin = options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    return Session(raw, path, sha256, really, threads, spin)
 
 
 def clear_sessions() -> None:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..runtime import usable_cores
 from .spec import GalleryError
 from .worker import thread_env
 
@@ -21,14 +22,6 @@ OnRecord = Callable[[dict[str, Any]], None]
 #: the output folder of a Ray render actor (a path every node of the cluster sees)
 OUT_ENV = "ARTFLOW_GALLERY_OUT"
 MAX_ATTEMPTS = 3
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
