@@ -339,7 +339,7 @@ def doctor(as_json: bool) -> None:
         else "on (ORT_DISABLE_TELEMETRY is unset or 0)",
     }
     try:
-        from .runtime import describe_providers
+        from .models import describe_providers
 
         report["providers"] = describe_providers()
     except ArtflowError as exc:
@@ -429,9 +429,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - one line unless --debug
         if debug:
             traceback.print_exc()
-        from .errors import _describe
+        from .errors import describe
 
-        click.echo(f"error: {_describe(exc)} (run with --debug for the traceback)", err=True)
+        click.echo(f"error: {describe(exc)} (run with --debug for the traceback)", err=True)
         sys.exit(1)
     finally:
         if os.environ.get("ARTFLOW_TIME_CLI"):

@@ -24,7 +24,7 @@ import numpy as np
 
 from .cache import Cache, Outputs, sockets_of
 from .errors import ArtflowError, NodeError
-from .errors import _describe as describe_exception
+from .errors import describe as describe_exception
 from .graph import Graph, NodeRef, OutputRef, ValidatedGraph
 from .nodes import NodeContext, NodeSpec
 from .types import TEXT, check_value

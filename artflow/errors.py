@@ -24,7 +24,7 @@ class NodeError(ArtflowError):
         self.node_id = node_id
         self.node_type = node_type
         self.cause = cause
-        reason = cause if isinstance(cause, str) else _describe(cause)
+        reason = cause if isinstance(cause, str) else describe(cause)
         super().__init__(f"node '{node_id}' ({node_type}) failed: {reason}")
 
 
@@ -40,9 +40,11 @@ class ImageError(ArtflowError):
     """An image file is missing, corrupt or too large."""
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException, *, with_type: bool = True) -> str:
+    """One line for a person: an ArtflowError's message, else ``Type: first line`` of the
+    exception (just the first line with ``with_type=False``)."""
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
-    if isinstance(exc, ArtflowError):
+    if isinstance(exc, ArtflowError) or (first and not with_type):
         return first
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

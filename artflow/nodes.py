@@ -26,7 +26,7 @@ from .params import Param
 from .types import SocketType
 
 if TYPE_CHECKING:
-    from .registry import ModelEntry
+    from .models.registry import ModelEntry
 
 
 @dataclass(frozen=True)

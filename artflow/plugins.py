@@ -16,7 +16,8 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .registry import ModelRegistry, NodeRegistry, TrainerRegistry
+from .models.registry import ModelRegistry
+from .registry import NodeRegistry, TrainerRegistry
 
 GROUP = "artflow"
 BUILTIN_DIST = "artflow"

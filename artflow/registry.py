@@ -1,17 +1,12 @@
-"""Registries of node types, models and trainers, filled by plugins."""
+"""Registries of node types and trainers, filled by plugins (models: :mod:`artflow.models`)."""
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import os
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from .errors import GraphError, ModelError
+from .errors import GraphError
 from .nodes import NodeSpec
 
 
@@ -49,121 +44,6 @@ class NodeRegistry:
 
     def __len__(self) -> int:
         return len(self._specs)
-
-
-@dataclass
-class ModelEntry:
-    """A model file the engine may run: where it is, what it is, and its expected sha256."""
-
-    name: str
-    kind: str
-    path: Path
-    sha256: str
-    plugin: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self) -> dict[str, Any]:
-        from .modelcard import read_card
-
-        card = read_card(self.path)
-        out: dict[str, Any] = {
-            "name": self.name,
-            "kind": self.kind,
-            "path": str(self.path),
-            "sha256": self.sha256,
-            "plugin": self.plugin,
-            "metrics": card.metrics if card else {},
-        }
-        out.update({k: str(v) if isinstance(v, Path) else v for k, v in self.extra.items()})
-        return out
-
-    @property
-    def card(self) -> Any:
-        from .modelcard import read_card
-
-        return read_card(self.path)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-class ModelRegistry:
-    """Models by (kind, name); every file is checked against its sha256 before use."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], ModelEntry] = {}
-        self._verified: dict[tuple[str, int, int], str] = {}
-        self._lock = threading.Lock()
-
-    def add(self, name: str, kind: str, path: str | Path, sha256: str, plugin: str = "",
-            **extra: Any) -> None:
-        key = (kind, name)
-        if key in self._entries:
-            raise ValueError(f"{kind} model '{name}' is already registered by "
-                             f"'{self._entries[key].plugin}'")
-        self._entries[key] = ModelEntry(name, kind, Path(path), sha256.lower(), plugin, extra)
-
-    def __iter__(self) -> Iterator[ModelEntry]:
-        return iter(sorted(self._entries.values(), key=lambda e: (e.kind, e.name)))
-
-    def names(self, kind: str) -> list[str]:
-        return sorted(n for k, n in self._entries if k == kind)
-
-    def get(self, name: str, kind: str) -> ModelEntry:
-        entry = self._entries.get((kind, name))
-        if entry is None:
-            known = ", ".join(self.names(kind)) or "none"
-            raise ModelError(f"unknown {kind} model '{name}' (registered: {known}); "
-                             "give a registered name or a path to an .onnx file")
-        return entry
-
-    def resolve(self, value: str, kind: str) -> ModelEntry:
-        """A registered name or an .onnx path to an entry whose file matches its sha256."""
-        if (kind, value) in self._entries:
-            entry = self._entries[(kind, value)]
-            self.verify(entry)
-            return entry
-        if value.lower().endswith(".onnx") or os.sep in value or "/" in value:
-            path = Path(value).expanduser()
-            if not path.is_file():
-                raise ModelError(f"model file '{value}' not found")
-            sha = self._sha(path)
-            for entry in self._entries.values():
-                if entry.path.resolve() == path.resolve():
-                    self.verify(entry)
-                    return entry
-            return ModelEntry(path.stem, kind, path, sha, "file")
-        return self.get(value, kind)
-
-    def verify(self, entry: ModelEntry) -> None:
-        if not entry.path.is_file():
-            raise ModelError(
-                f"{entry.kind} model '{entry.name}' is missing its file {entry.path}; "
-                f"reinstall the plugin '{entry.plugin}'"
-            )
-        actual = self._sha(entry.path)
-        if actual != entry.sha256:
-            raise ModelError(
-                f"{entry.kind} model '{entry.name}' at {entry.path} does not match its registered "
-                f"sha256 (expected {entry.sha256[:12]}…, got {actual[:12]}…): the file was changed "
-                f"or is corrupt; reinstall the plugin '{entry.plugin}'"
-            )
-
-    def _sha(self, path: Path) -> str:
-        st = path.stat()
-        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-        with self._lock:
-            cached = self._verified.get(key)  # type: ignore[arg-type]
-        if cached is None:
-            cached = file_sha256(path)
-            with self._lock:
-                self._verified[key] = cached  # type: ignore[index]
-        return cached
 
 
 Trainer = Callable[..., Any]

@@ -7,7 +7,7 @@ For each image side (256², 512²), every figure a median (ms) of interleaved re
 inputs (random shape scenes):
 
 - ``ort_ms_b1`` / ``ort_ms_b64``: the whole detection as ``detect.objects`` does it: letterbox
-  to the model input, artflow.runtime ``Session.run_batched`` in runs of 4 images (decoding and
+  to the model input, artflow.models ``Session.run_batched`` in runs of 4 images (decoding and
   peak extraction are inside the ONNX graph), boxes mapped back to the image's pixels;
 - ``tf_ms_b1`` / ``tf_ms_b64``: the same letterbox and mapping around
   ``tf.function(decode(model(x)))`` on the same weights (``models/shapes_tf.keras``);
@@ -56,14 +56,14 @@ def run_detector_benchmarks(name: str = "shapes", *, repeats_b1: int = 60, repea
     import onnxruntime as ort
     from artflow_detector.detect import input_side, letterbox
 
-    from artflow import runtime
+    from artflow import models as runtime
     from artflow.plugins import get_plugins
 
     entry = get_plugins().models.get(name, "detector")
     session = runtime.get_session(entry)
     card = session.card
     side_in = input_side(session)
-    raw = ort.InferenceSession(str(entry.path), runtime._options(session.threads),
+    raw = ort.InferenceSession(str(entry.path), runtime.providers.session_options(session.threads),
                                providers=["CPUExecutionProvider"])
     out_names = [o.name for o in raw.get_outputs()]
     infer = None

@@ -11,7 +11,7 @@ Every figure is a median of repeated runs, and both sides of each comparison are
 same process run, on the same inputs, interleaved round-robin (ORT, TF, ORT, TF, …) so that
 background load on a shared machine falls on both sides alike:
 
-- ``ort_ms_bN``: artflow.runtime ``Session.run`` (ONNX Runtime, provider auto) at batch N;
+- ``ort_ms_bN``: artflow.models ``Session.run`` (ONNX Runtime, provider auto) at batch N;
 - ``tf_ms_bN``: ``tf.function(lambda x: model(x, training=False))`` on the same weights (the
   ``.keras`` file the ONNX was exported from) and the same inputs;
 - ``raw_ms_b1``: a bare ``onnxruntime.InferenceSession.run`` (same options as artflow's session);
@@ -158,7 +158,7 @@ def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dic
     """All figures for one model; batch-1 figures interleaved together, batch-64 ones together."""
     import onnxruntime as ort
 
-    from artflow import runtime
+    from artflow import models as runtime
 
     rb1, rb64 = (20, 5) if quick else (REPEATS_B1, REPEATS_B64)
     session = runtime.get_session(entry)
@@ -169,7 +169,7 @@ def bench_model(entry: Any, *, tf_side: bool = True, quick: bool = False) -> dic
     out: dict[str, Any] = {"provider": session.provider, "threads": session.threads, "spin": session.spin,
                            "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
 
-    options = runtime._options(session.threads)  # same settings as artflow's sessions
+    options = runtime.providers.session_options(session.threads)  # same settings as artflow's sessions
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if session.provider == "cuda" \
         else ["CPUExecutionProvider"]
     raw = ort.InferenceSession(str(entry.path), options, providers=providers)
@@ -260,7 +260,7 @@ def _detector(quick: bool) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    from artflow import runtime
+    from artflow import models as runtime
 
     info = runtime.describe_providers()
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),

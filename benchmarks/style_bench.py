@@ -4,7 +4,7 @@
 
 Per shipped style model (``artflow models``, kind ``style``):
 
-- ``ort_ms_b1`` / ``tf_ms_b1``: one 512² image through artflow.runtime ``Session.run`` (ONNX
+- ``ort_ms_b1`` / ``tf_ms_b1``: one 512² image through artflow.models ``Session.run`` (ONNX
   Runtime) and through ``tf.function`` on the same weights (the ``.keras`` the ONNX was exported
   from), timed interleaved (ORT, TF, ORT, TF, …) so machine load hits both alike; median ms;
 - ``ort_ms_b64`` / ``tf_ms_b64``: a batch of 64 at **128²** (``b64_size``; 64 × 512² would need
@@ -137,7 +137,7 @@ def bench_style(entry: Any, *, quick: bool = False, with_rss: bool = False) -> d
     """Every figure for one style model (see module doc)."""
     import onnxruntime as ort
 
-    from artflow import runtime
+    from artflow import models as runtime
 
     reps = 3 if quick else 9
     session = runtime.get_session(entry)
@@ -152,7 +152,7 @@ def bench_style(entry: Any, *, quick: bool = False, with_rss: bool = False) -> d
     out: dict[str, Any] = {"provider": session.provider, "threads": session.threads, "spin": session.spin,
                            "size": SIZE, "b64_size": B64_SIZE,
                            "size_kb": round(Path(entry.path).stat().st_size / 1024, 1)}
-    raw = ort.InferenceSession(str(entry.path), runtime._options(session.threads),
+    raw = ort.InferenceSession(str(entry.path), runtime.providers.session_options(session.threads),
                                providers=["CPUExecutionProvider"])
     keras_path = Path(entry.extra.get("keras") or Path(entry.path).with_suffix(".keras"))
     fns_b1: dict[str, Callable[[], Any]] = {"ort": lambda: session.run(b1),

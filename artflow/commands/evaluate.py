@@ -41,7 +41,7 @@ def evaluate_detector(model: str, scenes: int, size: int, seed: int, score_thres
     from artflow_detector.evaluation import average_precision, format_report
     from artflow_detector.scenes import CLASSES, scene_batch
 
-    from artflow import runtime
+    from artflow import models as runtime
     from artflow.errors import ModelError
     from artflow.plugins import get_plugins
 

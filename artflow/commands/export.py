@@ -42,8 +42,8 @@ def export(model_path: Path, out: Path, kind: str, name: str | None, labels: str
            description: str, atol: float, as_json: bool) -> None:
     """Export a Keras model to a parity-checked ONNX file carrying an artflow model card."""
     from artflow.errors import ArtflowError
-    from artflow.modelcard import InputSpec, ModelCard
-    from artflow.training import require_train_extra
+    from artflow.models.card import InputSpec, ModelCard
+    from artflow.train.trainer import require_train_extra
 
     require_train_extra()
     try:
@@ -60,7 +60,7 @@ def export(model_path: Path, out: Path, kind: str, name: str | None, labels: str
     import keras
     import numpy as np
 
-    from artflow.exporter import export_keras
+    from artflow.train.exporter import export_keras
 
     try:
         model = keras.models.load_model(model_path, compile=False)

@@ -3,7 +3,7 @@
 `artflow train KIND [OPTIONS]`: a click group whose subcommands are the trainers plugins
 register with the ``register_trainers(register)`` hook (``register(kind, trainer)``).
 
-A trainer is a ``click.Command`` (build it with :func:`artflow.training.trainer_command`, which
+A trainer is a ``click.Command`` (build it with :func:`artflow.train.trainer.trainer_command`, which
 adds ``--out``, ``--seed``, ``--quick``, ``--epochs``, ``--batch-size``, ``--name``, ``--json``), or
 a no-argument callable returning one. Plugins are loaded only when the group lists or resolves
 its subcommands, and TensorFlow only when a trainer runs.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import click
 
-from artflow.training import as_command
+from artflow.train.trainer import as_command
 
 
 class TrainGroup(click.Group):

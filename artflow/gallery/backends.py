@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..runtime import usable_cores
+from ..models import usable_cores
 from .spec import GalleryError
 from .worker import thread_env
 
@@ -47,7 +47,7 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
 
 #: imported once in the fork server, so pool workers start without importing them again
 PRELOAD = ["artflow", "numpy", "PIL.Image", "PIL.PngImagePlugin", "onnxruntime", "artflow.gallery.worker",
-           "artflow.engine", "artflow.runtime"]
+           "artflow.engine", "artflow.models"]
 
 
 def worker_context() -> Any:
@@ -100,7 +100,7 @@ class LocalBackend:
             todo = retry
 
     def _inline(self, jobs: list[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
-        from ..runtime import set_threads
+        from ..models import set_threads
         from .worker import get_engine, init_worker, render_job
 
         with _environ(thread_env(self.threads)):

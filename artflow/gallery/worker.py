@@ -48,7 +48,7 @@ def init_worker(threads: int, die_with_parent: bool = True, render_pid: int | No
         _die_with_parent()
         if render_pid is not None and render_pid != os.getppid():
             _die_with(render_pid)
-    from ..runtime import set_threads
+    from ..models import set_threads
 
     set_threads(threads)
     get_engine(threads)
@@ -144,7 +144,7 @@ def confined(root: Path, relative: str) -> Path:
 
 def render_job(engine: Any, job: dict[str, Any], out_root: Path) -> dict[str, Any]:
     """Run the item graph, write its images (PNG with provenance) and thumbnails; return a record."""
-    from ..errors import _describe
+    from ..errors import describe
 
     start = time.perf_counter()
     record: dict[str, Any] = {"key": job["key"], "status": "ok", "error": None, "images": [],
@@ -153,7 +153,7 @@ def render_job(engine: Any, job: dict[str, Any], out_root: Path) -> dict[str, An
         _render(engine, job, out_root, record)
     except Exception as exc:  # noqa: BLE001 - a failed item is recorded, the others go on
         record["status"] = "failed"
-        record["error"] = _describe(exc)
+        record["error"] = describe(exc)
     record["seconds"] = round(time.perf_counter() - start, 4)
     return record
 

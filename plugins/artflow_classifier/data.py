@@ -153,7 +153,7 @@ def shapes_dataset(n: int, *, split: str = "train", seed: int = 0, size: int = S
 
 def folder_classes(root: str | Path) -> list[str]:
     """Class names: the sub-folders of ``root`` that hold images, sorted (as Keras does)."""
-    from artflow.training import TrainError
+    from artflow.train.trainer import TrainError
 
     root = Path(root)
     if not root.is_dir():
@@ -176,7 +176,7 @@ def load_folder(root: str | Path, size: int, *,
     from PIL import Image
 
     from artflow.imaging import load_image
-    from artflow.training import TrainError
+    from artflow.train.trainer import TrainError
 
     root = Path(root)
     classes = folder_classes(root)

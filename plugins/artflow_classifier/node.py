@@ -1,6 +1,6 @@
 """`classify.image`: an IMAGE batch → LABELS (top-k classes with scores), through ONNX Runtime.
 
-No TensorFlow: the model is an ONNX file with an artflow card, run by ``artflow.runtime``.
+No TensorFlow: the model is an ONNX file with an artflow card, run by ``artflow.models``.
 Preprocessing follows the card's input spec (size, channels, colour, value range); for models
 whose card says ``extra.foreground == "light"`` (the digits: bright ink on dark), an image on a
 light background is inverted first, and ``extra.normalize == "minmax"`` stretches each image to
@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from artflow import IMAGE, LABELS, In, Int, Label, Model, ModelError, Out, node, runtime
+from artflow import IMAGE, LABELS, In, Int, Label, Model, ModelError, Out, node
+from artflow import models as runtime
 
 
 def prepare(images: np.ndarray, card: Any) -> np.ndarray:

@@ -15,8 +15,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from artflow.modelcard import read_card
-from artflow.registry import file_sha256
+from artflow.models import file_sha256
+from artflow.models.card import read_card
 
 from . import MODELS_DIR, shipped_models
 
@@ -27,7 +27,7 @@ def ship(paths: list[Path]) -> list[dict[str, object]]:
     for path in paths:
         card = read_card(path)
         if card is None:
-            raise SystemExit(f"{path} has no artflow card; export it with artflow.exporter")
+            raise SystemExit(f"{path} has no artflow card; export it with artflow.train.exporter")
         target = MODELS_DIR / f"{card.name}.onnx"
         if path.resolve() != target.resolve():
             shutil.copyfile(path, target)

@@ -7,7 +7,7 @@
 
 TensorFlow is imported when the command runs, never when the plugin loads. Augmentation layers
 wrap the network only while training; the exported ONNX is the bare network
-(``model(x, training=False)``), parity-checked by artflow.exporter.
+(``model(x, training=False)``), parity-checked by artflow.train.exporter.
 
 ``accuracy`` in metrics.json and the card is measured on data the model never trained on:
 the stratified 20 % split (digits, folders) or held-out procedural images whose backgrounds
@@ -21,7 +21,7 @@ from typing import Any
 import click
 import numpy as np
 
-from artflow.training import TrainError, TrainRun, trainer_command
+from artflow.train.trainer import TrainError, TrainRun, trainer_command
 
 from .data import DIGITS_SEED, SHAPE_CLASSES, SHAPES_SIZE
 
@@ -144,7 +144,7 @@ def _finish(run: TrainRun, net: Any, card_fields: dict[str, Any], x_eval: np.nda
 
 
 def _train_digits(run: TrainRun) -> None:
-    from artflow.modelcard import InputSpec
+    from artflow.models.card import InputSpec
 
     from .data import digits_split
 
@@ -171,7 +171,7 @@ def _train_digits(run: TrainRun) -> None:
 
 
 def _train_shapes(run: TrainRun, n_train: int | None, n_heldout: int | None, workers: int) -> None:
-    from artflow.modelcard import InputSpec
+    from artflow.models.card import InputSpec
 
     from .data import shapes_dataset
 
@@ -202,7 +202,7 @@ def _train_shapes(run: TrainRun, n_train: int | None, n_heldout: int | None, wor
 
 
 def _train_folder(run: TrainRun, root: str, size: int | None, gray: bool) -> None:
-    from artflow.modelcard import InputSpec
+    from artflow.models.card import InputSpec
 
     from .data import load_folder
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from artflow.training import TrainError
+from artflow.train.trainer import TrainError
 
 EDGE_TOLERANCE = 1.0  # pixels a box may poke past the image edge (rounding in annotation tools)
 

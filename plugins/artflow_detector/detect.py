@@ -1,6 +1,6 @@
 """Running a detector ONNX file: letterbox in, final boxes out, mapped back to the image's pixels.
 
-No TensorFlow: ONNX Runtime through ``artflow.runtime``. The model's graph already holds the
+No TensorFlow: ONNX Runtime through ``artflow.models``. The model's graph already holds the
 decoding and peak extraction (see :mod:`artflow_detector.model`), so this module only
 letterboxes (resize keeping the aspect ratio, centre on a grey square), runs, thresholds and maps
 the boxes (model-input units 0…1) back to the input image's pixels.

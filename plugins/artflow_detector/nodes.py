@@ -40,7 +40,7 @@ from .detect import detections, resize, to_boxes
 def detect_objects(ctx: NodeContext, image: np.ndarray, model: str, score_threshold: float,
                    max_detections: int) -> list[list[Box]]:
     """Find objects in each image with an ONNX detector; labelled boxes in the image's pixels."""
-    from artflow import runtime
+    from artflow import models as runtime
 
     entry = ctx.model(model, "detector")
     session = runtime.get_session(entry, ctx.provider)

@@ -19,8 +19,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from artflow.modelcard import read_card
-from artflow.registry import file_sha256
+from artflow.models import file_sha256
+from artflow.models.card import read_card
 
 from . import MODELS_DIR, shipped_models
 
@@ -31,7 +31,7 @@ def reexport(path: Path) -> Path:
     import numpy as np
     import tensorflow as tf
 
-    from artflow.exporter import export_function
+    from artflow.train.exporter import export_function
 
     from .model import build_network, decode
 

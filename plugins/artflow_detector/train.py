@@ -20,7 +20,7 @@ from typing import Any
 import click
 import numpy as np
 
-from artflow.training import TrainError, TrainRun, trainer_command
+from artflow.train.trainer import TrainError, TrainRun, trainer_command
 
 from .scenes import CLASSES, HELDOUT_PHOTOS, SCENES_VERSION, TRAIN_PHOTOS, scene_batch
 
@@ -142,7 +142,7 @@ def _export(run: TrainRun, net: Any, size: int, labels: list[str], description: 
             real: np.ndarray) -> None:
     import tensorflow as tf
 
-    from artflow.modelcard import InputSpec
+    from artflow.models.card import InputSpec
 
     from .model import MAX_DETECTIONS, MIN_SCORE, STRIDE, build_network, decode
 
@@ -174,7 +174,7 @@ def _export(run: TrainRun, net: Any, size: int, labels: list[str], description: 
 def _measure(run: TrainRun, images: np.ndarray, boxes: list[np.ndarray], classes: list[np.ndarray],
              labels: list[str], prefix: str = "") -> dict[str, Any]:
     """mAP through the exported ONNX file and ONNX Runtime (the node's path)."""
-    from artflow import runtime
+    from artflow import models as runtime
 
     from .detect import detections
     from .evaluation import average_precision
@@ -205,7 +205,7 @@ def _record_metrics(run: TrainRun) -> None:
     import onnx
 
     from artflow.imaging import atomic_write_bytes
-    from artflow.modelcard import read_card, write_card
+    from artflow.models.card import read_card, write_card
 
     card = read_card(run.onnx_path)
     if card is None or run.export_result is None:
@@ -315,7 +315,7 @@ def _train_annotated(run: TrainRun, data: Any, source: str, size: int, lr: float
     # measure on the original images (letterboxed again by the node path): boxes in their pixels
     originals = [load_image(data.paths[i], keep_alpha=False) for i in val]
     found = []
-    from artflow import runtime
+    from artflow import models as runtime
 
     from .detect import detections
     from .evaluation import average_precision

@@ -94,7 +94,7 @@ def random_conv_features(images: np.ndarray, batch: int = 200) -> np.ndarray:
 
 def classifier_outputs(model: str | Path | Any, images: np.ndarray) -> dict[str, np.ndarray]:
     """Run a classifier ONNX model (path or registry entry) on images: every output by name."""
-    from artflow import runtime
+    from artflow import models as runtime
 
     session = runtime.get_session(model, "cpu")
     spec = session.card.input() if session.card else None
@@ -142,7 +142,7 @@ def classifier_features(entry: Any, images: np.ndarray) -> tuple[np.ndarray, np.
     `classify.image` node does (its card's input spec, minmax and foreground rules)."""
     import onnxruntime as ort
 
-    from artflow import runtime
+    from artflow import models as runtime
 
     session = runtime.get_session(entry, "cpu")
     try:
@@ -178,7 +178,7 @@ def digits_metrics(samples: np.ndarray, labels: np.ndarray, held_out: Any, train
         except Exception:  # noqa: BLE001 - no classifier installed: nothing to judge with
             return {}
     probs, feats = classifier_features(classifier, samples)
-    from artflow.registry import file_sha256
+    from artflow.models import file_sha256
 
     judge_path = Path(getattr(classifier, "path", classifier))
     p_true = probs[np.arange(len(labels)), labels]

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from artflow.errors import ModelError
-from artflow.modelcard import read_card
-from artflow.registry import file_sha256
+from artflow.models import file_sha256
+from artflow.models.card import read_card
 
 from . import MANIFEST, MODELS_DIR
 from .latents import draw_latent, seeded_rng
@@ -57,7 +57,7 @@ def reexport(name: str) -> Path:
     import keras
     import tensorflow as tf
 
-    from artflow.exporter import export_function
+    from artflow.train.exporter import export_function
 
     from .networks import fast_forward
 
@@ -91,7 +91,7 @@ def sample_grid_png(model: Path, out: Path, *, rows: int = 8, cols: int = 8, cel
     """A rows×cols grid of samples from fixed seeds (conditional models: one class per column)."""
     from PIL import Image
 
-    from artflow import runtime
+    from artflow import models as runtime
     from artflow.imaging import to_uint8
 
     session = runtime.get_session(model, "cpu")

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import numpy as np
 
-from artflow.training import TrainRun, image_grid, trainer_command
+from artflow.train.trainer import TrainRun, image_grid, trainer_command
 
 from .datasets import ImageSet
 
@@ -168,7 +168,7 @@ def _given(param: str) -> bool:
 
 
 def _card(run: TrainRun, cfg: Any, data: ImageSet) -> Any:
-    from artflow.modelcard import InputSpec
+    from artflow.models.card import InputSpec
 
     inputs = [InputSpec("z", layout="NC", size=None, channels=cfg.latent, range=[-4.0, 4.0],
                         dtype="float32", color="", mean=[0.0], std=[1.0])]

@@ -129,7 +129,7 @@ def loss_network(vgg_weights: str | None = None, *, allow_vgg: bool = True) -> L
     """VGG19 when its weights are available locally (or given), else the random network."""
     path = find_vgg_weights(vgg_weights) if allow_vgg else None
     if vgg_weights and path is None:
-        from artflow.training import TrainError
+        from artflow.train.trainer import TrainError
 
         raise TrainError(f"VGG19 weights file '{vgg_weights}' not found")
     return vgg_network(path) if path is not None else random_network()

@@ -27,7 +27,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from artflow.rewrites import space_to_depth_conv_tf
+from artflow.train.rewrites import space_to_depth_conv_tf
 
 
 @keras.saving.register_keras_serializable("artflow_style")
@@ -103,7 +103,7 @@ class TransformNet(keras.Model):
         ``for_onnx`` computes the same function from the same weights in a form ONNX Runtime
         runs faster: the ×2 upsampling as one nearest Resize, and the 9×9 RGB head as a 3×3
         conv over ``space_to_depth(4)`` of its input with 48 output channels instead of 3, which
-        suit ORT's blocked kernels (an exact rewrite, :mod:`artflow.rewrites`; measured 1.35×
+        suit ORT's blocked kernels (an exact rewrite, :mod:`artflow.train.rewrites`; measured 1.35×
         faster at 512² than the 3-channel head zero-padded to 8)."""
         collected: list[Any] = []
         offset = [0]

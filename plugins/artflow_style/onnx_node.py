@@ -38,14 +38,14 @@ from artflow import (
     Str,
     Strings,
     node,
-    runtime,
 )
-from artflow.modelcard import InputSpec
+from artflow import models as runtime
+from artflow.models.card import InputSpec
 
 
 def _key(params: dict[str, Any], ctx: Any) -> str:
     """Cache key material: the model file's content."""
-    from artflow.registry import file_sha256
+    from artflow.models import file_sha256
 
     path = ctx.input_path(params["path"])
     return file_sha256(path) if path.is_file() else "missing"

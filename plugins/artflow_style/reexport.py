@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from artflow.errors import ModelError
-from artflow.modelcard import read_card
-from artflow.registry import file_sha256
+from artflow.models import file_sha256
+from artflow.models.card import read_card
 
 from . import MODELS_DIR
 
@@ -28,7 +28,7 @@ def reexport(name: str) -> Path:
     import keras
     import tensorflow as tf
 
-    from artflow.exporter import export_function
+    from artflow.train.exporter import export_function
 
     from . import data
     from .network import inference_function, reference_function

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from artflow.modelcard import read_card
-from artflow.registry import file_sha256
+from artflow.models import file_sha256
+from artflow.models.card import read_card
 
 from . import MODELS_DIR, shipped_models
 

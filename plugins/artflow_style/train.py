@@ -39,7 +39,7 @@ from typing import Any
 import click
 import numpy as np
 
-from artflow.training import TrainRun, trainer_command
+from artflow.train.trainer import TrainRun, trainer_command
 
 FULL = {"widths": (16, 32, 64), "res_blocks": 3, "steps": 1500, "size": 128, "batch": 4, "style_size": 256}
 QUICK = {"widths": (8, 16, 16), "res_blocks": 1, "steps": 20, "size": 64, "batch": 2, "style_size": 128}
@@ -202,7 +202,7 @@ def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_
     run.files["style_image"] = style_copy.name
     run.metrics.update(evaluate(net_loss, targets, held, outputs))
 
-    from artflow.modelcard import InputSpec
+    from artflow.models.card import InputSpec
 
     fn, signature = inference_function(net)
     probe = next(iter(held.values()))[None]

@@ -7,7 +7,7 @@ shared across tiles: a first pass over the whole image (downscaled to at most
 ``STATS_PIXELS``) computes every norm layer's mean and variance, and each tile runs with those
 (the model's ``stats``/``shared`` inputs) — tiles then agree with the whole-image result.
 
-No TensorFlow: only NumPy, Pillow and ``artflow.runtime``.
+No TensorFlow: only NumPy, Pillow and ``artflow.models``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from artflow import IMAGE, Bool, Float, In, Int, Model, ModelError, Out, node, runtime
+from artflow import IMAGE, Bool, Float, In, Int, Model, ModelError, Out, node
+from artflow import models as runtime
 
 STATS_PIXELS = 1 << 20  # the statistics pass sees at most this many pixels
 MIN_SIDE = 64

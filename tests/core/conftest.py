@@ -12,8 +12,9 @@ import pytest
 import artflow as af
 from artflow.cache import Cache
 from artflow.engine import Engine
+from artflow.models import ModelRegistry
 from artflow.plugins import PluginSet
-from artflow.registry import ModelRegistry, NodeRegistry, TrainerRegistry
+from artflow.registry import NodeRegistry, TrainerRegistry
 
 CALLS: dict[str, int] = {}
 _lock = threading.Lock()

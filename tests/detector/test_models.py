@@ -18,7 +18,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "plugins" / "artflow_detector" /
 def test_quick_training_writes_everything_and_its_model_runs_through_detect_objects(tmp_path: Path):
     pytest.importorskip("tf2onnx")
     from artflow.cli import cli
-    from artflow.modelcard import read_card
+    from artflow.models.card import read_card
 
     out = tmp_path / "run"
     # how long it takes is a benchmark figure (benchmarks/train_bench.py, and the test durations
@@ -53,7 +53,7 @@ def test_the_shipped_detector_finds_heldout_shapes():
     from artflow_detector.evaluation import average_precision
     from artflow_detector.scenes import CLASSES, scene_batch
 
-    from artflow import runtime
+    from artflow import models as runtime
 
     images, boxes, classes = scene_batch(100, split="heldout", size=256, seed=3)
     session = runtime.get_session(SHIPPED, "cpu")
@@ -111,7 +111,7 @@ def test_init_takes_weights_from_another_input_side(tmp_path: Path):
     from artflow_detector.model import build_network
     from artflow_detector.train import _network
 
-    from artflow.training import TrainError
+    from artflow.train.trainer import TrainError
 
     small = build_network(64, 5, "tiny")
     path = tmp_path / "small.keras"

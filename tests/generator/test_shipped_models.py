@@ -9,8 +9,8 @@ import pytest
 from artflow_generator import MANIFEST, MODELS_DIR
 
 import artflow as af
-from artflow.modelcard import read_card
-from artflow.registry import file_sha256
+from artflow.models import file_sha256
+from artflow.models.card import read_card
 
 
 def _manifest() -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 import artflow_classifier
 import pytest
 
-from artflow import runtime
+from artflow import models as runtime
 
 MODELS = Path(artflow_classifier.__file__).parent / "models"
 

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("tf2onnx")
 
-from artflow.exporter import ParityError, export_function, export_keras  # noqa: E402
-from artflow.modelcard import InputSpec, ModelCard, read_card  # noqa: E402
+from artflow.models.card import InputSpec, ModelCard, read_card  # noqa: E402
+from artflow.train.exporter import ParityError, export_function, export_keras  # noqa: E402
 
 
 def _tiny_model():
@@ -37,7 +37,7 @@ def _card() -> ModelCard:
 
 
 def test_export_passes_parity_on_real_and_random_inputs_and_writes_the_card(tmp_path: Path):
-    from artflow import runtime
+    from artflow import models as runtime
 
     model = _tiny_model()
     real = np.random.default_rng(1).random((20, 8, 8, 1), dtype=np.float32)

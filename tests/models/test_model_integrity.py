@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from artflow.errors import ModelError
+from artflow.models import ModelRegistry, file_sha256
 from artflow.nodes import NodeContext
-from artflow.registry import ModelRegistry, file_sha256
 
 
 def test_tampered_model_file_is_refused(model_copy: Path, tmp_path: Path):

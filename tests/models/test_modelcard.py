@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from artflow.errors import ModelError
-from artflow.modelcard import PREFIX, InputSpec, ModelCard, read_card, write_card
+from artflow.models.card import PREFIX, InputSpec, ModelCard, read_card, write_card
 
 
 def _card() -> ModelCard:

@@ -8,7 +8,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from artflow import rewrites  # noqa: E402
+from artflow.train import rewrites  # noqa: E402
 
 ATOL = 1e-4
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
-from artflow import runtime
+from artflow import models as runtime
 
 
 def test_digits_accuracy_on_the_held_out_stratified_split(digits_onnx: Path):

@@ -36,7 +36,7 @@ def _folder(root: Path) -> Path:
 def test_quick_training_on_a_folder_writes_everything_and_its_onnx_runs_in_a_graph(tmp_path: Path):
     import artflow as af
     from artflow.cli import cli
-    from artflow.modelcard import read_card
+    from artflow.models.card import read_card
 
     images = _folder(tmp_path / "images")
     out = tmp_path / "run"

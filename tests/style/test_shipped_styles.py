@@ -7,7 +7,7 @@ from pathlib import Path
 
 import artflow_style
 
-from artflow.modelcard import read_card
+from artflow.models.card import read_card
 
 
 def test_every_shipped_style_lists_its_style_image_and_held_out_metrics(artflow_cli):

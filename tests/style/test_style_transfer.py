@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from artflow import runtime
-from artflow.modelcard import read_card
+from artflow import models as runtime
+from artflow.models.card import read_card
 
 from .conftest import run_node, save_png
 

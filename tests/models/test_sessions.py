@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from artflow import runtime
+from artflow import models as runtime
 from artflow.errors import ArtflowError
-from artflow.modelcard import InputSpec
-from artflow.runtime import ProviderError
+from artflow.models import ProviderError
+from artflow.models.card import InputSpec
 
 
 def _cuda() -> bool:
@@ -21,7 +21,7 @@ def _cuda() -> bool:
 
 
 def test_auto_provider_falls_back_to_cpu_without_any_onnx_runtime_log_on_stderr(digits_onnx: Path):
-    code = ("from artflow import runtime; import sys;"
+    code = ("from artflow import models as runtime; import sys;"
             f"s = runtime.get_session({str(digits_onnx)!r}, 'auto');"
             "print(s.provider); print(runtime.describe_providers()['working'])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -75,7 +75,7 @@ def test_batched_run_splits_big_batches_and_matches_one_run(digits_onnx: Path):
 
 
 def test_threads_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(runtime, "_threads_override", None)
+    monkeypatch.setattr(runtime.providers, "_threads_override", None)
     monkeypatch.setenv("ARTFLOW_THREADS", "3")
     assert runtime.default_threads() == 3
     runtime.set_threads(1)
@@ -99,7 +99,7 @@ def test_images_are_prepared_as_the_card_declares():
 
 
 def test_importing_artflow_runtime_does_not_import_onnxruntime_or_tensorflow():
-    code = ("import sys, artflow, artflow.runtime, artflow.modelcard;"
+    code = ("import sys, artflow, artflow.models, artflow.models.card;"
             "print('onnxruntime' in sys.modules, 'tensorflow' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["False", "False"], proc.stderr
@@ -122,18 +122,19 @@ def test_spinning_follows_artflow_ort_spin(monkeypatch: pytest.MonkeyPatch):
 
 def test_a_spinning_session_stops_spinning_when_a_run_returns(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("ARTFLOW_ORT_SPIN", "1")
-    options = runtime._options(2)
+    options = runtime.providers.session_options(2)
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
     assert options.get_session_config_entry("session.force_spinning_stop") == "1"
     monkeypatch.setenv("ARTFLOW_ORT_SPIN", "0")
-    assert runtime._options(2).get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    options = runtime.providers.session_options(2)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def _open_session_at_home(home: Path, model: Path, **env: str) -> None:
     import os
 
     environ = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
-    code = f"from artflow import runtime; runtime.get_session({str(model)!r}, 'cpu')"
+    code = f"from artflow import models as runtime; runtime.get_session({str(model)!r}, 'cpu')"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={**environ, "HOME": str(home), **env})
     assert proc.returncode == 0, proc.stderr
@@ -150,38 +151,3 @@ def test_onnx_runtime_telemetry_is_off_unless_the_user_turns_it_on(digits_onnx: 
     _open_session_at_home(opted_in, digits_onnx, ORT_DISABLE_TELEMETRY="0")
     if not (opted_in / ".cache" / "Microsoft").exists():
         pytest.skip("this ONNX Runtime build keeps no telemetry store")
-
-
-def _blur_model(path: Path, upscale: bool = False) -> Path:
-    """An NHWC, any-size, fully convolutional model: 3x3 box blur (then 2x nearest upscale)."""
-    onnx = pytest.importorskip("onnx")
-    from onnx import TensorProto, helper, numpy_helper
-
-    kernel = numpy_helper.from_array(np.full((3, 1, 3, 3), 1 / 9, np.float32), "k")
-    nodes = [helper.make_node("Transpose", ["x"], ["xc"], perm=[0, 3, 1, 2]),
-             helper.make_node("Conv", ["xc", "k"], ["yc"], pads=[1, 1, 1, 1], group=3)]
-    inits = [kernel]
-    last = "yc"
-    if upscale:
-        inits.append(numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"))
-        nodes.append(helper.make_node("Resize", ["yc", "", "scales"], ["up"], mode="nearest"))
-        last = "up"
-    nodes.append(helper.make_node("Transpose", [last], ["y"], perm=[0, 2, 3, 1]))
-    graph = helper.make_graph(nodes, "blur",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, None, None, 3])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None, None, 3])],
-                              initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
-
-
-@pytest.mark.parametrize("upscale", [False, True])
-def test_big_images_run_in_overlapping_tiles_without_seams(tmp_path: Path, upscale: bool):
-    session = runtime.get_session(_blur_model(tmp_path / "blur.onnx", upscale))
-    image = np.random.default_rng(0).random((1, 150, 230, 3), dtype=np.float32)
-    whole = session.run(image)["y"]
-    tiled = session.run_tiled(image, tile=64, overlap=16)
-    assert tiled.shape == whole.shape
-    np.testing.assert_allclose(tiled, whole, atol=1e-5)

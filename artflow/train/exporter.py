@@ -2,8 +2,8 @@
 
 Needs the ``train`` extra (TensorFlow, tf2onnx, onnx); all imported inside the functions.
 
-    from artflow.exporter import export_keras
-    from artflow.modelcard import InputSpec, ModelCard
+    from artflow.train.exporter import export_keras
+    from artflow.models.card import InputSpec, ModelCard
     card = ModelCard(kind="classifier", name="digits", labels=[...],
                      inputs=[InputSpec("image", size=[8, 8], channels=1, color="gray")],
                      outputs={"probs": "class probabilities"})
@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
-from .modelcard import InputSpec, ModelCard, write_card
+from ..errors import ModelError
+from ..models.card import InputSpec, ModelCard, write_card
 
 OPSET = 17
 ATOL = 1e-4
@@ -161,7 +161,7 @@ def export_function(
     import tensorflow as tf
     import tf2onnx
 
-    from .imaging import atomic_write_bytes
+    from ..imaging import atomic_write_bytes
 
     out_path = Path(out_path)
     card = copy.deepcopy(card)

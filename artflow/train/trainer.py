@@ -50,8 +50,8 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
-from .errors import ArtflowError
-from .modelcard import ModelCard
+from ..errors import ArtflowError
+from ..models.card import ModelCard
 
 if TYPE_CHECKING:
     from .exporter import ExportResult
@@ -169,7 +169,7 @@ class TrainRun:
         return card
 
     def export(self, model: Any, card: ModelCard, *, real_inputs: Any = None, **kwargs: Any) -> ExportResult:
-        """Export a Keras inference model to ``NAME.onnx`` (parity-checked; see artflow.exporter)."""
+        """Export a Keras inference model to ``NAME.onnx`` (parity-checked; see artflow.train.exporter)."""
         from .exporter import export_keras
 
         result = export_keras(model, self.onnx_path, card, real_inputs=real_inputs, **kwargs)
@@ -356,7 +356,7 @@ def image_grid(images: np.ndarray, captions: Sequence[str] | None = None, *, col
     """Images (NHWC float [0, 1]) in a grid of ``cell``-pixel squares, captions under each."""
     from PIL import Image, ImageDraw
 
-    from .imaging import to_pil, with_channels
+    from ..imaging import to_pil, with_channels
 
     n = len(images)
     cols = cols or max(1, min(n, int(math.ceil(math.sqrt(n)))))

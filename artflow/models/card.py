@@ -12,7 +12,7 @@ fields are JSON::
     artflow.outputs   {"probs": "class probabilities (softmax), one per label"}
     artflow.labels    ["0", "1", ...]
     artflow.latent_size  null
-    artflow.training  {"command": "...", "data": "...", "seed": 0, "settings": {...}}
+    artflow.train.trainer  {"command": "...", "data": "...", "seed": 0, "settings": {...}}
     artflow.metrics   {"accuracy": 0.99, "parity_max_abs_diff": 3e-7}
     artflow.versions  {"tensorflow": "2.21.0", "onnxruntime": "1.31.1", ...}
     artflow.extra     {...}                    (anything a plugin wants to keep)
@@ -179,7 +179,7 @@ def read_card(path: str | Path) -> ModelCard | None:
     Uses ONNX Runtime only (no ``onnx`` package), with graph optimisation off and logging quiet.
     Raises ModelError when the file is missing or is not an ONNX model.
     """
-    from .errors import ModelError
+    from ..errors import ModelError
 
     path = Path(path)
     try:
@@ -211,8 +211,8 @@ def remember_card(path: str | Path, meta: dict[str, str]) -> ModelCard | None:
 
 
 def _read_metadata(path: Path) -> dict[str, str]:
-    from .errors import ModelError
-    from .runtime import _ort
+    from ..errors import ModelError
+    from .providers import _ort
 
     ort = _ort()
 

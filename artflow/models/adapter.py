@@ -1,0 +1,71 @@
+"""Adapters between artflow's IMAGE batches and what a model's card declares it takes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import ModelError
+
+if TYPE_CHECKING:
+    from .card import InputSpec
+
+# inputs
+
+
+def prepare_images(images: np.ndarray, spec: InputSpec | None) -> np.ndarray:
+    """An IMAGE batch (float32 NHWC in [0, 1]) in the form a model's card declares.
+
+    Alpha is dropped; ``color``: ``gray`` → luminance (1 channel), ``bgr`` → channels reversed;
+    resized to ``size`` (area averaging when shrinking, bilinear when enlarging) unless it already
+    fits; values mapped from [0, 1] to ``range`` (or standardised with ``mean``/``std``); NCHW
+    transposed. Without a spec the batch is returned as float32 RGB.
+    """
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4:
+        raise ModelError(f"expected an NHWC image batch, got shape {list(x.shape)}")
+    if x.shape[-1] == 4:
+        x = x[..., :3]
+    if spec is None:
+        return np.ascontiguousarray(x)
+    if spec.color == "gray" or spec.channels == 1:
+        if x.shape[-1] == 3:
+            x = x @ np.asarray([0.299, 0.587, 0.114], dtype=np.float32)
+            x = x[..., None]
+    elif x.shape[-1] == 1:
+        x = np.repeat(x, 3, axis=-1)
+    if spec.size:
+        x = _resize_batch(x, int(spec.size[0]), int(spec.size[1]))
+    if spec.color == "bgr":
+        x = x[..., ::-1]
+    if spec.mean is not None and spec.std is not None:
+        x = (x - np.asarray(spec.mean, np.float32)) / np.asarray(spec.std, np.float32)
+    elif spec.range and list(spec.range[:2]) != [0.0, 1.0]:
+        lo, hi = float(spec.range[0]), float(spec.range[1])
+        x = x * (hi - lo) + lo
+    if spec.layout == "NCHW":
+        x = x.transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(x, dtype=np.dtype(spec.dtype or "float32"))
+
+
+def _resize_batch(x: np.ndarray, height: int, width: int) -> np.ndarray:
+    n, h, w, c = x.shape
+    if (h, w) == (height, width):
+        return x
+    if h % height == 0 and w % width == 0:  # exact area reduction, vectorised
+        return x.reshape(n, height, h // height, width, w // width, c).mean(axis=(2, 4))
+    from PIL import Image
+
+    shrink = h >= height and w >= width
+    method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
+    out = np.empty((n, height, width, c), dtype=np.float32)
+    for i in range(n):
+        for j in range(c):
+            plane = Image.fromarray(np.ascontiguousarray(x[i, :, :, j]))
+            out[i, :, :, j] = np.asarray(plane.resize((width, height), method), dtype=np.float32)
+    return out
+
+
