@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .adapter import prepare_images
 from .card import InputSpec, ModelCard, read_card, write_card
+from .files import FileStamp
 from .providers import (
     PROVIDERS,
     ProviderError,
@@ -18,6 +19,7 @@ from .providers import (
     default_threads,
     describe_providers,
     normalize_provider,
+    onnxruntime,
     set_threads,
     spin_policy,
     usable_cores,
@@ -26,7 +28,8 @@ from .registry import ModelEntry, ModelRegistry, file_sha256
 from .session import Session, TensorInfo, cached_sessions, clear_sessions, get_session
 
 __all__ = [
-    "prepare_images", "InputSpec", "ModelCard", "read_card", "write_card", "PROVIDERS",
+    "prepare_images", "FileStamp", "onnxruntime", "InputSpec", "ModelCard", "read_card", "write_card",
+    "PROVIDERS",
     "ProviderError", "choose_provider", "cuda_available", "default_threads", "describe_providers",
     "normalize_provider", "set_threads", "spin_policy", "usable_cores", "ModelEntry", "ModelRegistry",
     "file_sha256", "Session", "TensorInfo", "cached_sessions", "clear_sessions", "get_session",

@@ -24,7 +24,6 @@ by the exporter (``write_card``). This module imports neither at import time.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,53 +168,38 @@ def write_card(model_proto: Any, card: ModelCard) -> Any:
     return model_proto
 
 
-_cache: dict[tuple[str, int, int], ModelCard | None] = {}
-_cache_lock = threading.Lock()
-
-
 def read_card(path: str | Path) -> ModelCard | None:
-    """The card of an ONNX file, or None when it has none; cached by (path, mtime, size).
+    """The card of an ONNX file, or None when it has none; read once per file state (FileStamp).
 
     Uses ONNX Runtime only (no ``onnx`` package), with graph optimisation off and logging quiet.
     Raises ModelError when the file is missing or is not an ONNX model.
     """
-    from ..errors import ModelError
+    from . import files
 
-    path = Path(path)
-    try:
-        st = path.stat()
-    except OSError:
-        raise ModelError(f"model file '{path}' not found") from None
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    meta = _read_metadata(path)
-    card = ModelCard.from_metadata(meta)
-    with _cache_lock:
-        _cache[key] = card
+    stamp = files.FileStamp.of(path)
+    card = files.recall(stamp, "card")
+    if card is files.MISSING:
+        card = files.remember(stamp, "card", ModelCard.from_metadata(_read_metadata(Path(stamp.path))))
     return card
 
 
 def remember_card(path: str | Path, meta: dict[str, str]) -> ModelCard | None:
-    """Cache the card from metadata already read (the runtime calls this when it opens a session)."""
-    path = Path(path)
+    """Remember the card from metadata already read (a session does this when it opens)."""
+    from ..errors import ModelError
+    from . import files
+
     card = ModelCard.from_metadata(meta)
     try:
-        st = path.stat()
-    except OSError:
+        return files.remember(files.FileStamp.of(path), "card", card)
+    except ModelError:
         return card
-    with _cache_lock:
-        _cache[(str(path.resolve()), st.st_mtime_ns, st.st_size)] = card
-    return card
 
 
 def _read_metadata(path: Path) -> dict[str, str]:
-    from ..errors import ModelError
-    from .providers import _ort
+    from ..errors import ModelError, describe
+    from .providers import onnxruntime
 
-    ort = _ort()
-
+    ort = onnxruntime()
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -223,6 +207,6 @@ def _read_metadata(path: Path) -> dict[str, str]:
     try:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelError(f"'{path}' is not a readable ONNX model ({first[:200]})") from None
+        raise ModelError(f"'{path}' is not a readable ONNX model "
+                         f"({describe(exc, with_type=False)[:200]})") from None
     return dict(session.get_modelmeta().custom_metadata_map)

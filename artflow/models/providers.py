@@ -31,7 +31,8 @@ from typing import Any
 from ..errors import ArtflowError, describe
 
 PROVIDERS = ("auto", "cuda", "cpu")
-_ORT_NAMES = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
+# artflow's provider names → ONNX Runtime's execution providers
+ORT_NAMES = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
 QUIET = 3  # onnxruntime severity: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal
 SILENT = 4  # the CUDA probe logs provider-library failures at error level: hide them too
 
@@ -58,7 +59,8 @@ _threads_override: int | None = None
 _logger_quieted = False
 
 
-def _ort() -> Any:
+def onnxruntime() -> Any:
+    """The onnxruntime module, imported on first use, its default logger quieted."""
     global _logger_quieted
     import onnxruntime as ort
 
@@ -86,8 +88,8 @@ def cuda_available() -> bool:
     with _probe_lock:
         if _cuda_works is not None:
             return _cuda_works
-        ort = _ort()
-        if _ORT_NAMES["cuda"] not in ort.get_available_providers():
+        ort = onnxruntime()
+        if ORT_NAMES["cuda"] not in ort.get_available_providers():
             _cuda_works = False
             _cuda_reason = "this onnxruntime build has no CUDA provider (install onnxruntime-gpu)"
             return False
@@ -96,10 +98,10 @@ def cuda_available() -> bool:
         ort.set_default_logger_severity(SILENT)
         try:
             session = ort.InferenceSession(
-                _PROBE_MODEL, options, providers=[_ORT_NAMES["cuda"], _ORT_NAMES["cpu"]]
+                _PROBE_MODEL, options, providers=[ORT_NAMES["cuda"], ORT_NAMES["cpu"]]
             )
             got = session.get_providers()
-            _cuda_works = _ORT_NAMES["cuda"] in got
+            _cuda_works = ORT_NAMES["cuda"] in got
             if not _cuda_works:
                 _cuda_reason = "onnxruntime-gpu could not start CUDA (CUDA/cuDNN libraries missing or no GPU)"
         except Exception as exc:  # noqa: BLE001 - any failure means: no CUDA
@@ -128,7 +130,7 @@ def choose_provider(provider: str | None = "auto") -> str:
 
 def describe_providers() -> dict[str, Any]:
     """For `artflow doctor`: onnxruntime version, providers compiled in, providers that work."""
-    ort = _ort()
+    ort = onnxruntime()
     working = ["cpu"]
     cuda = cuda_available()
     if cuda:
@@ -184,7 +186,7 @@ def default_threads() -> int:
 
 
 def session_options(threads: int) -> Any:
-    ort = _ort()
+    ort = onnxruntime()
     options = ort.SessionOptions()
     options.log_severity_level = QUIET
     options.intra_op_num_threads = threads

@@ -7,15 +7,17 @@ each model a run uses once, while planning.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
+from . import files
+from .files import file_sha256
+
+__all__ = ["ModelEntry", "ModelRegistry", "file_sha256"]
 
 
 @dataclass
@@ -51,21 +53,11 @@ class ModelEntry:
         return read_card(self.path)
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class ModelRegistry:
     """Models by (kind, name); every file is checked against its sha256 before use."""
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str], ModelEntry] = {}
-        self._verified: dict[tuple[str, int, int], str] = {}
-        self._lock = threading.Lock()
 
     def add(self, name: str, kind: str, path: str | Path, sha256: str, plugin: str = "",
             **extra: Any) -> None:
@@ -89,45 +81,49 @@ class ModelRegistry:
                              "give a registered name or a path to an .onnx file")
         return entry
 
-    def resolve(self, value: str, kind: str) -> ModelEntry:
-        """A registered name or an .onnx path to an entry whose file matches its sha256."""
+    def resolve(self, value: str, kind: str, base_dir: str | Path | None = None) -> ModelEntry:
+        """A registered name or an .onnx path to an entry whose file matches its sha256.
+
+        A relative path resolves against ``base_dir`` (the graph's folder) when given, else the
+        current folder. A path to a registered model's file is that registered entry.
+        """
         if (kind, value) in self._entries:
             entry = self._entries[(kind, value)]
             self.verify(entry)
             return entry
         if value.lower().endswith(".onnx") or os.sep in value or "/" in value:
             path = Path(value).expanduser()
-            if not path.is_file():
-                raise ModelError(f"model file '{value}' not found")
-            sha = self._sha(path)
+            if base_dir is not None and not path.is_absolute():
+                path = Path(base_dir) / path
+            stamp = files.FileStamp.of(path)
             for entry in self._entries.values():
-                if entry.path.resolve() == path.resolve():
+                if entry.path.resolve() == Path(stamp.path):
                     self.verify(entry)
                     return entry
-            return ModelEntry(path.stem, kind, path, sha, "file")
+            return ModelEntry(path.stem, kind, path, files.sha256(stamp), "file")
         return self.get(value, kind)
 
     def verify(self, entry: ModelEntry) -> None:
-        if not entry.path.is_file():
+        """Raise a ModelError when the entry's file is missing or does not match its sha256."""
+        problem = self.check(entry)
+        if problem == "missing":
             raise ModelError(
                 f"{entry.kind} model '{entry.name}' is missing its file {entry.path}; "
                 f"reinstall the plugin '{entry.plugin}'"
             )
-        actual = self._sha(entry.path)
-        if actual != entry.sha256:
+        if problem:
+            actual = files.sha256(entry.path)
             raise ModelError(
                 f"{entry.kind} model '{entry.name}' at {entry.path} does not match its registered "
                 f"sha256 (expected {entry.sha256[:12]}…, got {actual[:12]}…): the file was changed "
                 f"or is corrupt; reinstall the plugin '{entry.plugin}'"
             )
 
-    def _sha(self, path: Path) -> str:
-        st = path.stat()
-        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-        with self._lock:
-            cached = self._verified.get(key)  # type: ignore[arg-type]
-        if cached is None:
-            cached = file_sha256(path)
-            with self._lock:
-                self._verified[key] = cached  # type: ignore[index]
-        return cached
+    def check(self, entry: ModelEntry) -> str:
+        """``""`` when the entry's file is there and matches its sha256, else ``"missing"`` or
+        ``"sha256 mismatch"`` (what `artflow models` shows; running it is refused by verify)."""
+        try:
+            stamp = files.FileStamp.of(entry.path)
+        except ModelError:
+            return "missing"
+        return "" if files.sha256(stamp) == entry.sha256 else "sha256 mismatch"

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ModelError, describe
+from . import files
 from .providers import (
-    _ORT_NAMES,
+    ORT_NAMES,
     ProviderError,
-    _ort,
     choose_provider,
     default_threads,
     normalize_provider,
+    onnxruntime,
     session_options,
 )
 
@@ -176,18 +177,17 @@ def get_session(model: str | Path | ModelEntry, provider: str | None = "auto", *
                 sha256: str | None = None, threads: int | None = None) -> Session:
     """A cached session for a model file (path or registry entry) on the chosen provider.
 
-    Cached per (file, sha256, provider used, threads); safe to call from many threads (one
-    session is built per key, and ONNX Runtime sessions may run concurrently).
+    Cached per (file, sha256, provider used, threads): the file is identified by its
+    :class:`~artflow.models.files.FileStamp` and hashed once per stamp when no sha256 is given.
+    Safe to call from many threads (one session is built per key, and ONNX Runtime sessions may
+    run concurrently).
     """
     path = Path(getattr(model, "path", model)).expanduser()
-    sha = sha256 or getattr(model, "sha256", None)
+    stamp = files.FileStamp.of(path)
+    sha = sha256 or getattr(model, "sha256", None) or files.sha256(stamp)
     used = choose_provider(provider)
     n_threads = threads or default_threads()
-    try:
-        st = path.stat()
-    except OSError:
-        raise ModelError(f"model file '{path}' not found") from None
-    key = (str(path.resolve()), sha or (st.st_mtime_ns, st.st_size), used, n_threads)
+    key = (stamp.path, sha, used, n_threads)
     with _sessions_lock:
         session = _sessions.get(key)
         if session is not None:
@@ -197,21 +197,21 @@ def get_session(model: str | Path | ModelEntry, provider: str | None = "auto", *
         with _sessions_lock:
             session = _sessions.get(key)
         if session is None:
-            session = _open(path, sha or "", used, normalize_provider(provider), n_threads)
+            session = _open(path, sha, used, normalize_provider(provider), n_threads)
             with _sessions_lock:
                 _sessions[key] = session
     return session
 
 
 def _open(path: Path, sha256: str, used: str, wanted: str, threads: int) -> Session:
-    ort = _ort()
-    providers = [_ORT_NAMES["cpu"]] if used == "cpu" else [_ORT_NAMES["cuda"], _ORT_NAMES["cpu"]]
+    ort = onnxruntime()
+    providers = [ORT_NAMES["cpu"]] if used == "cpu" else [ORT_NAMES["cuda"], ORT_NAMES["cpu"]]
     options = session_options(threads)
     try:
         raw = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"cannot open model '{path}': {describe(exc, with_type=False)[:300]}") from None
-    really = "cuda" if _ORT_NAMES["cuda"] in raw.get_providers() else "cpu"
+    really = "cuda" if ORT_NAMES["cuda"] in raw.get_providers() else "cpu"
     if wanted == "cuda" and really != "cuda":
         raise ProviderError(f"provider 'cuda' was requested but the session for {path.name} got "
                             "only the CPU; use --provider auto or cpu")
