@@ -159,6 +159,17 @@ class Graph:
     def __len__(self) -> int:
         return len(self.nodes)
 
+    def __repr__(self) -> str:
+        from .display import graph_repr
+
+        return graph_repr(self)
+
+    def _repr_svg_(self) -> str:
+        """The layered diagram notebooks show (see :mod:`artflow.diagram`)."""
+        from .diagram import graph_svg
+
+        return graph_svg(self)
+
     def copy(self) -> Graph:
         twin = Graph.from_dict(self.to_dict(), source=self.source)
         twin.input_dir = self.input_dir
