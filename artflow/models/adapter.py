@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ModelError
+from ..imaging import resize
 
 if TYPE_CHECKING:
     from .card import InputSpec
@@ -38,7 +39,7 @@ def prepare_images(images: np.ndarray, spec: InputSpec | None) -> np.ndarray:
     elif x.shape[-1] == 1:
         x = np.repeat(x, 3, axis=-1)
     if spec.size:
-        x = _resize_batch(x, int(spec.size[0]), int(spec.size[1]))
+        x = resize(x, int(spec.size[0]), int(spec.size[1]))
     if spec.color == "bgr":
         x = x[..., ::-1]
     if spec.mean is not None and spec.std is not None:
@@ -49,23 +50,3 @@ def prepare_images(images: np.ndarray, spec: InputSpec | None) -> np.ndarray:
     if spec.layout == "NCHW":
         x = x.transpose(0, 3, 1, 2)
     return np.ascontiguousarray(x, dtype=np.dtype(spec.dtype or "float32"))
-
-
-def _resize_batch(x: np.ndarray, height: int, width: int) -> np.ndarray:
-    n, h, w, c = x.shape
-    if (h, w) == (height, width):
-        return x
-    if h % height == 0 and w % width == 0:  # exact area reduction, vectorised
-        return x.reshape(n, height, h // height, width, w // width, c).mean(axis=(2, 4))
-    from PIL import Image
-
-    shrink = h >= height and w >= width
-    method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
-    out = np.empty((n, height, width, c), dtype=np.float32)
-    for i in range(n):
-        for j in range(c):
-            plane = Image.fromarray(np.ascontiguousarray(x[i, :, :, j]))
-            out[i, :, :, j] = np.asarray(plane.resize((width, height), method), dtype=np.float32)
-    return out
-
-

@@ -12,18 +12,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFont
+from PIL import ImageFont
 
+from artflow import imaging
 from artflow.errors import ArtflowError
 from artflow.params import parse_color
 
-RESAMPLE = {
-    "nearest": Image.Resampling.NEAREST,
-    "bilinear": Image.Resampling.BILINEAR,
-    "bicubic": Image.Resampling.BICUBIC,
-    "lanczos": Image.Resampling.LANCZOS,
-    "box": Image.Resampling.BOX,
-}
+RESAMPLE = imaging.RESAMPLING  # filter name → Pillow filter (image.resize's choices)
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
@@ -107,16 +102,8 @@ def resize_array(image: np.ndarray, width: int, height: int, resample: str = "la
         return image.astype(np.float32, copy=False)
     rgb, alpha = split_alpha(image)
     src = rgb * alpha if alpha is not None else rgb
-    planes = [src[..., c] for c in range(3)] + ([alpha[..., 0]] if alpha is not None else [])
-    method = RESAMPLE[resample]
-    out = [
-        np.asarray(
-            Image.fromarray(np.ascontiguousarray(p, dtype=np.float32), "F").resize((width, height), method),
-            dtype=np.float32,
-        )
-        for p in planes
-    ]
-    res = np.stack(out, axis=-1)
+    planes = np.concatenate([src, alpha], axis=-1) if alpha is not None else src
+    res = imaging.resize(planes, height, width, resample)
     if alpha is not None:
         a = np.clip(res[..., 3:], 0.0, 1.0)
         res = np.concatenate([np.where(a > 1e-6, res[..., :3] / np.maximum(a, 1e-6), 0.0), a], axis=-1)

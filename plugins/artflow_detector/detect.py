@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from artflow.errors import ModelError
+from artflow.imaging import resize
 from artflow.types import Box
 
 PAD_VALUE = 0.5
@@ -59,24 +60,6 @@ class Letterbox:
         return out / self.side
 
 
-def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize one float HWC image (area averaging when shrinking, bilinear when enlarging)."""
-    from PIL import Image
-
-    h, w, c = image.shape
-    if (h, w) == (height, width):
-        return np.asarray(image, dtype=np.float32)
-    if h % height == 0 and w % width == 0:  # exact area reduction, vectorised
-        return image.reshape(height, h // height, width, w // width, c).mean(axis=(1, 3), dtype=np.float32)
-    shrink = h >= height and w >= width
-    method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
-    out = np.empty((height, width, c), dtype=np.float32)
-    for j in range(c):
-        plane = Image.fromarray(np.ascontiguousarray(image[:, :, j], dtype=np.float32))
-        out[:, :, j] = np.asarray(plane.resize((width, height), method), dtype=np.float32)
-    return out
-
-
 def letterbox(images: np.ndarray, side: int) -> tuple[np.ndarray, Letterbox]:
     """An NHWC batch (one size) → (N, side, side, 3) float32 with grey padding, and its geometry."""
     x = np.asarray(images, dtype=np.float32)
@@ -90,13 +73,7 @@ def letterbox(images: np.ndarray, side: int) -> tuple[np.ndarray, Letterbox]:
     geo = Letterbox.fit(h, w, side)
     new_h, new_w = round(h * geo.scale_y), round(w * geo.scale_x)
     out = np.full((n, side, side, 3), PAD_VALUE, dtype=np.float32)
-    if h % new_h == 0 and w % new_w == 0:  # the whole batch at once (256² or 512² into 128²)
-        fy, fx = h // new_h, w // new_w
-        small = x.reshape(n, new_h, fy, new_w, fx, 3).mean(axis=(2, 4), dtype=np.float32)
-        out[:, geo.pad_y:geo.pad_y + new_h, geo.pad_x:geo.pad_x + new_w] = small
-        return np.clip(out, 0, 1), geo
-    for i in range(n):
-        out[i, geo.pad_y:geo.pad_y + new_h, geo.pad_x:geo.pad_x + new_w] = resize(x[i], new_h, new_w)
+    out[:, geo.pad_y:geo.pad_y + new_h, geo.pad_x:geo.pad_x + new_w] = resize(x, new_h, new_w)
     return np.clip(out, 0, 1), geo
 
 

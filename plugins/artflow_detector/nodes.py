@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from artflow.errors import ArtflowError, ModelError
+from artflow.imaging import resize
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Float, Int, Model
 from artflow.types import BOXES, IMAGE, TEXT, Box
 
-from .detect import detections, resize, to_boxes
+from .detect import detections, to_boxes
 
 
 @node(

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from artflow import imaging
 from artflow.errors import ArtflowError
 
 HELD_OUT = ("astronaut", "coffee")
@@ -65,13 +66,9 @@ def heldout_photos() -> dict[str, np.ndarray]:
 
 def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resize an HWC float image (area when shrinking, bicubic when enlarging)."""
-    h, w = image.shape[:2]
-    if (w, h) == (width, height):
+    if image.shape[:2] == (height, width):
         return image
-    method = Image.Resampling.BOX if width <= w and height <= h else Image.Resampling.BICUBIC
-    chans = [Image.fromarray(image[..., c].astype(np.float32), mode="F").resize((width, height), method)
-             for c in range(image.shape[-1])]
-    return np.clip(np.stack([np.asarray(c) for c in chans], axis=-1), 0, 1).astype(np.float32)
+    return np.clip(imaging.resize(image, height, width, "area", enlarge="bicubic", fast=False), 0, 1)
 
 
 def fit_short_side(image: np.ndarray, side: int) -> np.ndarray:

@@ -40,6 +40,7 @@ from artflow import (
     node,
 )
 from artflow import models as runtime
+from artflow.imaging import resize
 from artflow.models.card import InputSpec
 
 
@@ -62,21 +63,6 @@ def adapter_spec(name: str, layout: str, channels: str, range_: list[float], mea
                      "gray" if gray else channels.lower(), mean, std)
 
 
-def _resize(x: np.ndarray, height: int, width: int) -> np.ndarray:
-    from PIL import Image
-
-    n, h, w, c = x.shape
-    if (h, w) == (height, width):
-        return x
-    method = Image.Resampling.BOX if height <= h and width <= w else Image.Resampling.BILINEAR
-    out = np.empty((n, height, width, c), np.float32)
-    for i in range(n):
-        for k in range(c):
-            out[i, ..., k] = np.asarray(Image.fromarray(np.ascontiguousarray(x[i, ..., k]), mode="F")
-                                        .resize((width, height), method))
-    return out
-
-
 def to_image(raw: np.ndarray, spec: InputSpec, out_range: list[float] | None,
              height: int, width: int) -> np.ndarray:
     """A model's image output back to an IMAGE batch at (height, width), clipped to [0, 1]."""
@@ -95,7 +81,7 @@ def to_image(raw: np.ndarray, spec: InputSpec, out_range: list[float] | None,
     if spec.color == "bgr" and y.shape[-1] == 3:
         y = y[..., ::-1]
     y = np.clip(y, 0.0, 1.0)
-    return np.ascontiguousarray(_resize(y, height, width))
+    return np.ascontiguousarray(resize(y, height, width, fast=False))
 
 
 def to_labels(raw: np.ndarray, names: list[str] | None, top_k: int) -> list[list[Label]]:

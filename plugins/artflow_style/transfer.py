@@ -19,6 +19,7 @@ import numpy as np
 
 from artflow import IMAGE, Bool, Float, In, Int, Model, ModelError, Out, node
 from artflow import models as runtime
+from artflow.imaging import resize
 
 STATS_PIXELS = 1 << 20  # the statistics pass sees at most this many pixels
 MIN_SIDE = 64
@@ -37,15 +38,6 @@ def _pad_to(x: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def _round_up(v: int, m: int = MULTIPLE) -> int:
     return max(MIN_SIDE, -(-v // m) * m)
-
-
-def _resize(x: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Area-resize an HWC float image (one channel at a time, float precision)."""
-    from PIL import Image
-
-    chans = [np.asarray(Image.fromarray(np.ascontiguousarray(x[..., c]), mode="F")
-                        .resize((width, height), Image.Resampling.BOX)) for c in range(x.shape[-1])]
-    return np.stack(chans, axis=-1).astype(np.float32)
 
 
 class Stylizer:
@@ -76,7 +68,7 @@ class Stylizer:
             s = math.sqrt(STATS_PIXELS / (h * w))
             nh = max(MIN_SIDE, int(h * s) // MULTIPLE * MULTIPLE)
             nw = max(MIN_SIDE, int(w * s) // MULTIPLE * MULTIPLE)
-            x = _resize(x, nh, nw)
+            x = resize(x, nh, nw, "box")
         return self._run(_pad_to(x, _round_up(x.shape[0]), _round_up(x.shape[1])))[1]
 
     def whole(self, x: np.ndarray) -> np.ndarray:
