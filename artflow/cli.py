@@ -24,7 +24,6 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "train": ("artflow.commands.train", "train", "Train a model with a plugin's trainer."),
     "export": ("artflow.commands.export", "export", "Export a Keras model to ONNX with a card."),
     "render": ("artflow.commands.render", "render", "Render a gallery from a TOML spec."),
-    "eval": ("artflow.commands.evaluate", "evaluate", "Evaluate a model on held-out data."),
     "graph": ("artflow.commands.graph", "graph", "Draw a graph as an SVG diagram."),
     "watch": ("artflow.commands.watch", "watch", "Re-run a graph or sketch on save; live page."),
 }

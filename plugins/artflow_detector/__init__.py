@@ -1,5 +1,5 @@
 """artflow's built-in detector plugin: `detect.objects`, `detect.crop`, `composite.paste_boxes`,
-the shipped `shapes` detector and the `artflow train detector` trainer.
+the shipped `shapes` detector, the `artflow train detector` trainer and `artflow eval detector`.
 
 Registered through the same `artflow` entry-point group a third-party plugin uses. Importing it
 is light: no TensorFlow, no ONNX Runtime session until a node runs.
@@ -42,6 +42,14 @@ def register_trainers(register: Any) -> None:
     from .train import train_detector
 
     register("detector", train_detector)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """Add `artflow eval detector` (click only here; the evaluation loads when it runs)."""
+    from .commands import add_to
+
+    add_to(cli)
 
 
 def node_bench(name: str, card: Any) -> tuple[Any, str, str]:

@@ -1,8 +1,11 @@
-"""Wired by artflow.cli with ``cli.add_command`` lazily (LAZY_COMMANDS: "eval" → ``evaluate``).
+"""`artflow eval detector`, added by the detector plugin's ``register_commands`` hook.
 
 `artflow eval detector --model shapes --scenes 500`: COCO-style mAP@0.5 and mAP@[.5:.95], per
 class, of a detector on held-out procedural scenes (photos and seeds training never used), run
 through ONNX Runtime exactly as `detect.objects` runs it. No TensorFlow.
+
+Importing this module costs only click (``artflow --help`` lists the verb without loading
+anything else); scenes, evaluation and ONNX Runtime are imported when the command runs.
 """
 
 from __future__ import annotations
@@ -37,13 +40,14 @@ def evaluate_detector(model: str, scenes: int, size: int, seed: int, score_thres
                       workers: int, as_json: bool) -> None:
     """mAP@0.5 and mAP@[.5:.95] (overall and per class) on held-out shape scenes."""
     import numpy as np
-    from artflow_detector.detect import detections
-    from artflow_detector.evaluation import average_precision, format_report
-    from artflow_detector.scenes import CLASSES, scene_batch
 
     from artflow import models as runtime
     from artflow.errors import ModelError
     from artflow.plugins import get_plugins
+
+    from .detect import detections
+    from .evaluation import average_precision, format_report
+    from .scenes import CLASSES, scene_batch
 
     entry = get_plugins().models.resolve(model, "detector")
     session = runtime.get_session(entry, provider)
@@ -70,3 +74,13 @@ def evaluate_detector(model: str, scenes: int, size: int, seed: int, score_thres
     click.echo(f"{entry.name} on {scenes} held-out scenes ({size}x{size}, seed block {seed}, "
                f"provider {session.provider}, {result['ms_per_image']:.2f} ms/image)")
     click.echo(format_report(result))
+
+
+def add_to(cli: click.Group) -> None:
+    """Add ``eval detector`` to the CLI: under an ``eval`` group another plugin made, else as
+    the ``eval`` group itself."""
+    group = cli.commands.get("eval")
+    if isinstance(group, click.Group) and group is not evaluate:
+        group.add_command(evaluate_detector)
+    else:
+        cli.add_command(evaluate)
