@@ -44,7 +44,7 @@ def ship(paths: list[Path]) -> list[dict[str, object]]:
             "accuracy": card.metrics.get("accuracy"),
         }
         if target.with_suffix(".keras").is_file():
-            entries[card.name]["keras"] = target.with_suffix(".keras").name
+            entries[card.name]["files"] = {"keras": target.with_suffix(".keras").name}
     items = [entries[k] for k in sorted(entries)]
     (MODELS_DIR / "manifest.json").write_text(json.dumps({"models": items}, indent=2) + "\n")
     return items

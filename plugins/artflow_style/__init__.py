@@ -17,7 +17,7 @@ MODELS_DIR = Path(__file__).parent / "models"
 
 
 def shipped_models() -> list[dict[str, Any]]:
-    """The entries of models/manifest.json (name, kind, file, sha256, style_image, …)."""
+    """The entries of models/manifest.json (name, kind, file, sha256, files: keras and style_image, …)."""
     return read_manifest(MODELS_DIR)
 
 

@@ -45,7 +45,7 @@ def ship(runs: list[Path]) -> list[dict[str, Any]]:
         keys = [k for k in card.metrics if k.endswith(("_gram_ratio", "_edge_corr"))]
         entries[name] = {
             "name": name, "kind": "style", "file": target.name, "sha256": file_sha256(target),
-            "keras": f"{name}.keras", "style_image": f"{name}_style.png",
+            "files": {"keras": f"{name}.keras", "style_image": f"{name}_style.png"},
             "description": card.description, "metrics": {k: card.metrics[k] for k in sorted(keys)},
         }
     items = [entries[k] for k in sorted(entries)]
@@ -82,7 +82,8 @@ def contact_sheet(path: Path, cell: int = 256) -> Path:
         put(img, j + 1, 0, pname)
     for i, name in enumerate(names):
         entry = next(e for e in shipped_models() if e["name"] == name)
-        style = np.asarray(Image.open(MODELS_DIR / entry["style_image"]).convert("RGB"), np.float32) / 255
+        style_file = MODELS_DIR / entry["files"]["style_image"]
+        style = np.asarray(Image.open(style_file).convert("RGB"), np.float32) / 255
         put(style, 0, i + 1, f"style: {name}")
         for j, (pname, img) in enumerate(photos.items()):
             g = af.Graph(seed=0)
