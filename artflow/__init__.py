@@ -26,7 +26,22 @@ from .errors import ArtflowError, GraphError, ImageError, ModelError, NodeError,
 from .hookspecs import hookimpl
 from .nodes import In, NodeContext, NodeSpec, Out, node
 from .params import Bool, Choice, Color, Float, Floats, Int, Ints, Model, Path, Str, Strings
-from .types import BOXES, IMAGE, LABELS, LATENT, MASK, NUMBER, TEXT, Box, Label
+from .types import (
+    BOXES,
+    IMAGE,
+    LABELS,
+    LATENT,
+    LATENT_MAP,
+    MASK,
+    NUMBER,
+    POSES,
+    TEXT,
+    ArraySocket,
+    Box,
+    JsonSocket,
+    Label,
+    SocketType,
+)
 
 _LAZY = {
     "Graph": ("artflow.graph", "Graph"),
@@ -50,6 +65,7 @@ __all__ = [
     "ArtflowError", "GraphError", "ImageError", "ModelError", "NodeError", "ParamError", "PluginError",
     "hookimpl", "In", "NodeContext", "NodeSpec", "Out", "node",
     "Bool", "Choice", "Color", "Float", "Floats", "Int", "Ints", "Model", "Path", "Str", "Strings",
-    "BOXES", "IMAGE", "LABELS", "LATENT", "MASK", "NUMBER", "TEXT", "Box", "Label",
+    "BOXES", "IMAGE", "LABELS", "LATENT", "LATENT_MAP", "MASK", "NUMBER", "POSES", "TEXT", "Box", "Label",
+    "ArraySocket", "JsonSocket", "SocketType",
     "Graph", "NodeRef", "Engine", "RunResult", "get_plugins", "__version__",
 ]

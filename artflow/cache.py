@@ -1,9 +1,14 @@
 """A content-addressed cache of node outputs, in memory and on disk.
 
-Keys come from the engine (node type and version, params, seed where it matters, the keys of
-the inputs, model sha256s). Disk entries are `.npz` files written atomically (temp file, then
-rename), read with ``allow_pickle=False``, so two processes can share the folder safely; the
-folder is kept under a size bound by evicting the least recently used entries.
+Keys come from the engine (node type, version and code fingerprint, params, seed where it
+matters, the keys of the inputs, model sha256s). Disk entries are `.npz` files written
+atomically (temp file, then rename), read with ``allow_pickle=False``, so two processes can
+share the folder safely; each entry stores its own key, and an entry found under another key
+(a moved or swapped file) is a miss and is removed. The folder is kept under a size bound by
+evicting the least recently used entries. Socket types encode and decode the values.
+
+Where entries live is this module's business; what a key is, the engine's. ``NullCache`` is the
+"no cache" policy as an object (``artflow run --no-cache``).
 """
 
 from __future__ import annotations
@@ -20,28 +25,24 @@ from typing import Any
 
 import numpy as np
 
-from .types import BOXES, LABELS, SOCKET_TYPES, Box, Label, SocketType
+from .types import SocketType
 
-FORMAT = "v1"
+FORMAT = "v2"  # v2: entries carry their key
 DEFAULT_DISK_MB = 4096
 DEFAULT_MEMORY_MB = 1024
 
 
 def default_cache_dir() -> Path:
-    """`ARTFLOW_CACHE`, or the user cache folder."""
-    env = os.environ.get("ARTFLOW_CACHE")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
+    """`ARTFLOW_CACHE`, or the user cache folder (see :mod:`artflow.settings`)."""
+    from . import settings
 
-    return Path(user_cache_dir("artflow"))
+    return settings.get("ARTFLOW_CACHE")
 
 
 def _env_mb(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
+    from . import settings
+
+    return settings.get(name)
 
 
 Outputs = dict[str, Any]
@@ -52,6 +53,10 @@ def _nbytes(outputs: Outputs) -> int:
     for value in outputs.values():
         total += value.nbytes if isinstance(value, np.ndarray) else 256 * max(1, len(value))
     return total
+
+
+class CacheMiss(Exception):
+    """An entry that cannot serve this key (wrong key inside, wrong socket types, unreadable)."""
 
 
 class MemoryCache:
@@ -105,6 +110,8 @@ class DiskCache:
         self._lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
+        if len(key) < 8 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError(f"not a cache key: {key!r}")
         return self.root / key[:2] / f"{key}.npz"
 
     def __contains__(self, key: str) -> bool:
@@ -115,25 +122,37 @@ class DiskCache:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["__meta__"]).decode())
+                if meta.get("key") != key:
+                    raise CacheMiss("the entry was written for another key")
                 outputs: Outputs = {}
                 for name, desc in meta["outputs"].items():
                     socket = sockets.get(name)
                     if socket is None or socket.name != desc["socket"]:
-                        return None
-                    if desc["kind"] == "array":
-                        outputs[name] = data[f"o_{name}"]
-                    else:
-                        outputs[name] = _from_json(socket, desc["value"])
+                        raise CacheMiss("the entry's sockets differ")
+                    payload = data[f"o_{name}"] if desc["kind"] == "array" else desc["value"]
+                    outputs[name] = socket.decode(desc["kind"], payload)
             os.utime(path)
             return outputs, meta.get("info", {})
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError, EOFError):
+        except FileNotFoundError:
             return None
+        except (CacheMiss, OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile,
+                json.JSONDecodeError, EOFError):
+            self._discard(path)
+            return None
+
+    def _discard(self, path: Path) -> None:
+        """Remove an entry that cannot be trusted (a miss from now on, for every process)."""
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
     def info(self, key: str) -> dict[str, Any] | None:
         """Only the recorded info of an entry (reads just its metadata member)."""
         try:
             with np.load(self._path(key), allow_pickle=False) as data:
-                return dict(json.loads(bytes(data["__meta__"]).decode()).get("info", {}))
+                meta = json.loads(bytes(data["__meta__"]).decode())
+                return dict(meta.get("info", {})) if meta.get("key") == key else None
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError, EOFError):
             return None
 
@@ -143,15 +162,15 @@ class DiskCache:
         if size > self.max_bytes // 4:
             return
         arrays: dict[str, np.ndarray] = {}
-        meta: dict[str, Any] = {"outputs": {}, "info": info, "created": time.time()}
+        meta: dict[str, Any] = {"key": key, "outputs": {}, "info": info, "created": time.time()}
         for name, value in outputs.items():
             socket = sockets[name]
-            if isinstance(value, np.ndarray):
-                arrays[f"o_{name}"] = np.ascontiguousarray(value)
+            kind, payload = socket.encode(value)
+            if kind == "array":
+                arrays[f"o_{name}"] = payload
                 meta["outputs"][name] = {"socket": socket.name, "kind": "array"}
             else:
-                meta["outputs"][name] = {"socket": socket.name, "kind": "json",
-                                         "value": _to_json(socket, value)}
+                meta["outputs"][name] = {"socket": socket.name, "kind": kind, "value": payload}
         try:
             arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         except (TypeError, ValueError):
@@ -212,20 +231,6 @@ class DiskCache:
         return n
 
 
-def _to_json(socket: SocketType, value: Any) -> Any:
-    if socket in (LABELS, BOXES):
-        return [[v.to_json() for v in item] for item in value]
-    return value
-
-
-def _from_json(socket: SocketType, value: Any) -> Any:
-    if socket is LABELS:
-        return [[Label(v["label"], v["score"]) for v in item] for item in value]
-    if socket is BOXES:
-        return [[Box(tuple(v["box"]), v["label"], v["score"]) for v in item] for item in value]
-    return value
-
-
 class Cache:
     """Memory in front of disk. ``Cache(disk=False)`` keeps everything in this process only."""
 
@@ -264,5 +269,26 @@ class Cache:
             self.disk.put(key, outputs, sockets, info)
 
 
+class NullCache:
+    """No cache: nothing is found, nothing is kept (``artflow run --no-cache``)."""
+
+    root: Path | None = None
+    disk = None
+
+    def get(self, key: str, sockets: dict[str, SocketType]) -> tuple[Outputs, dict[str, Any]] | None:
+        return None
+
+    def has(self, key: str) -> bool:
+        return False
+
+    def info(self, key: str) -> dict[str, Any] | None:
+        return None
+
+    def put(self, key: str, outputs: Outputs, sockets: dict[str, SocketType],
+            info: dict[str, Any]) -> None:
+        return None
+
+
 def sockets_of(spec: Any) -> dict[str, SocketType]:
-    return {s.name: SOCKET_TYPES[s.type.name] for s in spec.outputs}
+    """A node spec's output socket types by output name (what the cache decodes with)."""
+    return {s.name: s.type for s in spec.outputs}

@@ -36,7 +36,9 @@ class ArtflowGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx)) | {n for n in LAZY_COMMANDS if _available(n)}
-        if not os.environ.get("_ARTFLOW_HELP_FAST"):
+        from . import settings
+
+        if not settings.get("ARTFLOW_HELP_FAST"):
             self._load_plugin_commands()
             names |= set(super().list_commands(ctx))
         return sorted(names)
@@ -152,16 +154,18 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
     """
     from .engine import default_engine
     from .errors import GraphError, NodeError
-    from .graph import Graph
+    from .provenance import load_graph
 
-    graph = Graph.load(graph_file)
+    graph = load_graph(graph_file)
     for node_id, param, value in _parse_set(sets):
         if node_id not in graph.nodes:
             raise GraphError(f"--set {node_id}.{param}: no node '{node_id}' in {graph_file}")
         graph.set(node_id, **{param: value})
     out_dir = output_dir or Path.cwd()
     try:
-        result = default_engine().run(graph, output_dir=out_dir, use_cache=not no_cache, provider=provider)
+        sinks = graph.sinks()
+        result = default_engine().run(graph, outputs=sinks, output_dir=out_dir, use_cache=not no_cache,
+                                      provider=provider)
     except NodeError as exc:
         partial = getattr(exc, "result", None)
         if as_json and partial is not None:
@@ -177,11 +181,9 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
     click.echo(f"{len(result.status)} nodes: {summary} in {result.wall_seconds:.2f}s")
     for node_id in result.validated.order:
         spec = result.validated.specs[node_id]
-        if spec.writes_files and result.status[node_id] in ("ran", "cached"):
-            for socket in spec.outputs:
-                if socket.type.name == "TEXT":
-                    for path in result.outputs(node_id)[socket.name]:
-                        click.echo(f"  {node_id}: {path}")
+        if spec.files_output and node_id in result.values:
+            for path in result.values[node_id][spec.files_output]:
+                click.echo(f"  {node_id}: {path}")
 
 
 @cli.command()
@@ -314,12 +316,12 @@ def uninstall(package: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def doctor(as_json: bool) -> None:
     """Check the installation: versions, ONNX Runtime providers (and the one that works), plugins,
-    cache folder."""
+    cache folder, and every ARTFLOW_* setting with its value and where it comes from."""
     import platform
     from importlib import metadata
     from importlib.util import find_spec
 
-    from . import __version__
+    from . import __version__, settings
     from .cache import default_cache_dir
     from .plugins import get_plugins
 
@@ -346,12 +348,16 @@ def doctor(as_json: bool) -> None:
     except ArtflowError as exc:
         report["providers"] = {"error": str(exc)}
     ps = get_plugins()
-    report["plugins"] = [{"name": p.name, "version": p.version, "nodes": len(p.nodes),
-                          "error": p.error} for p in ps.plugins.values()]
+    report["plugins"] = [{"name": p.name, "distribution": p.distribution, "version": p.version,
+                          "nodes": len(p.nodes), "refused": p.refused, "error": p.error}
+                         for p in ps.plugins.values()]
     report["node_types"] = len(ps.nodes)
     report["models"] = len(list(ps.models))
     cache_dir = default_cache_dir()
     report["cache"] = {"folder": str(cache_dir), "exists": cache_dir.exists()}
+    config = settings.config_path()
+    report["config_file"] = {"path": str(config), "exists": config.is_file()}
+    report["settings"] = settings.describe()
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -372,7 +378,16 @@ def doctor(as_json: bool) -> None:
     for p in report["plugins"]:
         if p["error"]:
             click.echo(f"  {p['error']}")
+        for refused in p["refused"]:
+            click.echo(f"  plugin '{p['distribution']}': {refused}")
     click.echo(f"cache: {cache_dir}")
+    found = "" if report["config_file"]["exists"] else " (none)"
+    click.echo(f"config file: {config}{found}")
+    changed = [s for s in report["settings"] if s["source"] != "default"]
+    click.echo(f"settings: {len(report['settings'])}, {len(changed)} not at their default "
+               "(--json lists them all)")
+    for s in changed:
+        click.echo(f"  {s['name']}={s['value']} ({s['source']})")
 
 
 @cli.group()
@@ -400,43 +415,103 @@ def cache_clear() -> None:
     click.echo(f"removed {n} cache entries from {c.root}")
 
 
+#: exit codes: a user mistake or an environment fault (bad input, full disk) is USER_EXIT with one
+#: line naming the culprit; BUG_EXIT means artflow itself failed (an uncaught exception)
+USER_EXIT = 2
+BUG_EXIT = 1
+
+
+def one_line(text: Any) -> str:
+    """``text`` as exactly one printable line: line breaks of any kind (\\n, \\r, U+2028, U+2029,
+    U+0085, ...) and other control characters are shown escaped, never printed raw."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def echo_error(text: Any, prefix: str = "error: ") -> None:
+    """Print one error line to stderr (sanitized: a message never spans two lines)."""
+    click.echo(prefix + one_line(text), err=True)
+
+
 def _showwarning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
                  line: Any = None) -> None:
-    click.echo(f"warning: {message}", err=True)
+    echo_error(message, "warning: ")
+
+
+def _environment_fault(exc: BaseException) -> str | None:
+    """One line for a fault of the machine rather than of artflow (disk full, permissions, out of
+    memory); None for anything else."""
+    from .errors import DiskFullError, is_disk_full
+
+    if is_disk_full(exc):
+        return str(DiskFullError(os.path.dirname(exc.filename) if getattr(exc, "filename", None)
+                                 else "the output folder"))
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = f" ('{exc.filename}')" if exc.filename else ""
+        return f"{exc.strerror or type(exc).__name__}{where}; check the path, its permissions and the disk"
+    if isinstance(exc, MemoryError):
+        return ("out of memory; lower image sizes or batch counts, or raise ARTFLOW_MAX_MEMORY_MB "
+                "if the machine has more to give")
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning artflow errors into one line and exit code 2."""
+    """Entry point: exit 0 on success; USER_EXIT (2) with one line for a user mistake or an
+    environment fault; BUG_EXIT (1) only for an uncaught exception, which is artflow's bug."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     warnings.showwarning = _showwarning
     start = time.perf_counter()
+    from . import settings
+
+    try:
+        timed = settings.get("ARTFLOW_TIME_CLI")
+    except ArtflowError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
     try:
         cli.main(args=args, prog_name="artflow", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
+        exc.message = one_line(exc.message)
         exc.show()
-        sys.exit(2 if exc.exit_code not in (0, 1) else exc.exit_code or 2)
+        sys.exit(USER_EXIT if exc.exit_code not in (0, 1) else exc.exit_code or USER_EXIT)
     except ArtflowError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"error: {exc}", err=True)
+        echo_error(exc)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except (OSError, MemoryError) as exc:
+        if debug:
+            traceback.print_exc()
+        fault = _environment_fault(exc)
+        if fault is None:
+            _bug(exc)
+        echo_error(fault)
+        sys.exit(USER_EXIT)
     except Exception as exc:  # noqa: BLE001 - one line unless --debug
         if debug:
             traceback.print_exc()
-        from .errors import describe
-
-        click.echo(f"error: {describe(exc)} (run with --debug for the traceback)", err=True)
-        sys.exit(1)
+        _bug(exc)
     finally:
-        if os.environ.get("ARTFLOW_TIME_CLI"):
+        if timed:
             click.echo(f"[{time.perf_counter() - start:.3f}s]", err=True)
+
+
+def _bug(exc: BaseException) -> None:
+    """An exception artflow did not expect: one line, and BUG_EXIT."""
+    from .errors import describe
+
+    echo_error(f"{describe(exc)} (this is a bug in artflow or a plugin; run with --debug for the "
+               "traceback and report it)")
+    sys.exit(BUG_EXIT)
 
 
 if __name__ == "__main__":

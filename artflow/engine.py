@@ -1,136 +1,39 @@
-"""The engine: validate, key every node by content, reuse what the cache has, run the rest.
+"""The engine: validate, plan (keys, models, cache), run what must run, record the lineage.
 
 Only nodes whose key is not cached run; their inputs come from the cache or from upstream nodes
 that must run too. Independent branches run concurrently in threads (numpy, Pillow and ONNX
-Runtime release the GIL for their heavy work).
+Runtime release the GIL for their heavy work). Every node's lineage — key, status, seconds,
+models (sha256) and the provider that really ran them — is filled here, while planning and
+running; nodes report nothing themselves.
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
 import os
 import sys
 import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from .cache import Cache, Outputs, sockets_of
-from .errors import ArtflowError, NodeError
-from .errors import describe as describe_exception
-from .graph import Graph, NodeRef, OutputRef, ValidatedGraph
+from .cache import Cache, NullCache, Outputs, sockets_of
+from .errors import ArtflowError, NodeError, describe
+from .lineage import ModelUse, NodeStatus, merge_providers
 from .nodes import NodeContext, NodeSpec
-from .types import TEXT, check_value
-from .types import to_json as value_to_json
+from .plan import Plan, make_plan
+from .result import RunResult
 
-KEY_VERSION = "1"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-@dataclass
-class RunResult:
-    """What a run produced: per-node status and seconds, outputs (loaded on demand), info."""
-
-    graph: Graph
-    validated: ValidatedGraph
-    status: dict[str, str]
-    seconds: dict[str, float]
-    errors: dict[str, str]
-    info: dict[str, dict[str, Any]]
-    keys: dict[str, str]
-    engine: Engine
-    values: dict[str, Outputs] = field(default_factory=dict)
-    wall_seconds: float = 0.0
-    exceptions: dict[str, BaseException] = field(default_factory=dict)
-    engine_output_dir: Path = Path(".")
-
-    def outputs(self, node: NodeRef | str) -> Outputs:
-        """All outputs of a node, from this run or from the cache."""
-        node_id = node.id if isinstance(node, NodeRef) else node
-        if node_id not in self.keys:
-            raise ArtflowError(f"no node '{node_id}' in this run")
-        if node_id not in self.values:
-            if self.status.get(node_id) == "failed":
-                raise ArtflowError(f"node '{node_id}' failed: {self.errors.get(node_id, '')}")
-            spec = self.validated.specs[node_id]
-            hit = self.engine.cache.get(self.keys[node_id], sockets_of(spec)) if self.engine.cache else None
-            if hit is None:
-                again = self.engine.run(self.graph, outputs=[node_id], output_dir=self.engine_output_dir,
-                                        progress=False)
-                hit = (again.outputs(node_id), {})
-            self.values[node_id] = hit[0]
-        return self.values[node_id]
-
-    def __getitem__(self, ref: NodeRef | OutputRef | str | tuple[Any, str]) -> Any:
-        if isinstance(ref, tuple):
-            node, output = ref
-            return self.outputs(node)[output]
-        if isinstance(ref, OutputRef):
-            outs = self.outputs(ref.node)
-            return outs[ref.output] if ref.output else next(iter(outs.values()))
-        outs = self.outputs(ref)
-        return next(iter(outs.values()))
-
-    @property
-    def ran(self) -> list[str]:
-        return [n for n in self.validated.order if self.status.get(n) == "ran"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def providers(self) -> list[str]:
-        return sorted({i["provider"] for i in self.info.values() if i.get("provider")})
-
-    def models(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for i in self.info.values():
-            out.update(i.get("models", {}))
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        """The `artflow run --json` object."""
-        nodes = {n: {"status": self.status[n], "seconds": round(self.seconds.get(n, 0.0), 6)}
-                 for n in self.validated.order}
-        for n, err in self.errors.items():
-            nodes[n]["error"] = err
-        outputs: dict[str, Any] = {}
-        for n in self.validated.order:
-            # outputs materialised by this run: what ran, the wanted nodes, and cached inputs
-            # of what ran; cached intermediates are not read back from disk just to print them
-            if self.status[n] not in ("ran", "cached") or n not in self.values:
-                continue
-            spec = self.validated.specs[n]
-            values = self.values[n]
-            outputs[n] = {s.name: value_to_json(s.type, values[s.name]) for s in spec.outputs
-                          if s.name in values}
-        return {"nodes": nodes, "outputs": outputs}
+if TYPE_CHECKING:
+    from .graph import Graph
+    from .models import ModelEntry
 
 
 class Engine:
     """Runs graphs with a cache; one engine can serve many runs (and threads)."""
 
-    def __init__(self, cache: Cache | None = None, *, workers: int | None = None,
+    def __init__(self, cache: Cache | NullCache | None = None, *, workers: int | None = None,
                  provider: str = "auto", plugins: Any = None):
         self.cache = cache if cache is not None else Cache()
         self.workers = workers or min(8, os.cpu_count() or 2)
@@ -145,173 +48,110 @@ class Engine:
             return get_plugins()
         return self._plugins
 
-    # -- keys -----------------------------------------------------------------------------------
-    def keys(self, vg: ValidatedGraph, output_dir: Path, input_dir: Path) -> dict[str, str]:
-        """The content key of every node, in topological order."""
-        keys: dict[str, str] = {}
-        models = self.plugins.models
-        for node_id in vg.order:
-            spec = vg.specs[node_id]
-            params = vg.params[node_id]
-            material: dict[str, Any] = {
-                "k": KEY_VERSION,
-                "type": spec.name,
-                "version": spec.version,
-                "params": _jsonable(params),
-                "inputs": {name: [keys[src], out] for name, (src, out) in sorted(vg.inputs[node_id].items())},
-            }
-            shas = {}
-            for name in spec.model_params:
-                if params.get(name) is not None:
-                    shas[name] = models.resolve(params[name], spec.params[name].model_kind or "").sha256
-            if shas:
-                material["models"] = shas
-            if not spec.deterministic:
-                material["seed"] = [vg.graph.seed, node_id]
-            if spec.writes_files:
-                material["output_dir"] = str(output_dir.resolve())
-            if spec.key_extra is not None:
-                material["extra"] = _call_key_extra(spec, params, node_id, vg.graph.seed, input_dir)
-            blob = json.dumps(material, sort_keys=True, separators=(",", ":"))
-            keys[node_id] = hashlib.sha256(blob.encode()).hexdigest()
-        return keys
-
-    # -- running --------------------------------------------------------------------------------
-    def run(self, graph: Graph, *, outputs: Iterable[str | NodeRef] | None = None,
-            output_dir: str | Path | None = None, input_dir: str | Path | None = None,
-            use_cache: bool = True, provider: str | None = None, progress: bool | None = None,
-            raise_errors: bool = True) -> RunResult:
-        """Run a graph; raise the first node failure (with ``.result`` attached) unless told not to."""
-        start = time.perf_counter()
+    def plan(self, graph: Graph, *, outputs: Iterable[Any] | None = None,
+             output_dir: str | Path | None = None, input_dir: str | Path | None = None,
+             use_cache: bool = True, provider: str | None = None) -> Plan:
+        """Validate and plan a run without running anything (keys, models, what would run)."""
         vg = graph.validate(self.plugins.nodes)
         out_dir = Path(output_dir) if output_dir is not None else Path.cwd()
         in_dir = Path(input_dir) if input_dir is not None else (graph.input_dir or Path.cwd())
-        keys = self.keys(vg, out_dir, in_dir)
-        provider = provider or self.provider
-        consumers = vg.consumers()
-        if outputs is None:
-            wanted = [n for n in vg.order if not consumers[n]]
-        else:
-            wanted = [o.id if isinstance(o, NodeRef) else o for o in outputs]
-        status: dict[str, str] = {}
-        values: dict[str, Outputs] = {}
-        info: dict[str, dict[str, Any]] = {}
-        to_run: list[str] = []
-        self._plan(vg, keys, wanted, use_cache, status, values, info, to_run)
-        for n in vg.order:
-            status.setdefault(n, "cached" if use_cache and self.cache.has(keys[n]) else "skipped")
-        result = RunResult(graph, vg, status, {}, {}, info, keys, self, values)
-        result.engine_output_dir = out_dir
-        self._execute(vg, keys, to_run, result, use_cache, out_dir, in_dir, provider, progress)
+        wanted = list(vg.order) if outputs is None else [getattr(o, "id", o) for o in outputs]
+        for node_id in wanted:
+            if node_id not in vg.specs:
+                raise ArtflowError(f"no node '{node_id}' in this graph (asked for as an output)")
+        cache = self.cache if use_cache else NullCache()
+        return make_plan(vg, cache, self.plugins.models, wanted, output_dir=out_dir, input_dir=in_dir,
+                         provider=provider or self.provider)
+
+    def keys(self, graph: Graph, *, output_dir: str | Path = ".",
+             input_dir: str | Path | None = None) -> dict[str, str]:
+        """Every node's content key (models resolved and verified; no cache lookup, no session)."""
+        return self.plan(graph, outputs=[], output_dir=output_dir, input_dir=input_dir,
+                         use_cache=False).keys
+
+    def run(self, graph: Graph, *, outputs: Iterable[Any] | None = None,
+            output_dir: str | Path | None = None, input_dir: str | Path | None = None,
+            use_cache: bool = True, provider: str | None = None, progress: bool | None = None,
+            raise_errors: bool = True) -> RunResult:
+        """Run a graph; raise the first node failure (with ``.result`` attached) unless told not to.
+
+        ``outputs``: the nodes whose values the result must hold (default: every node; the CLI
+        asks for the sinks only). ``use_cache=False`` runs with a :class:`NullCache`.
+        """
+        start = time.perf_counter()
+        plan = self.plan(graph, outputs=outputs, output_dir=output_dir, input_dir=input_dir,
+                         use_cache=use_cache, provider=provider)
+        cache = self.cache if use_cache else NullCache()
+        result = RunResult(graph, plan.vg, plan.lineage, plan.values, output_dir=plan.output_dir)
+        _Execution(self, plan, result, cache).run(progress)
         result.wall_seconds = time.perf_counter() - start
-        if result.errors and raise_errors:
-            first = next(n for n in vg.order if n in result.errors and status[n] == "failed")
-            err = NodeError(first, vg.specs[first].name, result.errors[first])
-            err.result = result  # type: ignore[attr-defined]
-            raise err from result.exceptions.get(first)
+        if raise_errors:
+            failed = [n for n in plan.vg.order if plan.lineage[n].status is NodeStatus.FAILED]
+            if failed:
+                first = failed[0]
+                err = NodeError(first, plan.vg.specs[first].name, plan.lineage[first].error or "")
+                err.result = result  # type: ignore[attr-defined]
+                raise err from result.exceptions.get(first)
         return result
 
-    def _plan(self, vg: ValidatedGraph, keys: dict[str, str], wanted: list[str], use_cache: bool,
-              status: dict[str, str], values: dict[str, Outputs], info: dict[str, dict[str, Any]],
-              to_run: list[str]) -> None:
-        """Walk up from the wanted nodes: a cache hit stops the walk, a miss must run."""
 
-        def visit(node_id: str) -> None:
-            if node_id in status:
-                return
-            spec = vg.specs[node_id]
-            if use_cache:
-                hit = self.cache.get(keys[node_id], sockets_of(spec))
-                if hit is not None and (not spec.writes_files or _files_exist(spec, hit[0])):
-                    status[node_id] = "cached"
-                    values[node_id], info[node_id] = hit
-                    return
-            status[node_id] = "pending"
-            for src, _ in vg.inputs[node_id].values():
-                visit(src)
+class _Execution:
+    """One run's execution: a thread pool over the planned nodes, lineage filled as they end."""
 
-        for node_id in wanted:
-            visit(node_id)
-        to_run.extend(n for n in vg.order if status.get(n) == "pending")
+    def __init__(self, engine: Engine, plan: Plan, result: RunResult, cache: Any):
+        self.engine = engine
+        self.plan = plan
+        self.result = result
+        self.cache = cache
+        self.lock = threading.Lock()
+        self.versions: dict[str, str] | None = None
 
-    def _execute(self, vg: ValidatedGraph, keys: dict[str, str], to_run: list[str], result: RunResult,
-                 use_cache: bool, out_dir: Path, in_dir: Path, provider: str,
-                 progress: bool | None) -> None:
+    def run(self, progress: bool | None) -> None:
+        plan = self.plan
+        to_run = plan.to_run
         if not to_run:
             return
-        deps = {n: {src for src, _ in vg.inputs[n].values() if src in to_run} for n in to_run}
+        deps = {n: {src for src, _ in plan.vg.inputs[n].values() if src in to_run} for n in to_run}
         done: set[str] = set()
-        lock = threading.Lock()
+        stopped: set[str] = set()
         bar = None
         if progress or (progress is None and sys.stderr.isatty()):
             from tqdm import tqdm
 
             bar = tqdm(total=len(to_run), desc="artflow", unit="node", delay=1.0, leave=False,
                        file=sys.stderr)
-
-        def provenance() -> dict[str, str]:
-            from .provenance import provenance_text
-
-            with lock:
-                infos = dict(result.info)
-            for node_id in vg.order:  # cached nodes this run never visited still used models
-                if node_id not in infos and use_cache:
-                    infos[node_id] = self.cache.info(keys[node_id]) or {}
-            return provenance_text(vg.graph, in_dir, infos, self.plugins)
-
-        def work(node_id: str) -> tuple[Outputs, dict[str, Any], float]:
-            spec = vg.specs[node_id]
-            ctx = NodeContext(node_id=node_id, node_type=spec.name, seed=vg.graph.seed,
-                              output_dir=out_dir, provider=provider, models=self.plugins.models,
-                              input_dir=in_dir, provenance=provenance)
-            kwargs: dict[str, Any] = dict(vg.params[node_id])
-            for name, (src, out) in vg.inputs[node_id].items():
-                kwargs[name] = result.values[src][out]
-            for socket in spec.inputs:
-                kwargs.setdefault(socket.name, None)
-            t0 = time.perf_counter()
-            produced = spec.fn(ctx, **kwargs)
-            seconds = time.perf_counter() - t0
-            return _check_outputs(spec, node_id, produced), ctx.info, seconds
-
-        failed_or_skipped: set[str] = set()
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="artflow") as pool:
+        with ThreadPoolExecutor(max_workers=self.engine.workers, thread_name_prefix="artflow") as pool:
             running: dict[Future[Any], str] = {}
 
             def submit_ready() -> None:
                 for n in to_run:
-                    if n in done or n in failed_or_skipped or n in running.values():
+                    if n in done or n in running.values():
                         continue
-                    if deps[n] & failed_or_skipped:
-                        failed_or_skipped.add(n)
-                        result.status[n] = "skipped"
-                        result.errors[n] = "an upstream node failed"
+                    if deps[n] & stopped:
+                        stopped.add(n)
+                        record = plan.lineage[n]
+                        record.status = NodeStatus.SKIPPED
+                        record.error = "an upstream node failed"
                         done.add(n)
                         continue
                     if deps[n] <= done:
-                        running[pool.submit(work, n)] = n
+                        running[pool.submit(self.work, n)] = n
 
             submit_ready()
             while running:
                 finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in finished:
                     node_id = running.pop(fut)
-                    spec = vg.specs[node_id]
                     try:
-                        outputs, node_info, seconds = fut.result()
+                        outputs, ctx, seconds = fut.result()
                     except Exception as exc:  # noqa: BLE001 - reported with node id and type
-                        failed_or_skipped.add(node_id)
-                        result.status[node_id] = "failed"
-                        result.errors[node_id] = describe_exception(exc)
-                        result.exceptions[node_id] = exc
+                        stopped.add(node_id)
+                        record = plan.lineage[node_id]
+                        record.status = NodeStatus.FAILED
+                        record.error = describe(exc)
+                        self.result.exceptions[node_id] = exc
                     else:
-                        with lock:
-                            result.values[node_id] = outputs
-                            result.info[node_id] = node_info
-                        result.status[node_id] = "ran"
-                        result.seconds[node_id] = seconds
-                        if use_cache:
-                            self.cache.put(keys[node_id], outputs, sockets_of(spec), node_info)
+                        self.finish(node_id, outputs, ctx, seconds)
                     done.add(node_id)
                     if bar is not None:
                         bar.update(1)
@@ -319,8 +159,78 @@ class Engine:
         if bar is not None:
             bar.close()
 
+    def work(self, node_id: str) -> tuple[Outputs, NodeContext, float]:
+        plan = self.plan
+        spec = plan.vg.specs[node_id]
+        ctx = self.context(node_id, spec)
+        kwargs: dict[str, Any] = dict(plan.vg.params[node_id])
+        for name, (src, out) in plan.vg.inputs[node_id].items():
+            kwargs[name] = plan.values[src][out]
+        for socket in spec.inputs:
+            kwargs.setdefault(socket.name, None)
+        t0 = time.perf_counter()
+        produced = spec.fn(ctx, **kwargs)
+        seconds = time.perf_counter() - t0
+        return check_outputs(spec, produced), ctx, seconds
 
-def _check_outputs(spec: NodeSpec, node_id: str, produced: Any) -> Outputs:
+    def context(self, node_id: str, spec: NodeSpec) -> NodeContext:
+        plan = self.plan
+        params = plan.vg.params[node_id]
+        record = plan.lineage[node_id]
+        ctx = NodeContext(node_id=node_id, node_type=spec.name, seed=plan.vg.graph.seed,
+                          output_dir=plan.output_dir, provider=plan.models.provider,
+                          input_dir=plan.input_dir)
+        for param in record.models:
+            entry = plan.models.resolve(params[param], spec.params[param].model_kind or "")
+            ctx.entries[param] = entry
+            ctx.sessions[param] = plan.models.session(entry)
+
+        def resolver(value: str, kind: str) -> ModelEntry:
+            entry = plan.models.resolve(value, kind)
+            with self.lock:
+                record.models.setdefault(str(value), ModelUse(str(value), entry.name, entry.kind,
+                                                              entry.sha256, str(entry.path)))
+            return entry
+
+        ctx.resolver = resolver
+        ctx.provenance_fn = lambda: self.provenance(node_id)
+        return ctx
+
+    def finish(self, node_id: str, outputs: Outputs, ctx: NodeContext, seconds: float) -> None:
+        plan = self.plan
+        record = plan.lineage[node_id]
+        notes = dict(ctx.info)
+        legacy_provider = notes.pop("provider", None)  # nodes written before the model layer
+        notes.pop("models", None)
+        providers = {s.provider for s in ctx.sessions.values()}
+        own = sorted(providers)[0] if providers else legacy_provider
+        with self.lock:
+            plan.values[node_id] = outputs
+            record.status = NodeStatus.RAN
+            record.seconds = seconds
+            record.provider = own
+            record.notes = notes
+            record.upstream_providers = merge_providers(
+                own, (plan.lineage[src].upstream_providers for src, _ in plan.vg.inputs[node_id].values()))
+        self.cache.put(plan.keys[node_id], outputs, sockets_of(plan.vg.specs[node_id]), record.cache_info())
+
+    def provenance(self, node_id: str) -> dict[str, str]:
+        """Provenance of a picture node ``node_id`` writes: a pure function of the lineage."""
+        from . import __version__
+        from .provenance import provenance_text
+
+        plan = self.plan
+        if self.versions is None:
+            plugins = self.engine.plugins.plugins
+            self.versions = {p.name: p.version for p in plugins.values() if not p.error}
+        with self.lock:
+            lineage = {n: plan.lineage[n] for n in plan.ancestors(node_id)}
+            return provenance_text(plan.vg.graph.to_dict(), lineage, input_dir=plan.input_dir,
+                                   plugin_versions=self.versions, artflow_version=__version__)
+
+
+def check_outputs(spec: NodeSpec, produced: Any) -> Outputs:
+    """A node's return value as a dict of checked, canonical, read-only outputs."""
     if not isinstance(produced, dict) or (len(spec.outputs) == 1 and spec.outputs[0].name not in produced):
         if len(spec.outputs) != 1:
             raise ArtflowError(f"returned {type(produced).__name__}, expected a dict of outputs "
@@ -330,48 +240,12 @@ def _check_outputs(spec: NodeSpec, node_id: str, produced: Any) -> Outputs:
     for socket in spec.outputs:
         if socket.name not in produced:
             raise ArtflowError(f"did not return its output '{socket.name}'")
-        value = produced[socket.name]
-        if isinstance(value, np.ndarray) and socket.type.name in ("IMAGE", "MASK", "LATENT") \
-                and value.dtype != np.float32:
-            value = value.astype(np.float32)
-        problem = check_value(socket.type, value)
+        value = socket.type.normalize(produced[socket.name])
+        problem = socket.type.check(value)
         if problem:
             raise ArtflowError(f"output '{socket.name}': {problem}")
-        if isinstance(value, np.ndarray):
-            value.setflags(write=False)
         out[socket.name] = value
     return out
-
-
-def _files_exist(spec: NodeSpec, outputs: Outputs) -> bool:
-    for socket in spec.outputs:
-        if socket.type is TEXT:
-            for path in outputs.get(socket.name, []):
-                if not Path(path).is_file():
-                    return False
-    return True
-
-
-def _call_key_extra(spec: NodeSpec, params: dict[str, Any], node_id: str, seed: int,
-                    input_dir: Path) -> Any:
-    fn = spec.key_extra
-    assert fn is not None
-    try:
-        n_args = len(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        n_args = 1
-    try:
-        if n_args >= 2:
-            ctx = NodeContext(node_id=node_id, node_type=spec.name, seed=seed, output_dir=Path.cwd(),
-                              input_dir=input_dir)
-            return fn(params, ctx)
-        return fn(params)
-    except ArtflowError as exc:
-        if node_id in str(exc):
-            raise
-        raise NodeError(node_id, spec.name, exc) from exc
-    except Exception as exc:  # noqa: BLE001
-        raise NodeError(node_id, spec.name, exc) from exc
 
 
 _default: Engine | None = None

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from .registry import NodeRegistry
 
 FORMAT_VERSION = 1
+#: deepest nesting of lists/objects a graph may hold (graph, nodes, node, params, value = 5)
+MAX_DEPTH = 32
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
@@ -170,6 +172,11 @@ class Graph:
 
         return graph_svg(self)
 
+    def sinks(self) -> list[str]:
+        """Ids of the nodes no other node reads from (what a run is usually for)."""
+        used = {ref.node for inst in self.nodes.values() for ref in inst.inputs.values()}
+        return [n for n in self.nodes if n not in used]
+
     def copy(self) -> Graph:
         twin = Graph.from_dict(self.to_dict(), source=self.source)
         twin.input_dir = self.input_dir
@@ -205,6 +212,9 @@ class Graph:
         where = str(source) if source else "graph"
         if not isinstance(data, dict):
             raise GraphError(f"{where}: a graph must be a JSON object with 'artflow', 'seed' and 'nodes'")
+        if _nested_deeper_than(data, MAX_DEPTH):
+            raise GraphError(f"{where}: values are nested more than {MAX_DEPTH} levels deep; "
+                             "no node takes params like that")
         version = data.get("artflow")
         if version != FORMAT_VERSION:
             raise GraphError(f"{where}: unsupported graph format {version!r}; this artflow reads "
@@ -243,24 +253,26 @@ class Graph:
 
     @classmethod
     def from_json(cls, text: str, *, source: str | Path | None = None) -> Graph:
+        where = str(source) if source else "graph"
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            where = str(source) if source else "graph"
             raise GraphError(f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                              f"{exc.msg})") from None
+        except RecursionError:
+            raise GraphError(f"{where}: values are nested more than {MAX_DEPTH} levels deep; "
+                             "no node takes params like that") from None
         return cls.from_dict(data, source=source)
 
     @classmethod
     def load(cls, path: str | Path) -> Graph:
-        """Load a graph file (JSON), or the graph a PNG written by artflow carries."""
+        """Load a graph file (JSON). The graph a PNG carries: ``artflow.provenance.load_graph``."""
         path = Path(path)
         if not path.is_file():
             raise GraphError(f"graph file '{path}' not found")
         if path.suffix.lower() == ".png":
-            from .provenance import graph_from_png
-
-            return graph_from_png(path)
+            raise GraphError(f"'{path}' is a picture: read the graph it carries with "
+                             "artflow.provenance.load_graph (`artflow run` does this)")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -281,6 +293,20 @@ class Graph:
         from .engine import default_engine
 
         return default_engine().run(self, **options)
+
+
+def _nested_deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists/objects in ``data`` nest deeper than ``limit`` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, depth + 1) for v in value)
+    return False
 
 
 def _check_id(node_id: Any) -> None:

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ArtflowError, GraphError
+from .errors import GraphError
 from .params import Param
 from .types import SocketType
 
 if TYPE_CHECKING:
-    from .models.registry import ModelEntry
+    from .models import ModelEntry, Session
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,18 @@ class NodeSpec:
     key_extra: Callable[[dict[str, Any]], str] | None = None
     plugin: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: the TEXT output listing the files the node wrote (a cache hit needs them to exist)
+    files_output: str | None = None
+    _fingerprint: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the node's implementation (see :mod:`artflow.fingerprint`), part of its key."""
+        if self._fingerprint is None:
+            from .fingerprint import code_fingerprint
+
+            self._fingerprint = code_fingerprint(self.fn, self.key_extra)
+        return self._fingerprint
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
@@ -123,8 +135,13 @@ def node(
     deterministic: bool = True,
     writes_files: bool = False,
     key_extra: Callable[[dict[str, Any]], str] | None = None,
+    files_output: str | None = None,
 ) -> Callable[[Callable[..., Any]], NodeSpec]:
-    """Declare a node type on a plain function; the function's first docstring line is its doc."""
+    """Declare a node type on a plain function; the function's first docstring line is its doc.
+
+    ``files_output`` names the TEXT output that lists the files the node writes (implies
+    ``writes_files``): a cached result is used only while those files still exist.
+    """
 
     def wrap(fn: Callable[..., Any]) -> NodeSpec:
         text = doc or (inspect.getdoc(fn) or "").strip().splitlines()[0:1]
@@ -141,8 +158,9 @@ def node(
             fn=fn,
             version=version,
             deterministic=deterministic,
-            writes_files=writes_files,
+            writes_files=writes_files or files_output is not None,
             key_extra=key_extra,
+            files_output=files_output,
         )
         _check_signature(spec)
         return spec
@@ -154,6 +172,11 @@ def _check_signature(spec: NodeSpec) -> None:
     """Catch declaration mistakes at import time rather than mid-run."""
     if not spec.outputs:
         raise ValueError(f"node {spec.name!r} declares no outputs")
+    if spec.files_output is not None:
+        socket = spec.output(spec.files_output)
+        if socket is None or socket.type.name != "TEXT":
+            raise ValueError(f"node {spec.name!r}: files_output {spec.files_output!r} must name a "
+                             "TEXT output")
     names = [s.name for s in spec.inputs] + list(spec.params)
     if len(set(names)) != len(names):
         raise ValueError(f"node {spec.name!r} uses a name twice among inputs and params")
@@ -167,7 +190,13 @@ def _check_signature(spec: NodeSpec) -> None:
 
 @dataclass
 class NodeContext:
-    """What a running node may use besides its inputs and params."""
+    """What a running node may use besides its inputs and params.
+
+    Models: the engine resolves, verifies and opens every model param before the node runs;
+    ``ctx.session("model")`` is the opened ONNX Runtime session of the param named ``model``,
+    ``ctx.model_entry("model")`` its registry entry (card, path, sha256). The engine records
+    the sha256 and the provider that ran in the run's lineage: a node reports nothing itself.
+    """
 
     node_id: str
     node_type: str
@@ -175,9 +204,12 @@ class NodeContext:
     output_dir: Path
     provider: str = "auto"
     info: dict[str, Any] = field(default_factory=dict)
-    models: Any = None
     input_dir: Path = field(default_factory=Path.cwd)
-    provenance: Callable[[], dict[str, str]] = field(default=lambda: {})
+    sessions: dict[str, Session] = field(default_factory=dict)
+    entries: dict[str, ModelEntry] = field(default_factory=dict)
+    #: resolves a model value of a kind through the run's model set (see :meth:`model`)
+    resolver: Callable[[str, str], ModelEntry] | None = None
+    provenance_fn: Callable[[], dict[str, str]] | None = None
 
     def input_path(self, path: str) -> Path:
         """Resolve an input path: relative paths are relative to the graph file's folder (or cwd)."""
@@ -191,26 +223,39 @@ class NodeContext:
 
     def output_path(self, relative: str) -> Path:
         """Resolve a save path under the output folder; refuse anything that escapes it."""
-        if not relative or "\x00" in relative:
-            raise ArtflowError(f"node '{self.node_id}': empty or invalid output path")
-        candidate = Path(relative)
-        if candidate.is_absolute():
-            raise ArtflowError(
-                f"node '{self.node_id}': output path '{relative}' is absolute; use a path relative "
-                "to the output folder (-o)"
-            )
-        root = self.output_dir.resolve()
-        target = (root / candidate).resolve()
-        if target != root and root not in target.parents:
-            raise ArtflowError(
-                f"node '{self.node_id}': output path '{relative}' leaves the output folder {root}"
-            )
-        return target
+        from .paths import confined
+
+        return confined(self.output_dir, relative, who=f"node '{self.node_id}'")
+
+    def session(self, param: str = "model") -> Session:
+        """The ONNX Runtime session the engine opened for the model param ``param``."""
+        try:
+            return self.sessions[param]
+        except KeyError:
+            known = ", ".join(sorted(self.sessions)) or "none"
+            raise GraphError(f"node '{self.node_id}' ({self.node_type}): no model param '{param}' "
+                             f"was opened for it (model params: {known}); declare it with "
+                             "af.Model(kind)") from None
+
+    def model_entry(self, param: str = "model") -> ModelEntry:
+        """The verified registry entry (path, sha256, card) of the model param ``param``."""
+        try:
+            return self.entries[param]
+        except KeyError:
+            known = ", ".join(sorted(self.entries)) or "none"
+            raise GraphError(f"node '{self.node_id}' ({self.node_type}): no model param '{param}' "
+                             f"(model params: {known}); declare it with af.Model(kind)") from None
 
     def model(self, param_value: str, kind: str) -> ModelEntry:
-        """Resolve a model param (registered name or .onnx path) to a checked registry entry."""
-        if self.models is None:
+        """Resolve a model value (registered name or .onnx path) that is not a declared param.
+
+        Prefer declaring an ``af.Model(kind)`` param and calling :meth:`session`; a model
+        resolved here is still verified and recorded in the run's lineage.
+        """
+        if self.resolver is None:
             raise GraphError(f"node '{self.node_id}': no model registry available")
-        entry = self.models.resolve(param_value, kind)
-        self.info.setdefault("models", {})[param_value] = entry.sha256
-        return entry
+        return self.resolver(param_value, kind)
+
+    def provenance(self) -> dict[str, str]:
+        """The PNG text chunks that make a picture this node writes renderable again."""
+        return self.provenance_fn() if self.provenance_fn is not None else {}

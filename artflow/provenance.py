@@ -1,38 +1,59 @@
-"""Provenance: every PNG artflow writes carries the graph that made it, so it can be made again."""
+"""Provenance: every PNG artflow writes carries the graph that made it, so it can be made again.
+
+``provenance_text`` is a pure function of the graph and the run's lineage records (see
+:mod:`artflow.lineage`): which models (sha256) the nodes upstream of the picture used and the
+provider that really ran them. ``load_graph`` reads a graph file or the graph a PNG carries.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import GraphError
+
+if TYPE_CHECKING:
+    from .graph import Graph
+    from .lineage import NodeLineage
 
 KEY = "artflow"
 
 
-def provenance_text(graph: Any, input_dir: Path, infos: dict[str, dict[str, Any]],
-                    plugins: Any = None) -> dict[str, str]:
-    """The PNG text chunks for an image written by a run of ``graph``."""
-    from . import __version__
+def provenance_record(graph: Mapping[str, Any], lineage: Mapping[str, NodeLineage], *,
+                      input_dir: str | Path, plugin_versions: Mapping[str, str],
+                      artflow_version: str) -> dict[str, Any]:
+    """The record a picture carries: graph, where its inputs were, versions, models, provider.
 
+    ``lineage`` holds the records of the nodes the picture depends on (the engine passes the
+    ancestors of the node that writes it).
+    """
     models: dict[str, dict[str, str]] = {}  # by node id: a generator and a classifier may share a name
     providers: set[str] = set()
-    for node_id, info in sorted(infos.items()):
-        if info.get("models"):
-            models[node_id] = dict(info["models"])
-        if info.get("provider"):
-            providers.add(info["provider"])
-    plugin_versions = {}
-    if plugins is not None:
-        plugin_versions = {p.name: p.version for p in plugins.plugins.values() if not p.error}
-    record = {
-        "graph": graph.to_dict(),
+    for node_id in sorted(lineage):
+        record = lineage[node_id]
+        shas = record.model_shas()
+        if shas:
+            models[node_id] = dict(sorted(shas.items()))
+        if record.provider:
+            providers.add(record.provider)
+        providers.update(record.upstream_providers)
+    return {
+        "graph": dict(graph),
         "input_dir": str(Path(input_dir).resolve()),
-        "versions": {"artflow": __version__, "plugins": plugin_versions},
+        "versions": {"artflow": artflow_version, "plugins": dict(plugin_versions)},
         "models": models,
         "provider": sorted(providers)[0] if len(providers) == 1 else sorted(providers),
     }
+
+
+def provenance_text(graph: Mapping[str, Any], lineage: Mapping[str, NodeLineage], *,
+                    input_dir: str | Path, plugin_versions: Mapping[str, str],
+                    artflow_version: str) -> dict[str, str]:
+    """The PNG text chunks for a picture (see :func:`provenance_record`)."""
+    record = provenance_record(graph, lineage, input_dir=input_dir, plugin_versions=plugin_versions,
+                               artflow_version=artflow_version)
     return {KEY: json.dumps(record, sort_keys=True)}
 
 
@@ -46,18 +67,28 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
                          "image.save, or its metadata was stripped)")
     try:
         record = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise GraphError(f"'{path}': its artflow metadata is not valid JSON") from None
     if not isinstance(record, dict) or "graph" not in record:
         raise GraphError(f"'{path}': its artflow metadata has no graph")
     return record
 
 
-def graph_from_png(path: str | Path) -> Any:
+def graph_from_png(path: str | Path) -> Graph:
     """The graph a PNG carries, ready to run again (inputs resolve where they did first)."""
     from .graph import Graph
 
     record = read_provenance(path)
     graph = Graph.from_dict(record["graph"], source=None)
-    graph.input_dir = Path(record.get("input_dir", "."))
+    graph.input_dir = Path(str(record.get("input_dir", ".")))
     return graph
+
+
+def load_graph(path: str | Path) -> Graph:
+    """A graph file (JSON), or the graph a PNG written by artflow carries."""
+    from .graph import Graph
+
+    path = Path(path)
+    if path.suffix.lower() == ".png" and path.is_file():
+        return graph_from_png(path)
+    return Graph.load(path)

@@ -9,13 +9,13 @@ import click
 
 def load_any_graph(path: Path):  # type: ignore[no-untyped-def]
     """The graph a JSON file, an artflow PNG or a gallery spec (TOML) holds."""
-    from artflow.graph import Graph
+    from artflow.provenance import load_graph
 
     if path.suffix.lower() == ".toml":
         from artflow.gallery.spec import load_spec
 
         return load_spec(path).graph
-    return Graph.load(path)
+    return load_graph(path)
 
 
 @click.command("graph")

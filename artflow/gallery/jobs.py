@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..paths import MAX_NAME, safe_name
 from .spec import GallerySpec, fill_template, template_fields
 
 if TYPE_CHECKING:
@@ -17,10 +16,7 @@ if TYPE_CHECKING:
 
 #: bump when the files a job writes change for the same graph (encoding, layout)
 RENDER_VERSION = "1"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._\-]+")
-_RUNS = re.compile(r"[._\-]*_[._\-]*")
-_DOTS = re.compile(r"\.{2,}")
-MAX_NAME = 120
+__all__ = ["MAX_NAME", "Job", "affinity_order", "expand_jobs", "safe_name"]
 
 
 @dataclass
@@ -53,13 +49,6 @@ class Job:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
         return cls(**data)
-
-
-def safe_name(text: str) -> str:
-    """A file name stem with no separators, no leading dot and nothing but [A-Za-z0-9._-]."""
-    cleaned = _DOTS.sub(".", _RUNS.sub("_", _UNSAFE.sub("_", text))).lstrip("._-")
-    cleaned = cleaned[:MAX_NAME].rstrip("._-")
-    return cleaned or "item"
 
 
 def canonical_json(data: Any) -> str:
@@ -98,7 +87,7 @@ def expand_jobs(spec: GallerySpec, plugins: PluginSet | None = None, *, provider
         models: list[str] = []
         try:
             vg = graph.validate(plugins.nodes)
-            node_keys = keyer.keys(vg, Path("."), spec.input_dir)
+            node_keys = keyer.keys(graph, input_dir=spec.input_dir)
             content = {n: node_keys[n] for n in wanted}
             models = [str(vg.params[n][p]) for n in vg.order for p in vg.specs[n].model_params
                       if vg.params[n].get(p) is not None]

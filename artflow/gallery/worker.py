@@ -30,10 +30,9 @@ def thread_env(threads: int) -> dict[str, str]:
 
 def cache_mb() -> int:
     """Per-worker memory cache (shared upstream nodes between items); ARTFLOW_GALLERY_CACHE_MB."""
-    try:
-        return max(0, int(os.environ.get("ARTFLOW_GALLERY_CACHE_MB", DEFAULT_CACHE_MB)))
-    except ValueError:
-        return DEFAULT_CACHE_MB
+    from .. import settings
+
+    return int(settings.get("ARTFLOW_GALLERY_CACHE_MB"))
 
 
 def init_worker(threads: int, die_with_parent: bool = True, render_pid: int | None = None) -> None:
@@ -117,7 +116,7 @@ def run_job(job: dict[str, Any], out_root: str) -> dict[str, Any]:
 
 def image_stems(job: dict[str, Any], node_id: str, socket: str, n_sockets: int, batch: int) -> list[str]:
     """File stems of one saved output: the item name, plus node/output/index where needed."""
-    from .jobs import safe_name
+    from ..paths import safe_name
 
     base = job["name"]
     if len(job["save"]) > 1:
@@ -127,19 +126,6 @@ def image_stems(job: dict[str, Any], node_id: str, socket: str, n_sockets: int, 
     if batch == 1:
         return [safe_name(base)]
     return [safe_name(f"{base}_{i:02d}") for i in range(batch)]
-
-
-def confined(root: Path, relative: str) -> Path:
-    """``root / relative``, refusing anything that resolves outside ``root``."""
-    from .spec import GalleryError
-
-    if not relative or "\x00" in relative or Path(relative).is_absolute():
-        raise GalleryError(f"refusing output path {relative!r}")
-    base = root.resolve()
-    target = (base / relative).resolve()
-    if base not in target.parents:
-        raise GalleryError(f"refusing output path {relative!r}: it leaves the output folder {base}")
-    return target
 
 
 def render_job(engine: Any, job: dict[str, Any], out_root: Path) -> dict[str, Any]:
@@ -154,15 +140,36 @@ def render_job(engine: Any, job: dict[str, Any], out_root: Path) -> dict[str, An
     except Exception as exc:  # noqa: BLE001 - a failed item is recorded, the others go on
         record["status"] = "failed"
         record["error"] = describe(exc)
+        full = disk_full_cause(exc)
+        if full is not None:  # the render stops: every other item would fail the same way
+            record["disk_full"] = {"folder": full.folder, "needed": full.needed}
     record["seconds"] = round(time.perf_counter() - start, 4)
     return record
 
 
+def disk_full_cause(exc: BaseException) -> Any:
+    """The DiskFullError behind ``exc`` (a node's failure wraps it), or None."""
+    from ..errors import DiskFullError, is_disk_full
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, DiskFullError):
+            return cur
+        if is_disk_full(cur):
+            return DiskFullError(getattr(cur, "filename", None) or "the output folder")
+        cause = getattr(cur, "cause", None)
+        cur = cause if isinstance(cause, BaseException) else (cur.__cause__ or cur.__context__)
+    return None
+
+
 def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, Any]) -> None:
+    from .. import __version__
     from ..graph import Graph
-    from ..imaging import encode_image
+    from ..imaging import atomic_write_bytes, encode_image
+    from ..paths import confined
     from ..provenance import provenance_text
-    from .fileio import atomic_write
     from .spec import THUMB_FORMATS
 
     if job.get("key_note"):
@@ -176,15 +183,12 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
     options = {"outputs": wanted, "output_dir": out_root, "input_dir": input_dir,
                "provider": job.get("provider", "auto"), "progress": False}
     result = engine.run(graph, **options)
-    infos = _upstream_info(engine, result, wanted)
-    if infos is None:  # an upstream node's info left the cache: run the item whole
-        result = engine.run(graph, use_cache=False, **options)
-        infos = _upstream_info(engine, result, wanted)
-        assert infos is not None
+    lineage = result.lineage_of(*wanted)
     # by node: two nodes may use models of the same name (the 'digits' generator and classifier)
-    record["models"] = {n: dict(sorted(i["models"].items())) for n, i in infos.items() if i.get("models")}
-    providers = sorted({i["provider"] for i in infos.values() if i.get("provider")})
+    record["models"] = {n: dict(sorted(r.model_shas().items())) for n, r in lineage.items() if r.models}
+    providers = sorted(set(result.providers()))
     record["provider"] = providers[0] if len(providers) == 1 else (providers or None)
+    versions = {p.name: p.version for p in engine.plugins.plugins.values() if not p.error}
     captions = _caption_values(result, job["caption_nodes"])
     ext = THUMB_FORMATS[job["thumb_format"]]
     pending: list[tuple[Path, bytes]] = []
@@ -195,8 +199,9 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
         for socket in sockets:
             batch = outputs[socket]
             stems = image_stems(job, node_id, socket, len(sockets), batch.shape[0])
-            text = provenance_text(_with_save(graph, node_id, socket, len(sockets), stems), input_dir,
-                                   infos, engine.plugins)
+            twin = _with_save(graph, node_id, socket, len(sockets), stems)
+            text = provenance_text(twin.to_dict(), result.lineage_of(node_id), input_dir=input_dir,
+                                   plugin_versions=versions, artflow_version=__version__)
             for i, stem in enumerate(stems):
                 image = batch[i]
                 meta = dict(text)
@@ -218,36 +223,7 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
                 record["images"].append(entry)
                 record["files"] += [png_rel, thumb_rel]
     for path, data in pending:  # everything encoded first: a failure writes nothing
-        atomic_write(path, data)
-
-
-def _upstream_info(engine: Any, result: Any, wanted: list[str]) -> dict[str, dict[str, Any]] | None:
-    """Info (models, provider) of every node the wanted outputs depend on, in node-id order.
-
-    The engine reports info only for the nodes a run visited; a node whose consumers were all
-    cache hits is not visited. Its info is taken from the cache, so an item's record and
-    provenance never depend on what a worker rendered before (None: no longer cached).
-    """
-    from ..cache import sockets_of
-
-    vg = result.validated
-    needed: set[str] = set()
-    stack = list(wanted)
-    while stack:
-        node_id = stack.pop()
-        if node_id not in needed:
-            needed.add(node_id)
-            stack.extend(src for src, _ in vg.inputs[node_id].values())
-    infos: dict[str, dict[str, Any]] = {}
-    for node_id in sorted(needed):
-        if node_id in result.info:
-            infos[node_id] = result.info[node_id]
-            continue
-        hit = engine.cache.get(result.keys[node_id], sockets_of(vg.specs[node_id])) if engine.cache else None
-        if hit is None:
-            return None
-        infos[node_id] = hit[1]
-    return infos
+        atomic_write_bytes(path, data)
 
 
 def _with_save(graph: Any, node_id: str, socket: str, n_sockets: int, stems: list[str]) -> Any:

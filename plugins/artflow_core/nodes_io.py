@@ -18,6 +18,7 @@ from artflow.imaging import as_batch, atomic_write_bytes, encode_image, load_ima
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Choice, Float, Int
 from artflow.params import Path as PathParam
+from artflow.paths import safe_name
 from artflow.types import IMAGE, TEXT
 
 from ._util import resize_array
@@ -87,15 +88,6 @@ def image_load(ctx: NodeContext, path: str, fit: str, alpha: bool) -> dict[str, 
 
 _FORMATS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 _EXT_FORMAT = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
-_UNSAFE = re.compile(r"[^\w.\- ]+")
-
-
-def _safe_name(name: str) -> str:
-    """A name usable as one path component (no separators, no leading dots)."""
-    cleaned = _UNSAFE.sub("_", name).strip(" .")
-    return cleaned or "image"
-
-
 def _expand(template: str, *, index: int, name: str, seed: int, node_id: str) -> str:
     try:
         return template.format(index=index, name=name, seed=seed)
@@ -111,7 +103,7 @@ def _target_paths(
 ) -> list[Path]:
     """One distinct output path per item: placeholders filled, suffixes added where a batch needs them."""
     has_item = "{index" in path or "{name" in path
-    stems = [_safe_name(names[i]) if names and i < len(names) else f"{i:04d}" for i in range(n)]
+    stems = [safe_name(names[i], "image") if names and i < len(names) else f"{i:04d}" for i in range(n)]
     out: list[str] = []
     for i in range(n):
         rel = _expand(path, index=i, name=stems[i], seed=ctx.seed, node_id=ctx.node_id)
@@ -134,7 +126,7 @@ def _target_paths(
 @node(
     "image.save",
     category="io",
-    writes_files=True,
+    files_output="path",
     inputs={
         "image": In(IMAGE, "the images to write"),
         "names": In(TEXT, "names for the {name} placeholder (e.g. from image.load)", optional=True),
@@ -182,7 +174,7 @@ def image_save(
 @node(
     "image.save_animation",
     category="io",
-    writes_files=True,
+    files_output="path",
     inputs={"image": In(IMAGE, "the frames, in order")},
     outputs={"path": Out(TEXT, "the written file")},
     params={

@@ -183,34 +183,3 @@ def test_corrupt_cache_entry_is_a_miss_not_a_crash(engine, plugins, tmp_path):
         path.write_bytes(b"garbage")
     fresh = Engine(Cache(tmp_path / "cache"), plugins=plugins)
     assert len(fresh.run(g).ran) == 2
-
-
-def test_provenance_names_models_of_cached_nodes_the_run_never_visited(engine, plugins):
-    import artflow as af
-
-    @af.node("test.uses_model", category="test", inputs={"image": af.IMAGE}, outputs={"image": af.IMAGE})
-    def uses_model(ctx, image):
-        """Pretend to run a model."""
-        ctx.info["provider"] = "cpu"
-        ctx.info.setdefault("models", {})["tiny"] = "ab" * 32
-        return image
-
-    @af.node("test.provenance", category="test", inputs={"image": af.IMAGE}, outputs={"text": af.TEXT},
-             params={"tag": af.Str("x", doc="tag")})
-    def provenance(ctx, image, tag):
-        """Return the provenance text a save node would write."""
-        return [ctx.provenance()["artflow"]]
-
-    plugins.nodes.add(uses_model, "tests")
-    plugins.nodes.add(provenance, "tests")
-    g = Graph()
-    c = g.add("test.const", "c")
-    m = g.add("test.uses_model", "m", image=c)
-    a = g.add("test.add", "a", image=m)
-    p = g.add("test.provenance", "p", image=a)
-    engine.run(g)
-    p.set(tag="y")
-    again = engine.run(g)
-    assert again.ran == ["p"]
-    record = json.loads(again[p][0])
-    assert record["models"] == {"m": {"tiny": "ab" * 32}} and record["provider"] == "cpu"

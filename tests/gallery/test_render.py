@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image
 
 from artflow.gallery.render import render
-from artflow.graph import Graph
 from artflow.imaging import read_png_text
+from artflow.provenance import load_graph
 
 from .conftest import manifest, tree_digest, write_png, write_spec
 
@@ -47,7 +47,7 @@ def test_render_writes_images_thumbnails_manifest_and_page(tmp_path: Path) -> No
     assert record["graph"]["nodes"]["look"]["params"]["colormap"] == "ice"
     assert str(out) not in json.dumps(record)  # no output folder in the provenance
     # the PNG carries a graph that writes the same picture again
-    again = Graph.load(out / "images/ice-2.png").run(output_dir=tmp_path / "again", progress=False)
+    again = load_graph(out / "images/ice-2.png").run(output_dir=tmp_path / "again", progress=False)
     assert again.ok
     with Image.open(out / "images/ice-2.png") as a, Image.open(tmp_path / "again/images/ice-2.png") as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))
@@ -96,7 +96,7 @@ def test_a_failing_item_is_recorded_and_the_others_finish(tmp_path: Path, artflo
     spec = write_spec(tmp_path, body, graph)
     out = tmp_path / "out"
     proc = artflow_cli("render", str(spec), "-o", str(out), "--workers", "2")
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     assert "failed: missing: " in proc.stderr and "'missing.png' not found" in proc.stderr
     assert "3 items: 2 rendered, 0 already done, 1 failed" in proc.stdout
     items = {i["name"]: i for i in manifest(out)["items"]}
@@ -106,7 +106,7 @@ def test_a_failing_item_is_recorded_and_the_others_finish(tmp_path: Path, artflo
     assert "missing.png" in (out / "index.html").read_text()
     # a resume retries only the failed item (and it fails again)
     proc = artflow_cli("render", str(spec), "-o", str(out), "--workers", "1")
-    assert proc.returncode == 1 and "3 items: 0 rendered, 2 already done, 1 failed" in proc.stdout
+    assert proc.returncode == 2 and "3 items: 0 rendered, 2 already done, 1 failed" in proc.stdout
 
 
 CAPTIONED = """
