@@ -21,7 +21,8 @@ def prepare_images(images: np.ndarray, spec: InputSpec | None) -> np.ndarray:
     Alpha is dropped; ``color``: ``gray`` → luminance (1 channel), ``bgr`` → channels reversed;
     resized to ``size`` (area averaging when shrinking, bilinear when enlarging) unless it already
     fits; values mapped from [0, 1] to ``range`` (or standardised with ``mean``/``std``); NCHW
-    transposed. Without a spec the batch is returned as float32 RGB.
+    transposed; cast to ``dtype`` (integer types get rounded, clipped values). Without a spec the
+    batch is returned as float32 RGB.
     """
     x = np.asarray(images, dtype=np.float32)
     if x.ndim == 3:
@@ -49,4 +50,8 @@ def prepare_images(images: np.ndarray, spec: InputSpec | None) -> np.ndarray:
         x = x * (hi - lo) + lo
     if spec.layout == "NCHW":
         x = x.transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(x, dtype=np.dtype(spec.dtype or "float32"))
+    dtype = np.dtype(spec.dtype or "float32")
+    if dtype.kind in "iu":  # an integer input takes rounded values, clipped to the type's range
+        info = np.iinfo(dtype)
+        x = np.clip(np.rint(x), info.min, info.max)
+    return np.ascontiguousarray(x, dtype=dtype)

@@ -155,3 +155,93 @@ def test_wrong_label_count_is_a_one_line_error(tmp_path: Path):
         Engine(Cache(disk=False)).run(g, use_cache=False)
     message = str(info.value)
     assert "2 labels given" in message and "\n" not in message
+
+
+def mnist_model(path: Path) -> Path:
+    """An ONNX model zoo-style MNIST classifier: float input 'Input3' [1, 1, 28, 28] → 10 logits."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(7)
+    w = numpy_helper.from_array(rng.normal(0, 0.2, (784, 10)).astype(np.float32), "w")
+    nodes = [helper.make_node("Flatten", ["Input3"], ["f"]),
+             helper.make_node("MatMul", ["f", "w"], ["Plus214_Output_0"])]
+    x = helper.make_tensor_value_info("Input3", TensorProto.FLOAT, [1, 1, 28, 28])
+    y = helper.make_tensor_value_info("Plus214_Output_0", TensorProto.FLOAT, [1, 10])
+    model = helper.make_model(helper.make_graph(nodes, "mnist", [x], [y], [w]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
+def int_model(path: Path) -> Path:
+    """A model whose image input is int64 [n, 3, h, w] (cast to float inside)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)]
+    x = helper.make_tensor_value_info("x", TensorProto.INT64, ["n", 3, "h", "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3, "h", "w"])
+    model = helper.make_model(helper.make_graph(nodes, "ints", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
+def node_error(tmp_path: Path, model: Path, **params: object) -> str:
+    """The one-line error of image.load → onnx.model with these params."""
+    import artflow as af
+    from artflow.cache import Cache
+    from artflow.engine import Engine
+    from artflow.errors import NodeError
+
+    if not (tmp_path / "err.png").is_file():
+        save_png(tmp_path / "err.png", np.zeros((16, 16, 3), np.float32))
+    g = af.Graph(seed=0)
+    g.add("onnx.model", image=g.add("image.load", path=str(tmp_path / "err.png")), path=str(model), **params)
+    with pytest.raises(NodeError) as info:
+        Engine(Cache(disk=False)).run(g, use_cache=False)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_mnist_model_runs_with_layout_channels_and_size_from_its_declared_input(tmp_path: Path):
+    from PIL import Image
+
+    model = mnist_model(tmp_path / "mnist.onnx")
+    pixels = np.random.default_rng(4).uniform(0, 1, (56, 42, 3)).astype(np.float32)
+    image = save_png(tmp_path / "in.png", pixels)
+    out = run_node("onnx.model", tmp_path / "in.png", path=str(model), output="labels", top_k=3)
+    gray = image @ np.asarray([0.299, 0.587, 0.114], np.float32)
+    small = np.asarray(Image.fromarray(gray).resize((28, 28), Image.Resampling.BOX), np.float32)
+    logits = ort_run(model, small.reshape(1, 1, 28, 28))[0]
+    assert np.max(np.abs(out["tensor"][0] - logits)) <= 1e-5
+    assert [lab.label for lab in out["labels"][0]] == [str(i) for i in np.argsort(-logits)[:3]]
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({"channels": "RGB"}, "param channels=RGB conflicts with the model's input 'Input3' [1, 1, 28, 28]"),
+    ({"layout": "NHWC"}, "param layout=NHWC conflicts with the model's input 'Input3' [1, 1, 28, 28] (NCHW)"),
+    ({"size": [32, 32]}, "param size=[32, 32] ([w, h]) conflicts with the model's input 'Input3'"),
+    ({"dtype": "int64"}, "param dtype=int64 conflicts with the model's input 'Input3' [1, 1, 28, 28], "
+                         "which takes float32"),
+], ids=["channels", "layout", "size", "dtype"])
+def test_a_param_that_contradicts_the_model_names_both(tmp_path: Path, params: dict, named: str):
+    message = node_error(tmp_path, mnist_model(tmp_path / "mnist.onnx"), **params)
+    assert named in message
+
+
+def test_non_float_input_is_refused_unless_its_dtype_is_declared(tmp_path: Path):
+    model = int_model(tmp_path / "ints.onnx")
+    message = node_error(tmp_path, model, output="tensor")
+    assert "the model's input 'x' [?, 3, ?, ?] takes int64" in message and "declare dtype: int64" in message
+    pixels = np.random.default_rng(6).uniform(0, 1, (8, 10, 3)).astype(np.float32)
+    image = save_png(tmp_path / "in.png", pixels)
+    out = run_node("onnx.model", tmp_path / "in.png", path=str(model), output="tensor", dtype="int64",
+                   range=[0.0, 255.0])
+    want = np.rint(image * 255).transpose(2, 0, 1).reshape(1, -1)
+    assert np.array_equal(out["tensor"], want)
