@@ -154,7 +154,7 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
     """
     from .engine import default_engine
     from .errors import GraphError, NodeError
-    from .provenance import load_graph
+    from .graph_files import load_graph
 
     graph = load_graph(graph_file)
     for node_id, param, value in _parse_set(sets):

@@ -266,13 +266,13 @@ class Graph:
 
     @classmethod
     def load(cls, path: str | Path) -> Graph:
-        """Load a graph file (JSON). The graph a PNG carries: ``artflow.provenance.load_graph``."""
+        """Load a graph file (JSON). The graph a PNG carries: ``artflow.graph_files.load_graph``."""
         path = Path(path)
         if not path.is_file():
             raise GraphError(f"graph file '{path}' not found")
         if path.suffix.lower() == ".png":
             raise GraphError(f"'{path}' is a picture: read the graph it carries with "
-                             "artflow.provenance.load_graph (`artflow run` does this)")
+                             "artflow.graph_files.load_graph (`artflow run` does this)")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

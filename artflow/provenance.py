@@ -2,7 +2,7 @@
 
 ``provenance_text`` is a pure function of the graph and the run's lineage records (see
 :mod:`artflow.lineage`): which models (sha256) the nodes upstream of the picture used and the
-provider that really ran them. ``load_graph`` reads a graph file or the graph a PNG carries.
+provider that really ran them. :mod:`artflow.graph_files` reads the graph a PNG carries.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from .errors import GraphError
 
 if TYPE_CHECKING:
-    from .graph import Graph
     from .lineage import NodeLineage
 
 KEY = "artflow"
@@ -72,23 +71,3 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
     if not isinstance(record, dict) or "graph" not in record:
         raise GraphError(f"'{path}': its artflow metadata has no graph")
     return record
-
-
-def graph_from_png(path: str | Path) -> Graph:
-    """The graph a PNG carries, ready to run again (inputs resolve where they did first)."""
-    from .graph import Graph
-
-    record = read_provenance(path)
-    graph = Graph.from_dict(record["graph"], source=None)
-    graph.input_dir = Path(str(record.get("input_dir", ".")))
-    return graph
-
-
-def load_graph(path: str | Path) -> Graph:
-    """A graph file (JSON), or the graph a PNG written by artflow carries."""
-    from .graph import Graph
-
-    path = Path(path)
-    if path.suffix.lower() == ".png" and path.is_file():
-        return graph_from_png(path)
-    return Graph.load(path)

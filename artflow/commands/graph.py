@@ -9,7 +9,7 @@ import click
 
 def load_any_graph(path: Path):  # type: ignore[no-untyped-def]
     """The graph a JSON file, an artflow PNG or a gallery spec (TOML) holds."""
-    from artflow.provenance import load_graph
+    from artflow.graph_files import load_graph
 
     if path.suffix.lower() == ".toml":
         from artflow.gallery.spec import load_spec

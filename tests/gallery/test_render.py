@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image
 
 from artflow.gallery.render import render
+from artflow.graph_files import load_graph
 from artflow.imaging import read_png_text
-from artflow.provenance import load_graph
 
 from .conftest import manifest, tree_digest, write_png, write_spec
 
