@@ -3,12 +3,18 @@
 A :class:`FileStamp` is (resolved path, size, mtime_ns). The registry's sha256 check, the card
 reader and the session cache all key on it, so a file is stat'ed and identified the same way
 everywhere, hashed at most once per state, and any change (size or mtime) is a new stamp.
+
+File systems keep modification times coarsely (a few ms on Linux, 2 s on FAT), so a file
+rewritten right after it was stamped may keep its stamp. As git does with its index, facts about
+a file modified within :data:`RACY_NS` of now are not remembered: such a file is read again next
+time, and a tampered file can never pass as the one hashed a moment before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,10 +63,15 @@ def recall(stamp: FileStamp, field: str) -> Any:
         return _records.get(stamp, {}).get(field, MISSING)
 
 
+RACY_NS = 2_000_000_000  # a file modified this recently may change again under the same stamp
+
+
 def remember(stamp: FileStamp, field: str, value: Any) -> Any:
-    """Remember one fact about this file state; returns the value."""
-    with _lock:
-        _records.setdefault(stamp, {})[field] = value
+    """Remember one fact about this file state (unless it was modified too recently to trust
+    its stamp, see the module doc); returns the value."""
+    if time.time_ns() - stamp.mtime_ns >= RACY_NS:
+        with _lock:
+            _records.setdefault(stamp, {})[field] = value
     return value
 
 

@@ -36,6 +36,8 @@ def test_registry_card_and_session_hash_and_read_a_file_once_per_stamp(model_cop
     reads: list[Path] = []
     real_read = card_module._read_metadata
     monkeypatch.setattr(card_module, "_read_metadata", lambda p: reads.append(p) or real_read(p))
+    old = model_copy.stat().st_mtime_ns - 60 * 10**9  # written a minute ago: its stamp is trusted
+    os.utime(model_copy, ns=(old, old))
     sha = files.file_sha256(model_copy)
     hashes.clear()
     a, b = ModelRegistry(), ModelRegistry()  # two registries (e.g. two plugin sets) share the record
@@ -49,10 +51,24 @@ def test_registry_card_and_session_hash_and_read_a_file_once_per_stamp(model_cop
     assert read_card(model_copy) is session.card
     assert hashes == [str(model_copy.resolve())]
     assert reads == []  # the session's metadata gave the card
-    st = model_copy.stat()
-    os.utime(model_copy, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # a new stamp: checked again
+    os.utime(model_copy, ns=(old, old + 1_000_000))  # a new stamp: checked again
     a.verify(a.get("mine", "classifier"))
     assert len(hashes) == 2
+
+
+def test_a_file_rewritten_within_its_timestamp_granularity_is_hashed_again(model_copy: Path, hashes):
+    """A file modified moments ago may change again without a new mtime: its facts are not kept."""
+    registry = ModelRegistry()
+    registry.add("mine", "classifier", model_copy, files.file_sha256(model_copy), plugin="t")
+    registry.resolve("mine", "classifier")
+    st = model_copy.stat()
+    data = bytearray(model_copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model_copy.write_bytes(bytes(data))
+    os.utime(model_copy, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime: same stamp
+    assert FileStamp.of(model_copy) == FileStamp(str(model_copy.resolve()), st.st_size, st.st_mtime_ns)
+    with pytest.raises(ModelError, match="does not match its registered sha256"):
+        registry.resolve("mine", "classifier")
 
 
 def test_stamp_names_a_missing_file_and_a_directory(tmp_path: Path):
