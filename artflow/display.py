@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .engine import RunResult
     from .graph import Graph
+    from .result import RunResult
 
 THUMB = 160
 MAX_NODES = 12
@@ -35,19 +35,6 @@ def graph_repr(graph: Graph) -> str:
     return _clip(f"<Graph seed={graph.seed}{where}, {len(graph)} node{plural}: {nodes}") + ">"
 
 
-def result_repr(result: RunResult) -> str:
-    """``<RunResult 4 nodes: 1 ran, 3 cached in 0.12s>``, naming the first failed node if any."""
-    counts: dict[str, int] = {}
-    for state in result.status.values():
-        counts[state] = counts.get(state, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    text = f"<RunResult {len(result.status)} nodes: {summary} in {result.wall_seconds:.2f}s"
-    failed = [n for n in result.validated.order if result.status.get(n) == "failed"]
-    if failed:
-        text += f"; {failed[0]} failed: {result.errors.get(failed[0], '')}"
-    return _clip(text, 160) + ">"
-
-
 def thumbnail_png(image: np.ndarray, size: int = THUMB) -> bytes:
     """One HWC float image (or mask) in [0, 1] as a small PNG."""
     from .imaging import to_pil
@@ -60,7 +47,7 @@ def thumbnail_png(image: np.ndarray, size: int = THUMB) -> bytes:
     pil = to_pil(arr)
     pil.thumbnail((size, size))
     buf = io.BytesIO()
-    pil.save(buf, "PNG")
+    pil.save(buf, "PNG", compress_level=1)
     return buf.getvalue()
 
 
@@ -74,14 +61,8 @@ def _images_of(result: RunResult, node_id: str) -> list[tuple[str, np.ndarray]]:
     kinds = [s for s in spec.outputs if getattr(s.type, "name", str(s.type)) in ("IMAGE", "MASK")]
     if not kinds:
         return []
-    if node_id not in result.values:
-        cache = result.engine.cache
-        if result.status.get(node_id) not in ("ran", "cached") or cache is None \
-                or not cache.has(result.keys[node_id]):
-            return []
-    try:
-        outs = result.outputs(node_id)
-    except Exception:  # noqa: BLE001 - a thumbnail never breaks the display
+    outs = result.values.get(node_id)
+    if outs is None:  # not computed by this run: a result never reads the cache for a picture
         return []
     return [(s.name, outs[s.name]) for s in kinds if s.name in outs]
 
@@ -98,13 +79,14 @@ def _files_of(result: RunResult, node_id: str) -> list[str]:
 
 
 def result_html(result: RunResult) -> str:
-    """An HTML block: per node its status and seconds, thumbnails of image outputs, saved files."""
+    """An HTML block: per node its status and seconds, thumbnails of the image outputs this run
+    holds (a result never reads the cache or runs anything to draw), and the files written."""
     order = result.validated.order
     rows = []
     shown = 0
     for node_id in reversed(order):  # the last nodes are what people look at; keep them
         spec = result.validated.specs[node_id]
-        state = result.status.get(node_id, "")
+        state = str(result.status.get(node_id, ""))
         seconds = result.seconds.get(node_id)
         timing = f"{seconds:.3f}s" if seconds is not None else ""
         cells = []
@@ -135,7 +117,7 @@ def result_html(result: RunResult) -> str:
             f'<td style="vertical-align:top;text-align:right">{timing}</td>'
             f'<td style="text-align:left">{"".join(cells)}</td></tr>'
         )
-    head = escape(result_repr(result))
+    head = escape(repr(result))
     return (f'<div class="artflow-result"><div style="font-family:monospace">{head}</div>'
             '<table style="border-collapse:collapse"><tr><th>node</th><th>status</th><th>seconds</th>'
             f'<th style="text-align:left">outputs</th></tr>{"".join(reversed(rows))}</table></div>')
