@@ -40,6 +40,14 @@ class ImageError(ArtflowError):
     """An image file is missing, corrupt or too large."""
 
 
+class PathError(ArtflowError):
+    """An output path is empty, absolute, or leaves its output folder."""
+
+
+class SettingError(ArtflowError):
+    """An ``ARTFLOW_*`` setting (environment or config file) has a value artflow cannot use."""
+
+
 def describe(exc: BaseException, *, with_type: bool = True) -> str:
     """One line for a person: an ArtflowError's message, else ``Type: first line`` of the
     exception (just the first line with ``with_type=False``)."""

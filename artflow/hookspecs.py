@@ -28,3 +28,8 @@ def register_trainers(register: Any) -> None:
 @hookspec
 def register_commands(cli: Any) -> None:
     """Contribute CLI commands: add click commands to the ``cli`` group."""
+
+
+def hook_names() -> list[str]:
+    """Every hook of the contract, whatever its name (the tests check each has a test and docs)."""
+    return sorted(name for name, value in globals().items() if hasattr(value, "artflow_spec"))

@@ -23,7 +23,9 @@ DEFAULT_MAX_PIXELS = 8192 * 8192
 def max_pixels() -> int:
     """Largest image (width × height) artflow will decode; `ARTFLOW_MAX_PIXELS` overrides it."""
     try:
-        return int(os.environ.get("ARTFLOW_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+        from . import settings
+
+        return int(settings.get("ARTFLOW_MAX_PIXELS"))
     except ValueError:
         return DEFAULT_MAX_PIXELS
 

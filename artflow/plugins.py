@@ -1,31 +1,39 @@
 """Plugin loading: built-ins and third-party packages alike come through the `artflow`
 entry-point group. A plugin that fails to import or raises in a hook is reported by
-distribution name and skipped; everything else keeps working."""
+distribution name and skipped; everything else keeps working.
+
+Precedence: the built-in plugins (distribution ``artflow``) load and register first and own
+their names. A later plugin's node type, model (kind, name) or trainer kind that is already
+taken, or whose declaration fails the registry's checks, is refused on its own (one warning
+naming the distribution, the name and its owner); the rest of that plugin still loads. The
+``ARTFLOW_PLUGIN_OVERRIDES`` setting lets a named distribution replace named contributions,
+each with a warning."""
 
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from . import hookspecs, settings
+from .errors import describe
 from .models.registry import ModelRegistry
-from .registry import NodeRegistry, TrainerRegistry
+from .registry import NodeRegistry, TrainerRegistry, check_node
 
 GROUP = "artflow"
 BUILTIN_DIST = "artflow"
-HOOKS = ("register_nodes", "register_models", "register_trainers", "register_commands")
 
 
 class PluginWarning(UserWarning):
-    """A plugin was skipped; the message names its distribution and the cause."""
+    """A plugin or one contribution was skipped (or replaced another); the message names the
+    distribution and the cause."""
 
 
 @dataclass
@@ -39,6 +47,8 @@ class PluginInfo:
     nodes: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
     trainers: list[str] = field(default_factory=list)
+    #: contributions refused (name taken, bad declaration), as "what 'name': why"
+    refused: list[str] = field(default_factory=list)
     error: str | None = None
 
     def describe(self) -> dict[str, Any]:
@@ -50,6 +60,7 @@ class PluginInfo:
             "nodes": self.nodes,
             "models": self.models,
             "trainers": self.trainers,
+            "refused": self.refused,
             "error": self.error,
         }
 
@@ -133,13 +144,18 @@ def reset_plugins() -> None:
 def _wanted(dist: str, ep_name: str, builtin: bool) -> bool:
     if builtin:
         return True
-    if os.environ.get("ARTFLOW_NO_PLUGINS", "") not in ("", "0"):
+    if settings.get("ARTFLOW_NO_PLUGINS"):
         return False
-    allow = os.environ.get("ARTFLOW_LOAD_PLUGINS")
+    allow = settings.get("ARTFLOW_LOAD_PLUGINS")
     if allow is None:
         return True
-    names = {n.strip().lower() for n in allow.split(",") if n.strip()}
-    return dist.lower() in names or ep_name.lower() in names
+    return dist.lower() in allow or ep_name.lower() in allow
+
+
+def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str, str]:
+    """Built-ins first, then third-party plugins by distribution name."""
+    dist = ep.dist.name if ep.dist else ""
+    return dist != BUILTIN_DIST, dist.lower(), ep.name
 
 
 def load_plugins() -> PluginSet:
@@ -148,7 +164,7 @@ def load_plugins() -> PluginSet:
     pm.add_hookspecs(hookspecs)
     infos: dict[str, PluginInfo] = {}
     points = metadata.entry_points(group=GROUP)
-    for ep in sorted(points, key=lambda e: (e.dist.name if e.dist else "", e.name)):
+    for ep in sorted(points, key=_load_order):
         dist = ep.dist.name if ep.dist else ep.name
         version = ep.dist.version if ep.dist else "?"
         builtin = dist == BUILTIN_DIST
@@ -172,33 +188,84 @@ def load_plugins() -> PluginSet:
 
 
 def _collect(ps: PluginSet) -> None:
-    """Call each hook of each plugin separately, so one failure skips only that plugin."""
+    """Call each hook of each plugin separately, in load order, so one failure skips only that
+    plugin; then apply what it registered one contribution at a time (see the module doc)."""
+    overrides = settings.get("ARTFLOW_PLUGIN_OVERRIDES") or {}
+    order = {name: i for i, name in enumerate(ps._infos)}
+
+    def owner(plugin: str) -> str:
+        info = ps._infos.get(plugin)
+        if info is None:
+            return f"'{plugin}'"
+        return (f"the built-in plugin '{info.name}'" if info.builtin
+                else f"the plugin '{info.distribution}'")
+
+    def claim(info: PluginInfo, what: str, name: str, taken_by: str | None) -> bool:
+        """Whether ``info`` may register ``name``: free, or taken and overridable."""
+        if taken_by is None:
+            return True
+        if taken_by == info.name:
+            _refuse(info, what, name, "the plugin registers it twice")
+            return False
+        allowed = overrides.get(settings._dist_key(info.distribution), frozenset())
+        if name in allowed:
+            _warn(f"plugin '{info.distribution}' replaces {what} '{name}' of {owner(taken_by)} "
+                  "(allowed by ARTFLOW_PLUGIN_OVERRIDES)")
+            return True
+        _refuse(info, what, name, f"the name belongs to {owner(taken_by)}; rename it, or allow the "
+                f"replacement with ARTFLOW_PLUGIN_OVERRIDES='{info.distribution}:{name}'")
+        return False
+
     def add_node(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        (spec,) = args
-        ps._nodes.add(spec, info.name)
-        info.nodes.append(spec.name)
+        spec = args[0] if len(args) == 1 and not kwargs else None
+        name = str(getattr(spec, "name", "?"))
+        problems = check_node(spec)
+        if problems:
+            _refuse(info, "node type", name, problems[0])
+            return
+        if claim(info, "node type", name, ps._nodes.owner(name)):
+            ps._nodes.add(spec, info.name, replace=True)
+            info.nodes.append(name)
 
     def add_model(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        ps._models.add(plugin=info.name, **kwargs)
-        info.models.append(f"{kwargs['kind']}:{kwargs['name']}")
+        missing = [k for k in ("name", "kind", "path", "sha256")
+                   if not isinstance(kwargs.get(k), (str, Path))]
+        name = f"{kwargs.get('kind', '?')}:{kwargs.get('name', '?')}"
+        if args or missing:
+            _refuse(info, "model", name, "register it with name=, kind=, path= and sha256= "
+                    f"(missing or not text: {', '.join(missing) or 'positional arguments given'})")
+            return
+        taken = ps._models.find(kwargs["name"], kwargs["kind"])
+        if claim(info, "model", name, taken.plugin if taken else None):
+            ps._models.remove(kwargs["name"], kwargs["kind"])
+            ps._models.add(plugin=info.name, **kwargs)
+            info.models.append(name)
 
     def add_trainer(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        kind, trainer = args
-        ps._trainers.add(kind, trainer, info.name)
-        info.trainers.append(kind)
+        given = dict(zip(("kind", "trainer"), args, strict=False), **kwargs)
+        kind, trainer = given.get("kind"), given.get("trainer")
+        if not isinstance(kind, str) or not kind or not callable(trainer):
+            _refuse(info, "trainer", str(kind), "register it as register(kind, trainer) with a "
+                    "callable trainer")
+            return
+        if claim(info, "trainer", kind, ps._trainers.owner(kind)):
+            ps._trainers.add(kind, trainer, info.name, replace=True)
+            info.trainers.append(kind)
 
     for hook, add in (("register_nodes", add_node), ("register_models", add_model),
                       ("register_trainers", add_trainer)):
-        for impl in getattr(ps.manager.hook, hook).get_hookimpls():
+        impls = sorted(getattr(ps.manager.hook, hook).get_hookimpls(),
+                       key=lambda impl: order.get(impl.plugin_name, len(order)))
+        for impl in impls:
             info = ps._infos[impl.plugin_name]
             calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
             if not _call(info, hook, impl.function, _Recorder(calls)):
                 continue
-            try:
-                for args, kwargs in calls:
+            for args, kwargs in calls:
+                try:
                     add(info, args, kwargs)
-            except Exception as exc:  # noqa: BLE001
-                _report(info, hook, exc)
+                except Exception as exc:  # noqa: BLE001 - one bad contribution, not the plugin
+                    _refuse(info, hook, "?", describe(exc))
 
 
 class _Recorder:
@@ -223,14 +290,22 @@ def _call(info: PluginInfo, hook: str, fn: Any, register: Any) -> bool:
 
 
 def _report(info: PluginInfo | None, where: str, exc: BaseException) -> None:
-    text = str(exc).strip().splitlines()
-    cause = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
     name = info.distribution if info else "?"
-    message = (f"plugin '{name}' was skipped: {cause} (in {where}); "
+    message = (f"plugin '{name}' was skipped: {describe(exc)} (in {where}); "
                f"fix or remove it with `artflow uninstall {name}`")
     if info is not None:
         info.error = message
-    warnings.warn(message, PluginWarning, stacklevel=2)
+    _warn(message)
+
+
+def _refuse(info: PluginInfo, what: str, name: str, why: str) -> None:
+    """Skip one contribution of a plugin (the rest of it still loads), with one warning."""
+    info.refused.append(f"{what} '{name}': {why}")
+    _warn(f"plugin '{info.distribution}': {what} '{name}' was refused: {why}")
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, PluginWarning, stacklevel=3)
 
 
 def import_module(name: str) -> Any:

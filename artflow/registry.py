@@ -1,29 +1,103 @@
-"""Registries of node types and trainers, filled by plugins (models: :mod:`artflow.models`)."""
+"""Registries of node types and trainers, filled by plugins (models: :mod:`artflow.models`).
+
+Every node type is checked when it registers, whoever wrote it (:func:`check_node`): a node
+that would fail later (no doc, a default outside its own range, an untyped socket) is refused
+at load time instead, with the problem named.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import GraphError
 from .nodes import NodeSpec
+from .params import Param
+from .types import SocketType
+
+#: lower-case identifiers joined by dots, at least two parts: ``image.load``, ``my_pack.glow``
+NODE_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_node(spec: Any) -> list[str]:
+    """Problems with a node declaration, worst first (empty: fine to register)."""
+    if not isinstance(spec, NodeSpec):
+        return [f"register_nodes expects node specs made with @artflow.node, got {_short(spec)}"]
+    problems: list[str] = []
+    if not isinstance(spec.name, str) or not NODE_NAME.match(spec.name):
+        problems.append(f"name {spec.name!r} is not dotted lower-case words like 'pack.node'")
+    if not isinstance(spec.doc, str) or not spec.doc.strip() or "\n" in spec.doc:
+        problems.append("it needs a one-line doc (the function's docstring)")
+    if not isinstance(spec.category, str) or not spec.category.strip():
+        problems.append("it needs a category")
+    if isinstance(spec.version, bool) or not isinstance(spec.version, int) or spec.version < 1:
+        problems.append(f"version {spec.version!r} is not a whole number >= 1")
+    for where, sockets in (("input", spec.inputs), ("output", spec.outputs)):
+        for socket in sockets:
+            if not _IDENT.match(str(socket.name)):
+                problems.append(f"{where} {socket.name!r} is not an identifier")
+            if not isinstance(socket.type, SocketType):
+                problems.append(f"{where} '{socket.name}' has no socket type (got {_short(socket.type)}); "
+                                "use af.IMAGE, af.TEXT, ...")
+    for name, param in spec.params.items():
+        problems += [f"param '{name}' {p}" for p in _param_problems(name, param, spec.name)]
+    return problems
+
+
+def _param_problems(name: str, param: Any, node_type: str) -> list[str]:
+    if not isinstance(param, Param):
+        return [f"is not declared with af.Int, af.Float, ... (got {_short(param)})"]
+    if not _IDENT.match(name):
+        return ["is not an identifier"]
+    problems = []
+    if not param.doc or not param.doc.strip():
+        problems.append("has no doc")
+    if param.min is not None and param.max is not None and param.min > param.max:
+        problems.append(f"has min {param.min} above max {param.max}")
+    if param.kind == "choice" and not param.choices:
+        problems.append("is a choice with no choices")
+    if param.kind == "model" and not param.model_kind:
+        problems.append("is a model param with no model kind")
+    if not param.required and param.default is not None:
+        try:
+            param.validate("n", node_type, name, param.default)
+        except Exception:  # noqa: BLE001 - any failure means the default is not allowed
+            problems.append(f"default {_short(param.default)} is not allowed: it must be "
+                            f"{param.allowed()}")
+    return problems
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class NodeRegistry:
-    """Node types by dotted name."""
+    """Node types by dotted name; each is checked by :func:`check_node` as it registers."""
 
     def __init__(self) -> None:
         self._specs: dict[str, NodeSpec] = {}
 
-    def add(self, spec: NodeSpec, plugin: str) -> None:
-        if not isinstance(spec, NodeSpec):
-            raise TypeError(f"register_nodes expects node specs (use @artflow.node), got {spec!r}")
-        if spec.name in self._specs:
+    def add(self, spec: NodeSpec, plugin: str, *, replace: bool = False) -> None:
+        """Register a node type for ``plugin``; a bad declaration or a taken name raises."""
+        problems = check_node(spec)
+        if problems:
+            name = getattr(spec, "name", "?")
+            raise (TypeError if not isinstance(spec, NodeSpec) else ValueError)(
+                f"node type '{name}': {problems[0]}")
+        if spec.name in self._specs and not replace:
             other = self._specs[spec.name].plugin
             raise ValueError(f"node type '{spec.name}' is already registered by '{other}'")
         spec.plugin = plugin
         self._specs[spec.name] = spec
+
+    def owner(self, name: str) -> str | None:
+        """The plugin that registered node type ``name`` (None: not registered)."""
+        spec = self._specs.get(name)
+        return spec.plugin if spec is not None else None
 
     def get(self, name: str, *, node_id: str | None = None) -> NodeSpec:
         try:
@@ -55,11 +129,16 @@ class TrainerRegistry:
     def __init__(self) -> None:
         self._trainers: dict[str, tuple[Trainer, str]] = {}
 
-    def add(self, kind: str, trainer: Trainer, plugin: str = "") -> None:
-        if kind in self._trainers:
+    def add(self, kind: str, trainer: Trainer, plugin: str = "", *, replace: bool = False) -> None:
+        """Register the trainer of a model kind; a taken kind raises unless ``replace``."""
+        if kind in self._trainers and not replace:
             raise ValueError(f"a trainer for '{kind}' is already registered by "
                              f"'{self._trainers[kind][1]}'")
         self._trainers[kind] = (trainer, plugin)
+
+    def owner(self, kind: str) -> str | None:
+        """The plugin that registered the trainer of ``kind`` (None: none)."""
+        return self._trainers[kind][1] if kind in self._trainers else None
 
     def get(self, kind: str) -> Trainer:
         if kind not in self._trainers:

@@ -41,7 +41,7 @@ def export(model_path: Path, out: Path, kind: str, name: str | None, labels: str
            color: str | None, input_name: str, output_name: str | None, data_path: Path | None,
            description: str, atol: float, as_json: bool) -> None:
     """Export a Keras model to a parity-checked ONNX file carrying an artflow model card."""
-    from artflow.errors import ArtflowError
+    from artflow.errors import ArtflowError, describe
     from artflow.models.card import InputSpec, ModelCard
     from artflow.train.trainer import require_train_extra
 
@@ -65,8 +65,8 @@ def export(model_path: Path, out: Path, kind: str, name: str | None, labels: str
     try:
         model = keras.models.load_model(model_path, compile=False)
     except Exception as exc:  # noqa: BLE001 - keras raises many types
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ArtflowError(f"cannot load Keras model '{model_path}': {first[:200]}") from None
+        raise ArtflowError(f"cannot load Keras model '{model_path}': "
+                           f"{describe(exc, with_type=False)[:200]}") from None
     shape = [int(d) if d is not None else None for d in model.inputs[0].shape[1:]]
     channels = shape[-1] if shape else None
     size = shape[:2] if len(shape) == 3 and None not in shape[:2] else None

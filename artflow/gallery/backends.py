@@ -169,11 +169,12 @@ class RayRenderer:
     """
 
     def __init__(self) -> None:
+        from .. import settings
         from .worker import get_engine, init_worker
 
-        threads = int(os.environ.get("ARTFLOW_THREADS", "1"))
+        threads = settings.get("ARTFLOW_THREADS") or 1
         init_worker(threads, die_with_parent=False)
-        self.out_root = Path(os.environ[OUT_ENV])
+        self.out_root = Path(settings.get(OUT_ENV))
         self.engine = get_engine(threads)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:

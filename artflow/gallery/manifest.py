@@ -84,14 +84,14 @@ def manifest_data(spec: Any, jobs: list[Job], results: dict[str, dict[str, Any]]
 
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Write atomically unless the file already holds exactly these bytes."""
-    from .fileio import atomic_write
+    from ..imaging import atomic_write_bytes
 
     try:
         if path.read_bytes() == data:
             return False
     except OSError:
         pass
-    atomic_write(path, data)
+    atomic_write_bytes(path, data)
     return True
 
 

@@ -173,16 +173,9 @@ def default_threads() -> int:
     """Intra-op threads: set_threads(), else ARTFLOW_THREADS, else usable cores (at most 8)."""
     if _threads_override is not None:
         return _threads_override
-    env = os.environ.get("ARTFLOW_THREADS", "").strip()
-    if env:
-        try:
-            value = int(env)
-            if value >= 1:
-                return value
-        except ValueError:
-            pass
-        raise ArtflowError(f"ARTFLOW_THREADS={env!r} is not a positive integer")
-    return min(usable_cores(), 8)
+    from .. import settings
+
+    return settings.get("ARTFLOW_THREADS") or min(usable_cores(), 8)
 
 
 def session_options(threads: int) -> Any:
@@ -202,13 +195,13 @@ def session_options(threads: int) -> Any:
 
 def spin_policy(threads: int) -> bool:
     """Whether a session with ``threads`` intra-op threads spin-waits (see the module doc)."""
-    value = os.environ.get("ARTFLOW_ORT_SPIN", "auto").strip().lower() or "auto"
-    if value in ("1", "on", "true", "yes"):
+    from .. import settings
+
+    value = settings.get("ARTFLOW_ORT_SPIN")
+    if value == "1":
         return threads > 1
-    if value in ("0", "off", "false", "no"):
+    if value == "0":
         return False
-    if value != "auto":
-        raise ArtflowError(f"ARTFLOW_ORT_SPIN={value!r} is not one of auto, 0, 1")
     if threads < 2:
         return False
     try:

@@ -70,6 +70,14 @@ class ModelRegistry:
     def __iter__(self) -> Iterator[ModelEntry]:
         return iter(sorted(self._entries.values(), key=lambda e: (e.kind, e.name)))
 
+    def find(self, name: str, kind: str) -> ModelEntry | None:
+        """The entry registered as (kind, name), unchecked; None when there is none."""
+        return self._entries.get((kind, name))
+
+    def remove(self, name: str, kind: str) -> None:
+        """Forget (kind, name) (a plugin allowed to override it registers its own)."""
+        self._entries.pop((kind, name), None)
+
     def names(self, kind: str) -> list[str]:
         return sorted(n for k, n in self._entries if k == kind)
 

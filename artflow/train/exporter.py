@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ModelError, describe
 from ..models.card import InputSpec, ModelCard, write_card
 
 OPSET = 17
@@ -179,11 +179,12 @@ def export_function(
         proto, _ = tf2onnx.convert.from_function(tf_fn, input_signature=signature, opset=opset)
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
         raise ExportError(f"tf2onnx could not convert {card.name or out_path.name}: "
-                          f"{_first_line(exc)[:300]}") from None
+                          f"{describe(exc, with_type=False)[:300]}") from None
     try:
         onnx.checker.check_model(proto)
     except Exception as exc:  # noqa: BLE001
-        raise ExportError(f"the converted model fails onnx.checker: {_first_line(exc)[:300]}") from None
+        raise ExportError("the converted model fails onnx.checker: "
+                          f"{describe(exc, with_type=False)[:300]}") from None
     out_names = [o.name for o in proto.graph.output]
     for name in out_names:
         card.outputs.setdefault(name, "")
@@ -322,7 +323,3 @@ def _free_dim(spec: InputSpec | None, axis: int) -> int:
         return int(spec.size[axis - 1])
     return 32
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

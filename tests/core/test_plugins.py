@@ -208,24 +208,245 @@ def test_uninstall_of_a_non_plugin_is_refused(artflow_cli):
 
 def test_plugin_hooks_have_tests():
     """Every hook in the plugin contract has a test named test_hook_<hook>..."""
-    source = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
-    for hook in _hooks():
-        assert re.search(rf"def test_hook_{hook}", source), f"hook {hook} has no test_hook_{hook}_* test"
+    assert _untested(hookspecs.hook_names()) == []
 
 
 def test_plugin_hooks_are_documented():
     """Every hook has its own section in docs/plugins.md."""
+    assert _undocumented(hookspecs.hook_names()) == []
+
+
+def test_hook_checks_cover_every_hookspec_whatever_its_name(monkeypatch):
+    """A new hook, named like no other, is caught by both checks until it has a test and docs."""
+    def on_frame_rendered(frame):
+        """A hook named unlike the register_* ones."""
+
+    monkeypatch.setattr(hookspecs, "on_frame_rendered", hookspecs.hookspec(on_frame_rendered),
+                        raising=False)
+    hooks = hookspecs.hook_names()
+    assert {"register_nodes", "register_models", "register_trainers", "register_commands",
+            "on_frame_rendered"} <= set(hooks)
+    assert _untested(hooks) == ["on_frame_rendered"]
+    assert _undocumented(hooks) == ["on_frame_rendered"]
+
+
+def _untested(hooks: list[str]) -> list[str]:
+    source = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
+    return [hook for hook in hooks if not re.search(rf"def test_hook_{hook}_?", source)]
+
+
+def _undocumented(hooks: list[str]) -> list[str]:
     doc = (ROOT / "docs" / "plugins.md").read_text()
-    for hook in _hooks():
-        assert re.search(rf"^### `?{hook}", doc, re.M), f"hook {hook} is not documented in docs/plugins.md"
+    return [hook for hook in hooks if not re.search(rf"^### `?{hook}\b", doc, re.M)]
 
 
-def _hooks() -> list[str]:
-    return [name for name in dir(hookspecs) if name.startswith("register_")]
+# --- precedence: built-ins own their names; later contributions are refused one by one ---
+
+def _plugin_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, PluginWarning)]
+
+
+def _load_recording_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ps = get_plugins()
+        ps.nodes, ps.models, ps.trainers  # noqa: B018 - run the registration hooks now
+    return ps, _plugin_warnings(caught)
+
+
+def test_plugin_registering_a_core_node_type_is_refused_and_core_keeps_it(fake_plugin):
+    """`af-collide` sorts before `artflow`: it must still not replace image.load nor skip core."""
+    fake_plugin("af-collide", "af_collide", """
+        import numpy as np
+        import artflow as af
+
+        @af.node("image.load", category="io", outputs={"image": af.IMAGE},
+                 params={"path": af.Path(doc="ignored")})
+        def impostor(ctx, path):
+            "Not the real image.load."
+            return np.zeros((1, 2, 2, 3), np.float32)
+
+        @af.node("collide.extra", category="test", outputs={"image": af.IMAGE})
+        def extra(ctx):
+            "A node of its own."
+            return np.zeros((1, 2, 2, 3), np.float32)
+
+        @af.hookimpl
+        def register_nodes(register):
+            register(impostor)
+            register(extra)
+    """)
+    ps, messages = _load_recording_warnings()
+    assert ps.nodes.get("image.load").plugin == "core"
+    assert ps.nodes.get("image.load").fn.__module__ != "af_collide"
+    assert "image.resize" in ps.nodes and ps.plugins["core"].error is None
+    assert ps.nodes.get("collide.extra").plugin == "af-collide"
+    info = ps.plugins["af-collide"]
+    assert info.nodes == ["collide.extra"] and info.error is None
+    assert messages == [
+        "plugin 'af-collide': node type 'image.load' was refused: the name belongs to the built-in "
+        "plugin 'core'; rename it, or allow the replacement with "
+        "ARTFLOW_PLUGIN_OVERRIDES='af-collide:image.load'"
+    ]
+
+
+def test_plugin_registering_a_builtin_model_or_trainer_is_refused(fake_plugin, tmp_path):
+    model = tmp_path / "glass.onnx"
+    model.write_bytes(b"not the real glass")
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    fake_plugin("af-collide", "af_collide", f"""
+        import artflow as af
+
+        @af.hookimpl
+        def register_models(register):
+            register(name="glass", kind="style", path={str(model)!r}, sha256={sha!r})
+            register(name="collide", kind="style", path={str(model)!r}, sha256={sha!r})
+
+        def fake_train(**options):
+            return "fake"
+
+        @af.hookimpl
+        def register_trainers(register):
+            register("style", fake_train)
+            register("collide", fake_train)
+    """)
+    ps, messages = _load_recording_warnings()
+    glass = ps.models.get("glass", "style")
+    assert glass is not None and glass.plugin == "style" and glass.path != model
+    assert ps.models.get("collide", "style").plugin == "af-collide"
+    assert ps.trainers.get("style").__module__ != "af_collide"
+    assert ps.trainers.get("collide")() == "fake"
+    assert all(p.error is None for p in ps.plugins.values())
+    assert ps.plugins["af-collide"].models == ["style:collide"]
+    assert len(messages) == 2
+    assert messages[0].startswith("plugin 'af-collide': model 'style:glass' was refused: the name "
+                                  "belongs to the built-in plugin 'style'")
+    assert messages[1].startswith("plugin 'af-collide': trainer 'style' was refused: the name "
+                                  "belongs to the built-in plugin 'style'")
+
+
+def test_override_setting_lets_a_named_distribution_replace_only_the_named(fake_plugin, monkeypatch,
+                                                                          tmp_path):
+    model = tmp_path / "glass.onnx"
+    model.write_bytes(b"a replacement glass")
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    monkeypatch.setenv("ARTFLOW_PLUGIN_OVERRIDES", "zz-override:image.load,style:glass")
+    fake_plugin("zz-override", "zz_override", f"""
+        import numpy as np
+        import artflow as af
+
+        def make(name):
+            @af.node(name, category="io", outputs={{"image": af.IMAGE}})
+            def replacement(ctx):
+                "A deliberate replacement."
+                return np.zeros((1, 2, 2, 3), np.float32)
+            return replacement
+
+        @af.hookimpl
+        def register_nodes(register):
+            register(make("image.load"))
+            register(make("image.save"))
+
+        @af.hookimpl
+        def register_models(register):
+            register(name="glass", kind="style", path={str(model)!r}, sha256={sha!r})
+    """)
+    ps, messages = _load_recording_warnings()
+    assert ps.nodes.get("image.load").plugin == "zz-override"
+    assert ps.nodes.get("image.save").plugin == "core"
+    assert ps.models.get("glass", "style").path == model
+    assert ps.plugins["zz-override"].error is None
+    assert messages[0] == ("plugin 'zz-override' replaces node type 'image.load' of the built-in "
+                           "plugin 'core' (allowed by ARTFLOW_PLUGIN_OVERRIDES)")
+    assert messages[1].startswith("plugin 'zz-override': node type 'image.save' was refused")
+    assert messages[2] == ("plugin 'zz-override' replaces model 'style:glass' of the built-in plugin "
+                           "'style' (allowed by ARTFLOW_PLUGIN_OVERRIDES)")
+    assert len(messages) == 3
+
+
+SLOPPY = """
+    import numpy as np
+    import artflow as af
+
+    def out():
+        return np.zeros((1, 2, 2, 3), np.float32)
+
+    @af.node("sloppy.good", category="test", outputs={"image": af.IMAGE},
+             params={"level": af.Float(0.5, min=0, max=1, doc="grey level")})
+    def good(ctx, level):
+        "Declared completely."
+        return out()
+
+    @af.node("sloppy.undocumented", category="test", outputs={"image": af.IMAGE},
+             params={"level": af.Float(0.5, min=0, max=1)})
+    def undocumented(ctx, level):
+        "A param without a doc."
+        return out()
+
+    @af.node("sloppy.out_of_range", category="test", outputs={"image": af.IMAGE},
+             params={"level": af.Float(2.0, min=0, max=1, doc="grey level")})
+    def out_of_range(ctx, level):
+        "A default outside its own range."
+        return out()
+
+    @af.node("sloppy.bad_choice", category="test", outputs={"image": af.IMAGE},
+             params={"mode": af.Choice(["a", "b"], "c", doc="a or b")})
+    def bad_choice(ctx, mode):
+        "A default that is not one of the choices."
+        return out()
+
+    @af.node("Sloppy Name", category="test", outputs={"image": af.IMAGE})
+    def bad_name(ctx):
+        "A name that is not dotted."
+        return out()
+
+    @af.node("sloppy.untyped", category="test", outputs={"image": af.Out("IMAGE", "a string")})
+    def untyped(ctx):
+        "An output without a socket type."
+        return out()
+
+    @af.hookimpl
+    def register_nodes(register):
+        for spec in (undocumented, out_of_range, good, bad_choice, bad_name, untyped):
+            register(spec)
+"""
+
+
+def test_third_party_node_with_a_bad_declaration_is_refused_and_its_siblings_load(fake_plugin):
+    fake_plugin("artflow-sloppy", "artflow_sloppy", SLOPPY)
+    ps, messages = _load_recording_warnings()
+    assert ps.plugins["artflow-sloppy"].nodes == ["sloppy.good"]
+    assert ps.plugins["artflow-sloppy"].error is None
+    assert "sloppy.good" in ps.nodes and "image.load" in ps.nodes
+    for name in ("sloppy.undocumented", "sloppy.out_of_range", "sloppy.bad_choice", "sloppy.untyped"):
+        assert name not in ps.nodes
+    assert messages == [
+        "plugin 'artflow-sloppy': node type 'sloppy.undocumented' was refused: param 'level' has no doc",
+        "plugin 'artflow-sloppy': node type 'sloppy.out_of_range' was refused: param 'level' default "
+        "2.0 is not allowed: it must be a number in [0, 1]",
+        "plugin 'artflow-sloppy': node type 'sloppy.bad_choice' was refused: param 'mode' default 'c' "
+        "is not allowed: it must be one of 'a', 'b'",
+        "plugin 'artflow-sloppy': node type 'Sloppy Name' was refused: name 'Sloppy Name' is not "
+        "dotted lower-case words like 'pack.node'",
+        "plugin 'artflow-sloppy': node type 'sloppy.untyped' was refused: output 'image' has no "
+        "socket type (got 'IMAGE'); use af.IMAGE, af.TEXT, ...",
+    ]
+
+
+def test_every_registered_node_passes_the_registration_checks():
+    """Whoever wrote them, the loaded nodes all passed check_node (the built-ins included)."""
+    from artflow.registry import check_node
+
+    ps, messages = _load_recording_warnings()
+    assert messages == []
+    assert len(ps.nodes) >= 40
+    for spec in ps.nodes:
+        assert check_node(spec) == [], spec.name
 
 
 def test_artflow_import_stays_light():
-    code = ("import sys, artflow, artflow.graph, artflow.engine; heavy = [m for m in "
+    code = ("import sys, artflow, artflow.graph, artflow.engine, artflow.settings, artflow.paths, "
+            "artflow.plugins; heavy = [m for m in "
             "('tensorflow', 'keras', 'tf2onnx', 'ray', 'onnxruntime', 'onnx') if m in sys.modules]; "
             "print(','.join(heavy))")
     import subprocess

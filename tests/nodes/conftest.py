@@ -10,16 +10,21 @@ import numpy as np
 import pytest
 
 from artflow.nodes import NodeContext, NodeSpec
+from artflow.registry import NodeRegistry
 
 SPECS: dict[str, NodeSpec] = {}
 
 
 def specs() -> dict[str, NodeSpec]:
-    """Every core node spec by name (imported once)."""
+    """Every core node spec by name (imported once), each passed through registration, so the
+    schema checks every registered node gets (artflow.registry.check_node) hold for them too."""
     if not SPECS:
         import artflow_core
 
-        SPECS.update({s.name: s for s in artflow_core.all_nodes()})
+        registry = NodeRegistry()
+        for spec in artflow_core.all_nodes():
+            registry.add(spec, "core")
+        SPECS.update({s.name: s for s in registry})
     return SPECS
 
 
@@ -49,7 +54,7 @@ def call_node(
         seed=seed,
         output_dir=tmp / "out",
         input_dir=input_dir or tmp,
-        provenance=provenance or (lambda: {}),
+        provenance_fn=provenance or (lambda: {}),
     )
     return spec.fn(ctx, **inputs, **params)
 
