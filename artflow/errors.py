@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class ArtflowError(Exception):
     """Base of every error artflow raises on purpose; its message is one line for a person."""
@@ -46,6 +48,35 @@ class PathError(ArtflowError):
 
 class SettingError(ArtflowError):
     """An ``ARTFLOW_*`` setting (environment or config file) has a value artflow cannot use."""
+
+
+#: errno values that mean "the disk (or the user's quota) is full"
+DISK_FULL_ERRNOS = (28, 122)  # ENOSPC, EDQUOT
+
+
+class DiskFullError(ArtflowError):
+    """A write ran out of disk space: names the folder and, where known, how much was needed."""
+
+    def __init__(self, folder: str | os.PathLike[str], needed: int | None = None, what: str = ""):
+        self.folder = str(folder)
+        self.needed = needed
+        need = f"; {_size(needed)} needed for {what or 'the file'}" if needed else ""
+        super().__init__(f"no space left on the disk holding '{self.folder}'{need}; free some space "
+                         "and run the same command again: finished files are kept and it resumes "
+                         "where it stopped")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (an OSError) says the disk or the quota is full."""
+    return isinstance(exc, OSError) and getattr(exc, "errno", None) in DISK_FULL_ERRNOS
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} bytes"  # pragma: no cover
 
 
 def describe(exc: BaseException, *, with_type: bool = True) -> str:

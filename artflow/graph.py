@@ -268,6 +268,8 @@ class Graph:
     def load(cls, path: str | Path) -> Graph:
         """Load a graph file (JSON). The graph a PNG carries: ``artflow.graph_files.load_graph``."""
         path = Path(path)
+        if path.is_dir():
+            raise GraphError(f"graph file '{path}' is a folder; give the graph's .json file")
         if not path.is_file():
             raise GraphError(f"graph file '{path}' not found")
         if path.suffix.lower() == ".png":

@@ -76,23 +76,53 @@ def to_pil(array: np.ndarray) -> Image.Image:
 
 
 def load_image(path: str | Path, *, keep_alpha: bool = True) -> np.ndarray:
-    """Decode an image file to HWC float32, refusing missing, corrupt or oversized files."""
+    """Decode an image file to HWC float32, refusing missing, corrupt or oversized files (an
+    animated file gives its first frame; :func:`load_frames` reads them all)."""
+    return load_frames(path, keep_alpha=keep_alpha, frames="first")[0][0]
+
+
+def load_frames(path: str | Path, *, keep_alpha: bool = True,
+                frames: str = "first") -> tuple[list[np.ndarray], int]:
+    """(decoded frames, frames in the file): the first frame or ("all") every frame of an
+    animated GIF/PNG/WebP or multi-page TIFF, each HWC float32. All frames together must fit the
+    pixel limit, checked from the header before any is decoded."""
     path = Path(path)
-    if not path.is_file():
-        raise ImageError(f"image '{path}' not found")
+    _check_is_file(path)
     try:
         with Image.open(path) as img:
             check_size(img.width, img.height, f"image '{path}'")
+            total = max(1, int(getattr(img, "n_frames", 1) or 1))
+            count = total if frames == "all" else 1
+            if count > 1 and img.width * img.height * count > max_pixels():
+                raise ImageError(
+                    f"image '{path}' has {count} frames of {img.width}x{img.height}, over the limit of "
+                    f"{max_pixels():,} pixels in all; load frames='first', or raise ARTFLOW_MAX_PIXELS")
+            out = []
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                img.load()
-            return from_pil(img, keep_alpha=keep_alpha)
+                for i in range(count):
+                    if i:
+                        img.seek(i)
+                    img.load()
+                    frame = from_pil(img, keep_alpha=keep_alpha)
+                    if out and frame.shape[:2] != out[0].shape[:2]:
+                        raise ImageError(f"image '{path}': frame {i} is not the size of frame 0")
+                    out.append(frame)
+            return out, total
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"image '{path}' is too large to decode safely") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"image '{path}' is corrupt or not an image ({exc})") from None
+
+
+def _check_is_file(path: Path) -> None:
+    if path.is_dir():
+        raise ImageError(f"image '{path}' is a folder, not an image file; to load the images in it "
+                         f"use a glob such as '{path}/*.png'")
+    if not path.is_file():
+        raise ImageError(f"image '{path}' not found")
 
 
 def as_batch(images: list[np.ndarray]) -> np.ndarray:
@@ -177,8 +207,15 @@ def _umask() -> int:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file so that no reader ever sees it half-written: temp file, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    from .errors import DiskFullError, is_disk_full
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(path.parent, len(data), path.name) from exc
+        raise
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, "wb") as fh:
@@ -186,11 +223,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if is_disk_full(exc):
+            raise DiskFullError(path.parent, len(data), path.name) from exc
         raise
 
 

@@ -35,6 +35,7 @@ def render(spec_file: Path, output_dir: Path | None, workers: int | None, backen
     artflow render spec.toml --backend ray --workers 4
     Finished items are skipped (resume is the default); --force renders everything again.
     """
+    from artflow.cli import USER_EXIT, echo_error, one_line
     from artflow.gallery.render import render as run_render
     from artflow.gallery.spec import SpecError, load_spec
 
@@ -42,8 +43,8 @@ def render(spec_file: Path, output_dir: Path | None, workers: int | None, backen
         spec = load_spec(spec_file)
     except SpecError as exc:
         for problem in exc.problems:
-            click.echo(f"error: {spec_file}: {problem}", err=True)
-        sys.exit(2)
+            echo_error(f"{spec_file}: {problem}")
+        sys.exit(USER_EXIT)
     out = output_dir or Path("build") / spec_file.stem
     summary = run_render(spec, out, workers=workers, backend=backend, ray_address=ray_address,
                          force=force, dry_run=dry_run, progress=progress, provider=provider,
@@ -55,9 +56,9 @@ def render(spec_file: Path, output_dir: Path | None, workers: int | None, backen
         for job in summary.jobs:
             state = "done" if is_done(job, records.get(job.key), out) else "todo"
             params = " ".join(f"{k}={v}" for k, v in job.params.items())
-            click.echo(f"{job.index:>5}  {state}  {job.name}  {params}")
+            click.echo(one_line(f"{job.index:>5}  {state}  {job.name}  {params}"))
     for name, error in summary.failures:
-        click.echo(f"failed: {name}: {error}", err=True)
+        echo_error(f"{name}: {error}", "failed: ")
     click.echo(summary.line())
-    if summary.exit_code:
-        sys.exit(summary.exit_code)
+    if summary.exit_code:  # failed items are reported above; the finished ones are kept
+        sys.exit(USER_EXIT)

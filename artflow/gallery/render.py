@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import DiskFullError
 from .jobs import Job, expand_jobs
 from .manifest import is_done, load_records, manifest_data, write_if_changed, write_manifest
 from .spec import GalleryError, GallerySpec, load_spec
@@ -41,7 +42,7 @@ class RenderSummary:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return 2 if self.failed else 0  # failed items are reported; 1 is for artflow bugs
 
     def line(self) -> str:
         if self.dry_run:
@@ -137,9 +138,16 @@ def render(spec: GallerySpec | str | Path, out_dir: str | Path, *, workers: int 
         bar = _progress_bar(len(todo), progress)
         last_flush = time.monotonic()
 
+        disk_full: list[dict[str, Any]] = []
+
         def on_record(record: dict[str, Any]) -> None:
             nonlocal last_flush
             results[record["key"]] = record
+            if record.get("disk_full"):  # stop: every other item would fail the same way
+                summary.failed += 1
+                disk_full.append(record["disk_full"])
+                raise DiskFullError(record["disk_full"]["folder"], record["disk_full"].get("needed"),
+                                    f"item '{by_key[record['key']].name}'")
             job = by_key[record["key"]]
             if record["status"] == "ok":
                 summary.ok += 1
@@ -161,7 +169,11 @@ def render(spec: GallerySpec | str | Path, out_dir: str | Path, *, workers: int 
         finally:
             if bar is not None:
                 bar.close()
-            _write_outputs(spec, jobs, results, out_root)
+            try:
+                _write_outputs(spec, jobs, results, out_root)
+            except DiskFullError:
+                if not disk_full:  # else the item's error (already raising) says it
+                    raise
         summary.backend = runner.describe()
         summary.seconds = time.perf_counter() - start
         if echo is not None:

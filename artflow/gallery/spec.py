@@ -39,6 +39,8 @@ CAPTION_KEYS = {"template", "from"}
 THUMB_KEYS = {"size", "format"}
 THUMB_FORMATS = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}
 MAX_JOBS = 100_000
+#: deepest nesting of lists/tables in one matrix value
+MAX_VALUE_DEPTH = 8
 BUILTIN_FIELDS = ("seed", "index", "key", "name")
 _GLOB_CHARS = set("*?[")
 
@@ -179,6 +181,8 @@ def check_template(template: Any, what: str, allowed: set[str], sample: dict[str
 def load_spec(path: str | Path, plugins: PluginSet | None = None) -> GallerySpec:
     """Read and check a gallery spec; raise :class:`SpecError` listing every problem found."""
     path = Path(path)
+    if path.is_dir():
+        raise SpecError(path, [f"spec file '{path}' is a folder; give the spec's .toml file"])
     if not path.is_file():
         raise SpecError(path, [f"spec file '{path}' not found"])
     try:
@@ -187,6 +191,8 @@ def load_spec(path: str | Path, plugins: PluginSet | None = None) -> GallerySpec
         raise SpecError(path, [f"cannot read the spec ({exc})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(path, [f"not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise SpecError(path, ["values are nested too deeply to read"]) from None
     if plugins is None:
         from ..plugins import get_plugins
 
@@ -289,7 +295,8 @@ class _Checker:
             if isinstance(value, str):
                 file = (self.base / value) if not Path(value).is_absolute() else Path(value)
                 if not file.is_file():
-                    self.problem(f"graph file '{value}' not found (looked for {file})")
+                    what = "is a folder" if file.is_dir() else "not found"
+                    self.problem(f"graph file '{value}' {what} (looked for {file})")
                     return None, self.base
                 graph = Graph.load(file)
                 return graph, graph.input_dir or file.parent
@@ -378,6 +385,13 @@ class _Checker:
             values = list(raw)
         else:
             values = [raw]
+        if _nested_deeper_than(values, MAX_VALUE_DEPTH):
+            self.problem(f"{where}: values are nested more than {MAX_VALUE_DEPTH} levels deep")
+            return None
+        odd = [v for v in values if isinstance(v, float) and not math.isfinite(v)]
+        if odd:
+            self.problem(f"{where}: values must be finite numbers, got {odd[0]!r}")
+            return None
         if not values:
             self.problem(f"{where}: the list of values is empty")
             return None
@@ -430,6 +444,10 @@ class _Checker:
         nums = (start, stop, step)
         if extra or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in nums):
             self.problem(f"{where}: write a range as {{from = 1, to = 8}} (optional step), inclusive")
+            return None
+        if not all(math.isfinite(v) for v in nums):
+            self.problem(f"{where}: range from {start} to {stop} by {step}: from, to and step must be "
+                         "finite numbers (not nan or inf)")
             return None
         if step <= 0 or stop < start:
             self.problem(f"{where}: range from {start} to {stop} by {step} is empty")
@@ -500,6 +518,20 @@ class _Checker:
             self.problem(f"'thumbnails.format' must be one of {', '.join(THUMB_FORMATS)}, got {fmt!r}")
             fmt = "jpeg"
         return size, fmt
+
+
+def _nested_deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists/tables in ``data`` nest deeper than ``limit`` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, depth + 1) for v in value)
+    return False
 
 
 def _image_outputs(spec: Any) -> list[str]:

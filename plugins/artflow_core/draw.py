@@ -102,15 +102,11 @@ def shape_coverage(
     draw = ImageDraw.Draw(mask)
     if kind == "circle":
         r = size / 2.0
-        draw.ellipse(
-            [
-                ((center[0] - r) - cx0) * ss,
-                ((center[1] - r) - cy0) * ss,
-                ((center[0] + r) - cx0) * ss - 1,
-                ((center[1] + r) - cy0) * ss - 1,
-            ],
-            fill=255,
-        )
+        ex0, ey0 = ((center[0] - r) - cx0) * ss, ((center[1] - r) - cy0) * ss
+        # a circle under one supersampled pixel across (tiny canvases) is that one pixel
+        ex1 = max(ex0, ((center[0] + r) - cx0) * ss - 1)
+        ey1 = max(ey0, ((center[1] + r) - cy0) * ss - 1)
+        draw.ellipse([ex0, ey0, ex1, ey1], fill=255)
     else:
         pts = (shape_polygon(kind, center, size, rotation) - [cx0, cy0]) * ss
         draw.polygon([tuple(p) for p in pts.tolist()], fill=255)

@@ -6,6 +6,7 @@ import glob as globlib
 import io
 import json
 import re
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from artflow.errors import ArtflowError, ImageError
-from artflow.imaging import as_batch, atomic_write_bytes, encode_image, load_image, to_pil
+from artflow.imaging import as_batch, atomic_write_bytes, encode_image, load_frames, to_pil
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Choice, Float, Int
 from artflow.params import Path as PathParam
@@ -34,6 +35,9 @@ def _matches(pattern: str, ctx: NodeContext) -> list[Path]:
         if not found:
             raise ImageError(f"image.load: no files match '{pattern}' (looked in {full.parent})")
         return found
+    if full.is_dir():
+        raise ImageError(f"image.load: '{pattern}' is a folder, not an image file ({full}); to load "
+                         f"the images in it use a glob such as '{pattern.rstrip('/')}/*.png'")
     if not full.is_file():
         raise ImageError(f"image.load: image '{pattern}' not found (looked for {full})")
     return [full]
@@ -65,15 +69,32 @@ def _load_key(params: dict[str, Any], ctx: NodeContext) -> str:
             doc="images of different sizes: 'error' stops, 'first' resizes all to the first's size",
         ),
         "alpha": Bool(True, doc="keep an alpha channel when a file has one"),
+        "frames": Choice(
+            ["first", "all"],
+            "first",
+            doc="animated files (GIF, APNG, WebP, TIFF pages): 'first' loads the first frame (and "
+            "says so), 'all' loads every frame as items of the batch",
+        ),
     },
     key_extra=_load_key,
 )
-def image_load(ctx: NodeContext, path: str, fit: str, alpha: bool) -> dict[str, Any]:
-    """Load an image file, or every file a glob matches, as one batch."""
+def image_load(ctx: NodeContext, path: str, fit: str, alpha: bool, frames: str = "first") -> dict[str, Any]:
+    """Load an image file, or every file a glob matches, as one batch (animated files: their first
+    frame, or every frame with frames='all')."""
     files = _matches(path, ctx)
-    images = [load_image(f, keep_alpha=alpha) for f in files]
+    images: list[np.ndarray] = []
+    names: list[str] = []
+    owners: list[Path] = []
+    for f in files:
+        decoded, total = load_frames(f, keep_alpha=alpha, frames=frames)
+        if total > 1 and frames == "first":
+            warnings.warn(f"image.load: '{f.name}' has {total} frames; loaded the first only "
+                          "(frames='all' loads every frame as a batch)", stacklevel=2)
+        images += decoded
+        owners += [f] * len(decoded)
+        names += [f.stem] if len(decoded) == 1 else [f"{f.stem}_{i:03d}" for i in range(len(decoded))]
     h0, w0 = images[0].shape[:2]
-    for f, im in zip(files[1:], images[1:], strict=False):
+    for f, im in zip(owners[1:], images[1:], strict=False):
         if im.shape[:2] != (h0, w0):
             if fit == "error":
                 raise ImageError(
@@ -83,7 +104,7 @@ def image_load(ctx: NodeContext, path: str, fit: str, alpha: bool) -> dict[str, 
                 )
     if fit == "first":
         images = [resize_array(im, w0, h0, "lanczos") for im in images]
-    return {"image": as_batch(images), "names": [f.stem for f in files]}
+    return {"image": as_batch(images), "names": names}
 
 
 _FORMATS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
