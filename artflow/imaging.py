@@ -199,10 +199,21 @@ def resize(image: np.ndarray, height: int, width: int, method: str = "area", *,
     return out if batched else out[0]
 
 
+_process_umask: int | None = None
+
+
 def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    """This process's umask, read without changing it where the system allows (setting and
+    restoring it would race with threads creating files), then remembered."""
+    global _process_umask
+    if _process_umask is None:
+        try:
+            with open("/proc/self/status", encoding="ascii") as fh:
+                _process_umask = next(int(ln.split()[1], 8) for ln in fh if ln.startswith("Umask:"))
+        except (OSError, ValueError, StopIteration, IndexError):
+            _process_umask = os.umask(0o022)
+            os.umask(_process_umask)
+    return _process_umask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -241,6 +241,18 @@ def describe() -> list[dict[str, Any]]:
 def markdown_table() -> str:
     """The README's table of settings."""
     rows = ["| Setting | Value | Default | What it does |", "|---|---|---|---|"]
+def unknown_in_environment() -> list[str]:
+    """``ARTFLOW_*`` environment variables that are no setting (a typo is otherwise silent)."""
+    import difflib
+
+    out = []
+    for name in sorted(os.environ):
+        if name.startswith(PREFIX) and name not in SETTINGS:
+            close = difflib.get_close_matches(name, SETTINGS, n=1)
+            out.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return out
+
+
     for s in SETTINGS.values():
         rows.append(f"| `{s.name}` | {_WORDS[s.type]} | {_md_default(s)} | {s.doc} |")
     return "\n".join(rows) + "\n"

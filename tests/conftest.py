@@ -15,8 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep the tests' cache out of the user's cache folder."""
+    """Keep the tests' cache out of the user's cache folder, and their settings out of the user's
+    config file."""
     os.environ["ARTFLOW_CACHE"] = str(tmp_path_factory.mktemp("artflow-cache"))
+    os.environ["ARTFLOW_CONFIG"] = str(tmp_path_factory.mktemp("artflow-config") / "config.toml")
 
 
 @pytest.fixture

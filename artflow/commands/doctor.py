@@ -61,6 +61,7 @@ def doctor(as_json: bool) -> None:
     config = settings.config_path()
     report["config_file"] = {"path": str(config), "exists": config.is_file()}
     report["settings"] = settings.describe()
+    report["unknown_settings"] = settings.unknown_in_environment()
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -91,3 +92,5 @@ def doctor(as_json: bool) -> None:
                "(--json lists them all)")
     for s in changed:
         click.echo(f"  {s['name']}={s['value']} ({s['source']})")
+    for name in report["unknown_settings"]:
+        click.echo(f"  not a setting, ignored: {name}")

@@ -200,25 +200,30 @@ def image_save(
     outputs={"path": Out(TEXT, "the written file")},
     params={
         "path": PathParam(
-            "anim.gif", doc="file under the output folder: .gif, .png (APNG) or .webp; may use {seed}"
+            "anim.gif",
+            doc="file under the output folder: .gif, .png (APNG), .webp or .mp4 (H.264); may use {seed}",
         ),
         "fps": Float(12.0, min=0.1, max=100.0, doc="frames per second"),
         "loop": Int(0, min=0, max=1000, doc="times to play; 0 loops forever"),
         "bounce": Bool(False, doc="play forwards then backwards (ping-pong)"),
-        "quality": Int(90, min=1, max=100, doc="WebP quality"),
+        "quality": Int(90, min=1, max=100, doc="WebP and MP4 quality"),
     },
 )
 def image_save_animation(
     ctx: NodeContext, image: np.ndarray, path: str, fps: float, loop: int, bounce: bool, quality: int
 ) -> list[str]:
-    """Write a batch as the frames of one animated GIF, APNG or WebP (atomically)."""
+    """Write a batch as the frames of one animated GIF, APNG, WebP or MP4 (H.264) file, atomically."""
     target = ctx.output_path(_expand(path, index=0, name="anim", seed=ctx.seed, node_id=ctx.node_id))
     ext = target.suffix.lower()
-    if ext not in (".gif", ".png", ".apng", ".webp"):
+    if ext not in (".gif", ".png", ".apng", ".webp", ".mp4"):
         raise ImageError(
             f"node '{ctx.node_id}': cannot write an animation to '{target.name}'; "
-            "use a .gif, .png (APNG) or .webp name"
+            "use a .gif, .png (APNG), .webp or .mp4 name"
         )
+    if ext == ".mp4":
+        order = list(range(len(image))) + (list(range(len(image) - 2, 0, -1)) if bounce else [])
+        write_mp4(target, (image[i] for i in order), fps=fps, quality=quality)
+        return [str(target)]
     frames = [to_pil(f) for f in image]
     if bounce and len(frames) > 2:
         frames = frames + frames[-2:0:-1]
@@ -253,6 +258,45 @@ def image_save_animation(
         frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:], duration=duration, loop=loop)
     atomic_write_bytes(target, buf.getvalue())
     return [str(target)]
+
+
+def write_mp4(target: Path, frames: Any, *, fps: float, quality: int = 90) -> None:
+    """Encode HWC float frames as H.264 MP4 (yuv420p, odd sizes padded by one edge pixel) with
+    imageio-ffmpeg's bundled ffmpeg; written to a temp file, then renamed."""
+    import os
+
+    import imageio_ffmpeg
+
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.mp4")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    writer = None
+    crf = round(40 - 0.25 * quality)  # quality 90 -> crf 18 (visually lossless), 1 -> 40
+    try:
+        for frame in frames:
+            rgb = np.clip(np.asarray(frame, np.float32)[..., :3] * 255 + 0.5, 0, 255).astype(np.uint8)
+            if rgb.shape[-1] == 1:
+                rgb = np.repeat(rgb, 3, axis=-1)
+            h, w = rgb.shape[:2]
+            if h % 2 or w % 2:
+                rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+            if writer is None:
+                writer = imageio_ffmpeg.write_frames(
+                    str(tmp), (rgb.shape[1], rgb.shape[0]), fps=fps, codec="libx264", quality=None,
+                    pix_fmt_out="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
+                    output_params=["-crf", str(crf), "-preset", "veryfast", "-movflags", "+faststart"],
+                )
+                writer.send(None)
+            writer.send(np.ascontiguousarray(rgb))
+        if writer is None:
+            raise ImageError(f"cannot write '{target.name}': no frames")
+        writer.close()
+        writer = None
+        os.replace(tmp, target)
+    finally:
+        if writer is not None:
+            writer.close()
+        if tmp.exists():
+            tmp.unlink()
 
 
 NODES = [image_load, image_save, image_save_animation]

@@ -136,7 +136,8 @@ def test_readme_table_lists_every_setting() -> None:
 def test_doctor_json_lists_every_setting_with_value_and_source(artflow_cli, tmp_path: Path) -> None:
     config = tmp_path / "artflow.toml"
     config.write_text("gallery_cache_mb = 32\n")
-    proc = artflow_cli("doctor", "--json", env={"ARTFLOW_THREADS": "3", "ARTFLOW_CONFIG": str(config)})
+    proc = artflow_cli("doctor", "--json", env={"ARTFLOW_THREADS": "3", "ARTFLOW_CONFIG": str(config),
+                                               "ARTFLOW_THREAD": "2"})
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     listed = {s["name"]: s for s in report["settings"]}
@@ -147,3 +148,4 @@ def test_doctor_json_lists_every_setting_with_value_and_source(artflow_cli, tmp_
         "default": "64", "doc": ""}
     assert listed["ARTFLOW_MAX_PIXELS"]["source"] == "default"
     assert report["config_file"] == {"path": str(config), "exists": True}
+    assert "ARTFLOW_THREAD (did you mean ARTFLOW_THREADS?)" in report["unknown_settings"]
