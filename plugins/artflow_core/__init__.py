@@ -12,6 +12,7 @@ from artflow import hookimpl
 
 MODULES = (
     "nodes_io",
+    "nodes_video",
     "nodes_transform",
     "nodes_color",
     "nodes_filter",
