@@ -254,9 +254,9 @@ def _load_recording_warnings():
     return ps, _plugin_warnings(caught)
 
 
-def test_plugin_registering_a_core_node_type_is_refused_and_core_keeps_it(fake_plugin):
+def test_plugin_registering_a_core_node_type_is_refused_and_core_keeps_it(fake_plugin, artflow_cli):
     """`af-collide` sorts before `artflow`: it must still not replace image.load nor skip core."""
-    fake_plugin("af-collide", "af_collide", """
+    site = fake_plugin("af-collide", "af_collide", """
         import numpy as np
         import artflow as af
 
@@ -288,6 +288,9 @@ def test_plugin_registering_a_core_node_type_is_refused_and_core_keeps_it(fake_p
         "plugin 'core'; rename it, or allow the replacement with "
         "ARTFLOW_PLUGIN_OVERRIDES='af-collide:image.load'"
     ]
+    proc = artflow_cli("nodes", env={"PYTHONPATH": str(site)})
+    assert proc.returncode == 0 and "image.resize" in proc.stdout and "collide.extra" in proc.stdout
+    assert proc.stderr == f"warning: {messages[0]}\n"
 
 
 def test_plugin_registering_a_builtin_model_or_trainer_is_refused(fake_plugin, tmp_path):
