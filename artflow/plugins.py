@@ -149,7 +149,7 @@ def _wanted(dist: str, ep_name: str, builtin: bool) -> bool:
     allow = settings.get("ARTFLOW_LOAD_PLUGINS")
     if allow is None:
         return True
-    return dist.lower() in allow or ep_name.lower() in allow
+    return settings.dist_key(dist) in {settings.dist_key(n) for n in allow} or ep_name.lower() in allow
 
 
 def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str, str]:
@@ -207,7 +207,7 @@ def _collect(ps: PluginSet) -> None:
         if taken_by == info.name:
             _refuse(info, what, name, "the plugin registers it twice")
             return False
-        allowed = overrides.get(settings._dist_key(info.distribution), frozenset())
+        allowed = overrides.get(settings.dist_key(info.distribution), frozenset())
         if name in allowed:
             _warn(f"plugin '{info.distribution}' replaces {what} '{name}' of {owner(taken_by)} "
                   "(allowed by ARTFLOW_PLUGIN_OVERRIDES)")

@@ -135,11 +135,11 @@ def _overrides(value: Any) -> dict[str, frozenset[str]]:
         wanted = {n.strip() for n in names if n.strip()}
         if not wanted:
             raise ValueError
-        out[_dist_key(dist)] = out.get(_dist_key(dist), frozenset()) | wanted
+        out[dist_key(dist)] = out.get(dist_key(dist), frozenset()) | wanted
     return out
 
 
-def _dist_key(dist: str) -> str:
+def dist_key(dist: str) -> str:
     """Distribution names compare case-insensitively, with ``-``, ``_`` and ``.`` alike."""
     return dist.strip().lower().replace("_", "-").replace(".", "-")
 
