@@ -238,9 +238,6 @@ def describe() -> list[dict[str, Any]]:
     return out
 
 
-def markdown_table() -> str:
-    """The README's table of settings."""
-    rows = ["| Setting | Value | Default | What it does |", "|---|---|---|---|"]
 def unknown_in_environment() -> list[str]:
     """``ARTFLOW_*`` environment variables that are no setting (a typo is otherwise silent)."""
     import difflib
@@ -253,6 +250,9 @@ def unknown_in_environment() -> list[str]:
     return out
 
 
+def markdown_table() -> str:
+    """The README's table of settings."""
+    rows = ["| Setting | Value | Default | What it does |", "|---|---|---|---|"]
     for s in SETTINGS.values():
         rows.append(f"| `{s.name}` | {_WORDS[s.type]} | {_md_default(s)} | {s.doc} |")
     return "\n".join(rows) + "\n"
