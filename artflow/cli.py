@@ -238,6 +238,8 @@ def plugins(as_json: bool) -> None:
         for label, names in (("nodes", p.nodes), ("models", p.models), ("trainers", p.trainers)):
             if names:
                 click.echo(f"  {label}: {', '.join(names)}")
+        for refused in p.refused:
+            click.echo(f"  refused {refused}")
 
 
 def _pip(*args: str) -> None:
