@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("artflow.commands.render", "render", "Render a gallery from a TOML spec."),
     "graph": ("artflow.commands.graph", "graph", "Draw a graph as an SVG diagram."),
     "watch": ("artflow.commands.watch", "watch", "Re-run a graph or sketch on save; live page."),
+    "import": ("artflow.commands.import_", "import_", "Import a pretrained Keras or TF.js model as ONNX."),
 }
 
 
@@ -164,8 +165,8 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
         graph.set(node_id, **{param: value})
     out_dir = output_dir or Path.cwd()
     try:
-        sinks = graph.sinks()
-        result = default_engine().run(graph, outputs=sinks, output_dir=out_dir, use_cache=not no_cache,
+        wanted = None if as_json else graph.sinks()  # --json reports every node's output
+        result = default_engine().run(graph, outputs=wanted, output_dir=out_dir, use_cache=not no_cache,
                                       provider=provider)
     except NodeError as exc:
         partial = getattr(exc, "result", None)

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .budget import Budget, check_plan
 from .cache import Cache, NullCache, Outputs, sockets_of
 from .errors import ArtflowError, NodeError, describe
 from .lineage import ModelUse, NodeStatus, merge_providers
@@ -34,11 +35,13 @@ class Engine:
     """Runs graphs with a cache; one engine can serve many runs (and threads)."""
 
     def __init__(self, cache: Cache | NullCache | None = None, *, workers: int | None = None,
-                 provider: str = "auto", plugins: Any = None):
+                 provider: str = "auto", plugins: Any = None, budget: Budget | None = None):
         self.cache = cache if cache is not None else Cache()
         self.workers = workers or min(8, os.cpu_count() or 2)
         self.provider = provider
         self._plugins = plugins
+        #: memory and work limits every plan is checked against (None: from the settings)
+        self.budget = budget
 
     @property
     def plugins(self) -> Any:
@@ -82,8 +85,9 @@ class Engine:
         plan = self.plan(graph, outputs=outputs, output_dir=output_dir, input_dir=input_dir,
                          use_cache=use_cache, provider=provider)
         cache = self.cache if use_cache else NullCache()
+        chunks = check_plan(plan, self.budget or Budget.from_settings(), set(plan.wanted))
         result = RunResult(graph, plan.vg, plan.lineage, plan.values, output_dir=plan.output_dir)
-        _Execution(self, plan, result, cache).run(progress)
+        _Execution(self, plan, result, cache, chunks).run(progress)
         result.wall_seconds = time.perf_counter() - start
         if raise_errors:
             failed = [n for n in plan.vg.order if plan.lineage[n].status is NodeStatus.FAILED]
@@ -98,13 +102,20 @@ class Engine:
 class _Execution:
     """One run's execution: a thread pool over the planned nodes, lineage filled as they end."""
 
-    def __init__(self, engine: Engine, plan: Plan, result: RunResult, cache: Any):
+    def __init__(self, engine: Engine, plan: Plan, result: RunResult, cache: Any,
+                 chunks: dict[str, int] | None = None):
         self.engine = engine
         self.plan = plan
         self.result = result
         self.cache = cache
+        self.chunks = chunks or {}
         self.lock = threading.Lock()
         self.versions: dict[str, str] | None = None
+        self.keep = set(plan.wanted)
+        self.readers = {n: 0 for n in plan.vg.order}  # consumers still to run, per node
+        for node_id in plan.to_run:
+            for src, _ in plan.vg.inputs[node_id].values():
+                self.readers[src] += 1
 
     def run(self, progress: bool | None) -> None:
         plan = self.plan
@@ -169,9 +180,11 @@ class _Execution:
         for socket in spec.inputs:
             kwargs.setdefault(socket.name, None)
         t0 = time.perf_counter()
-        produced = spec.fn(ctx, **kwargs)
-        seconds = time.perf_counter() - t0
-        return check_outputs(spec, produced), ctx, seconds
+        if node_id in self.chunks:
+            outputs = _run_in_chunks(spec, ctx, kwargs, self.chunks[node_id])
+        else:
+            outputs = check_outputs(spec, spec.fn(ctx, **kwargs))
+        return outputs, ctx, time.perf_counter() - t0
 
     def context(self, node_id: str, spec: NodeSpec) -> NodeContext:
         plan = self.plan
@@ -213,6 +226,11 @@ class _Execution:
             record.upstream_providers = merge_providers(
                 own, (plan.lineage[src].upstream_providers for src, _ in plan.vg.inputs[node_id].values()))
         self.cache.put(plan.keys[node_id], outputs, sockets_of(plan.vg.specs[node_id]), record.cache_info())
+        for src, _ in plan.vg.inputs[node_id].values():  # drop intermediates nobody needs any more
+            with self.lock:
+                self.readers[src] -= 1
+                if self.readers[src] == 0 and src not in self.keep:
+                    plan.values.pop(src, None)
 
     def provenance(self, node_id: str) -> dict[str, str]:
         """Provenance of a picture node ``node_id`` writes: a pure function of the lineage."""
@@ -246,6 +264,28 @@ def check_outputs(spec: NodeSpec, produced: Any) -> Outputs:
             raise ArtflowError(f"output '{socket.name}': {problem}")
         out[socket.name] = value
     return out
+
+
+def _run_in_chunks(spec: NodeSpec, ctx: NodeContext, kwargs: dict[str, Any], size: int) -> Outputs:
+    """Run an itemwise node on slices of its batch and join the outputs (memory budget)."""
+    import numpy as np
+
+    batch = max((len(v) for k, v in kwargs.items() if spec.input(k) is not None and v is not None),
+                default=1)
+    parts: list[Outputs] = []
+    for start in range(0, batch, size):
+        part = dict(kwargs)
+        for socket in spec.inputs:
+            value = kwargs.get(socket.name)
+            if value is not None and len(value) == batch:
+                part[socket.name] = value[start:start + size]
+        parts.append(check_outputs(spec, spec.fn(ctx, **part)))
+    joined: Outputs = {}
+    for socket in spec.outputs:
+        values = [p[socket.name] for p in parts]
+        value = np.concatenate(values) if isinstance(values[0], np.ndarray) else sum(values, [])
+        joined[socket.name] = socket.type.normalize(value)
+    return joined
 
 
 _default: Engine | None = None

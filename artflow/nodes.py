@@ -84,6 +84,10 @@ class NodeSpec:
     tags: tuple[str, ...] = field(default_factory=tuple)
     #: the TEXT output listing the files the node wrote (a cache hit needs them to exist)
     files_output: str | None = None
+    #: what the node needs before it runs (see :mod:`artflow.budget`); None: the default guess
+    estimate: Callable[..., Any] | None = None
+    #: items are independent: the engine may run a batch in chunks of items to fit the budget
+    itemwise: bool = False
     _fingerprint: str | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -136,11 +140,16 @@ def node(
     writes_files: bool = False,
     key_extra: Callable[[dict[str, Any]], str] | None = None,
     files_output: str | None = None,
+    estimate: Callable[..., Any] | None = None,
+    itemwise: bool = False,
 ) -> Callable[[Callable[..., Any]], NodeSpec]:
     """Declare a node type on a plain function; the function's first docstring line is its doc.
 
     ``files_output`` names the TEXT output that lists the files the node writes (implies
     ``writes_files``): a cached result is used only while those files still exist.
+    ``estimate(params, input_shapes, input_dir)`` returns an :class:`artflow.budget.Estimate`
+    (output shapes, working bytes, work units) so the plan is checked before anything runs;
+    ``itemwise`` says items are independent, so a batch may run in chunks of items.
     """
 
     def wrap(fn: Callable[..., Any]) -> NodeSpec:
@@ -161,6 +170,8 @@ def node(
             writes_files=writes_files or files_output is not None,
             key_extra=key_extra,
             files_output=files_output,
+            estimate=estimate,
+            itemwise=itemwise,
         )
         _check_signature(spec)
         return spec

@@ -30,6 +30,7 @@ def _blur_premultiplied(image: np.ndarray, sigma: float) -> np.ndarray:
 
 @node(
     "filter.blur",
+    itemwise=True,
     category="filter",
     inputs={"image": In(IMAGE, "images to blur")},
     outputs={"image": Out(IMAGE, "blurred images")},

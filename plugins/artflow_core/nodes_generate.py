@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from artflow.budget import Estimate, generator, image_shape, nbytes
 from artflow.errors import ArtflowError
 from artflow.imaging import check_size
 from artflow.nodes import In, NodeContext, Out, node
@@ -63,6 +64,15 @@ def _check(ctx: NodeContext, width: int, height: int, count: int) -> None:
         )
 
 
+def _flow_field_estimate(params: dict[str, Any]) -> Estimate:
+    """Each stroke's path is kept (steps × lines points) while one image is drawn at 2× size."""
+    shape = image_shape(params, 3)
+    paths = int(params["steps"]) * int(params["lines"]) * 16
+    canvas = nbytes((1, shape[1] * 2, shape[2] * 2, 4))
+    work = int(params["lines"]) * int(params["steps"]) * shape[0]
+    return Estimate({"image": shape}, working_bytes=paths + 2 * canvas, work=work)
+
+
 def _item_palette(rng: np.random.Generator, palette: str, custom: list[str] | None, k: int = 6) -> np.ndarray:
     if custom or palette != "random":
         return palette_array(palette, custom)
@@ -72,6 +82,7 @@ def _item_palette(rng: np.random.Generator, palette: str, custom: list[str] | No
 @node(
     "generate.solid",
     category="generate",
+    estimate=generator(),
     outputs={"image": Out(IMAGE, "solid-colour images")},
     params={"color": Color("#202030", doc="fill colour; a transparent colour gives RGBA"), **_size_params()},
 )
@@ -95,6 +106,7 @@ def _distinct_colors(rng: np.random.Generator, pal: np.ndarray, k: int) -> np.nd
 @node(
     "generate.gradient",
     category="generate",
+    estimate=generator(),
     deterministic=False,
     outputs={"image": Out(IMAGE, "gradient images")},
     params={
@@ -147,6 +159,7 @@ def generate_gradient(
 @node(
     "generate.noise",
     category="generate",
+    estimate=generator(),
     deterministic=False,
     outputs={"image": Out(IMAGE, "noise images")},
     params={
@@ -242,6 +255,7 @@ def _overlaps(box: tuple[float, ...], others: list[tuple[float, ...]], pad: floa
 @node(
     "generate.shapes",
     category="generate",
+    estimate=generator(),
     deterministic=False,
     outputs={
         "image": Out(IMAGE, "images with shapes"),
@@ -370,6 +384,7 @@ def generate_shapes(
 @node(
     "generate.voronoi",
     category="generate",
+    estimate=generator(),
     deterministic=False,
     outputs={"image": Out(IMAGE, "stained-glass images")},
     params={
@@ -417,6 +432,7 @@ def generate_voronoi(
 @node(
     "generate.flow_field",
     category="generate",
+    estimate=lambda params, inputs, input_dir: _flow_field_estimate(params),
     deterministic=False,
     outputs={"image": Out(IMAGE, "flow-field drawings")},
     params={

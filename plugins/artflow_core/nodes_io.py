@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from artflow.budget import Estimate, nbytes
 from artflow.errors import ArtflowError, ImageError
 from artflow.imaging import as_batch, atomic_write_bytes, encode_image, load_frames, to_pil
 from artflow.nodes import In, NodeContext, Out, node
@@ -52,9 +53,29 @@ def _load_key(params: dict[str, Any], ctx: NodeContext) -> str:
     return json.dumps(stats)
 
 
+def _load_estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -> Estimate:
+    """Batch shape from the files' headers (no pixel decoded): the budget check runs first."""
+    from PIL import Image
+
+    ctx = NodeContext(node_id="image.load", node_type="image.load", seed=0, output_dir=input_dir,
+                      input_dir=input_dir)
+    items, height, width = 0, 0, 0
+    for f in _matches(params["path"], ctx)[:10000]:
+        with Image.open(f) as im:
+            frames = getattr(im, "n_frames", 1) if params.get("frames") == "all" else 1
+            items += frames
+            if not height:
+                width, height = im.size
+            elif params.get("fit") != "first":
+                width, height = max(width, im.size[0]), max(height, im.size[1])
+    shape = (max(1, items), height, width, 4)
+    return Estimate({"image": shape, "names": (shape[0],)}, working_bytes=nbytes((1,) + shape[1:]) * 2)
+
+
 @node(
     "image.load",
     category="io",
+    estimate=_load_estimate,
     outputs={
         "image": Out(IMAGE, "the images as one batch, in sorted file order"),
         "names": Out(TEXT, "file name stems, one per image"),
