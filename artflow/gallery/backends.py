@@ -121,7 +121,11 @@ class LocalBackend:
         recorded: set[str] = set()
         # workers are started on demand while jobs are submitted: the thread limits must be in the
         # environment for the pool's whole life, so each worker starts with them (before numpy)
-        with _environ(thread_env(self.threads)):
+        from .. import settings
+
+        # the run memory budget is shared: each of the n workers gets its part
+        share = {"ARTFLOW_MAX_MEMORY_MB": str(max(1, int(settings.get("ARTFLOW_MAX_MEMORY_MB")) // n))}
+        with _environ({**thread_env(self.threads), **share}):
             self._pool_jobs(worker_context(), n, affinity_order(jobs, n), out_root, on_record, recorded)
         return [job for job in jobs if job["key"] not in recorded]
 
