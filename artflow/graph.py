@@ -166,8 +166,7 @@ class Graph:
 
         return graph_repr(self)
 
-    def _repr_svg_(self) -> str:
-        """The layered diagram notebooks show (see :mod:`artflow.diagram`)."""
+    def _repr_svg_(self) -> str:  # the layered diagram of artflow.diagram, in notebooks
         from .diagram import graph_svg
 
         return graph_svg(self)

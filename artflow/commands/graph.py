@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from artflow.graph import Graph
 
-def load_any_graph(path: Path):  # type: ignore[no-untyped-def]
+
+def load_any_graph(path: Path) -> Graph:
     """The graph a JSON file, an artflow PNG or a gallery spec (TOML) holds."""
     from artflow.graph_files import load_graph
 

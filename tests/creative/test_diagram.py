@@ -72,3 +72,14 @@ def test_reprs_are_one_line() -> None:
         many.add("generate.gradient", f"gradient_number_{i}")
     assert len(repr(many)) <= 120 and "\n" not in repr(many)
     assert repr(g.node("ink")) == "<node ink (mask.from_image)>"
+
+
+def test_cli_draws_the_graph_a_png_carries(artflow_cli, tmp_path: Path) -> None:
+    g = af.Graph(seed=1)
+    art = g.add("generate.voronoi", "art", width=32, height=32, cells=5)
+    g.add("image.save", "save", image=art, path="art.png")
+    g.run(output_dir=tmp_path)
+    proc = artflow_cli("graph", str(tmp_path / "art.png"))
+    assert proc.returncode == 0, proc.stderr
+    nodes = [g.get("data-node") for g in ET.fromstring(proc.stdout).iter(f"{SVG}g") if g.get("data-node")]
+    assert nodes == ["art", "save"]
