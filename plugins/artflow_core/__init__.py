@@ -13,6 +13,7 @@ from artflow import hookimpl
 MODULES = (
     "nodes_io",
     "nodes_video",
+    "nodes_const",
     "nodes_transform",
     "nodes_color",
     "nodes_filter",

@@ -1,0 +1,162 @@
+"""Sketch conveniences: nodes defined in the script itself, and arrays or PIL images as inputs.
+
+- :func:`register_node` registers a node declared in a script for this process (plugin
+  ``sketch:<script>``); defining it again (a reload under `artflow watch`) replaces it, but a
+  built-in's or a plugin's node type is never replaced.
+- :func:`constant` turns a numpy array (H×W×C or N×H×W×C, uint8 or float in [0, 1]) or a PIL
+  image into a ``const.image`` node keyed by the sha256 of its content. The array lives in this
+  process; :func:`save_arrays` writes it beside a saved graph as ``<sha256>.npy``, which the node
+  reads (and checks against its name) when the graph runs elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import GraphError, ImageError
+
+if TYPE_CHECKING:
+    from .graph import Graph, NodeRef
+    from .nodes import NodeSpec
+
+CONST_TYPE = "const.image"
+SKETCH_PREFIX = "sketch:"
+_STORE: dict[str, np.ndarray] = {}
+_LOCK = threading.Lock()
+
+
+# -- nodes defined in a script ------------------------------------------------------------------
+def _calling_script() -> str:
+    for frame in inspect.stack()[2:]:
+        if frame.frame.f_globals.get("__name__") == "__main__":
+            return Path(frame.filename).name
+    return "<sketch>"
+
+
+def register_node(spec: NodeSpec, script: str | None = None) -> NodeSpec:
+    """Register a node a script declares; a redefinition from a sketch replaces the old one."""
+    from .plugins import get_plugins
+
+    registry = get_plugins().nodes
+    owner = registry.owner(spec.name)
+    if owner is not None and not owner.startswith(SKETCH_PREFIX):
+        raise GraphError(f"node type '{spec.name}' belongs to plugin '{owner}'; a sketch cannot replace "
+                         f"it: give your node another name (e.g. 'my.{spec.name.split('.')[-1]}')")
+    registry.add(spec, SKETCH_PREFIX + (script or _calling_script()), replace=True)
+    return spec
+
+
+def sketch_nodes() -> dict[str, str]:
+    """Node types registered by sketches in this process, with the script each came from."""
+    from .plugins import get_plugins
+
+    return {s.name: s.plugin[len(SKETCH_PREFIX):] for s in get_plugins().nodes
+            if s.plugin.startswith(SKETCH_PREFIX)}
+
+
+# -- arrays as inputs ---------------------------------------------------------------------------
+def is_image_value(value: Any) -> bool:
+    """Whether ``value`` is something :func:`constant` takes (a numpy array or a PIL image)."""
+    if isinstance(value, np.ndarray):
+        return True
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        return False
+    return isinstance(value, Image.Image)
+
+
+def as_image_batch(value: Any) -> np.ndarray:
+    """The canonical IMAGE batch (float32 NHWC in [0, 1]) of an array or a PIL image."""
+    if not isinstance(value, np.ndarray):
+        from .imaging import from_pil
+
+        return from_pil(value)[None].astype(np.float32)
+    arr = value
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
+        raise ImageError(f"an array input must be H×W×C or N×H×W×C with 1, 3 or 4 channels, got shape "
+                         f"{value.shape}")
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / np.float32(255)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ImageError(f"an array input must be uint8 or float (values in [0, 1]), got {arr.dtype}")
+    arr = arr.astype(np.float32)
+    if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
+        raise ImageError("a float array input must hold values in [0, 1] (no nan or inf); scale it, "
+                         "or pass uint8")
+    return arr
+
+
+def npy_bytes(batch: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(batch), allow_pickle=False)
+    return buf.getvalue()
+
+
+def content_sha256(batch: np.ndarray) -> str:
+    """The sha256 of a batch's .npy bytes: the name of the file it is saved as."""
+    return hashlib.sha256(npy_bytes(batch)).hexdigest()
+
+
+def constant(graph: Graph, value: Any, node_id: str | None = None) -> NodeRef:
+    """A ``const.image`` node holding ``value``; the same content in a graph is one node."""
+    batch = as_image_batch(value)
+    sha = content_sha256(batch)
+    batch.setflags(write=False)
+    with _LOCK:
+        _STORE[sha] = batch
+    for inst in graph:
+        if inst.type == CONST_TYPE and inst.params.get("sha256") == sha and node_id in (None, inst.id):
+            return graph.node(inst.id)
+    return graph.add(CONST_TYPE, node_id or f"array_{sha[:8]}", sha256=sha)
+
+
+def lookup(sha: str, folder: Path) -> np.ndarray:
+    """The array of ``sha``: from this process, else ``<folder>/<sha>.npy`` (checked)."""
+    with _LOCK:
+        hit = _STORE.get(sha)
+    if hit is not None:
+        return hit
+    path = folder / f"{sha}.npy"
+    if not path.is_file():
+        raise ImageError(f"array {sha[:12]}… is not in this process and '{path.name}' is not beside the "
+                         f"graph (looked in {folder}); copy the .npy files saved with the graph")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise ImageError(f"'{path.name}' does not hold the array its name says (sha256 differs); "
+                         "it was changed after the graph was saved")
+    batch = np.load(io.BytesIO(data), allow_pickle=False)
+    batch.setflags(write=False)
+    with _LOCK:
+        _STORE[sha] = batch
+    return batch
+
+
+def save_arrays(graph: Graph, folder: str | Path) -> list[Path]:
+    """Write every constant array of ``graph`` beside it as ``<sha256>.npy`` (atomic; kept if there)."""
+    from .imaging import atomic_write_bytes
+
+    written = []
+    for inst in graph:
+        if inst.type != CONST_TYPE:
+            continue
+        sha = str(inst.params.get("sha256", ""))
+        target = Path(folder) / f"{sha}.npy"
+        if not target.is_file():
+            with _LOCK:
+                batch = _STORE.get(sha)
+            if batch is None:
+                raise ImageError(f"node '{inst.id}': array {sha[:12]}… is not in this process; "
+                                 "cannot save it")
+            atomic_write_bytes(target, npy_bytes(batch))
+        written.append(target)
+    return written
