@@ -119,6 +119,8 @@ def test_edit_break_fix_in_the_live_page(tmp_path: Path) -> None:
         assert np.abs(_crop(second, box) - _crop(fixed, box)).mean() > 3  # now blurred
         ran = {n["id"]: n["status"] for n in watch.state()["nodes"]}
         assert ran == {"art": "cached", "soft": "ran", "save": "ran"}  # only what changed ran
+        browser.eval("document.querySelector('#nodes tr[data-node=soft]').click()")  # any node's output
+        browser.wait_for("document.querySelector('#preview img')?.naturalWidth === 320")
     finally:
         browser.close()
         code, out = watch.stop()
