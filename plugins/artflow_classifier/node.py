@@ -62,9 +62,7 @@ def top_labels(probs: np.ndarray, labels: list[str], top_k: int) -> list[list[La
 )
 def classify_image(ctx: Any, image: np.ndarray, model: str, top_k: int) -> list[list[Label]]:
     """Classify each image with an ONNX classifier; top-k labels with scores."""
-    entry = ctx.model(model, "classifier")
-    session = runtime.get_session(entry, ctx.provider)
-    ctx.info["provider"] = session.provider
+    session = ctx.session("model")
     card = session.card
     if card is None:
         raise ModelError(f"model '{model}' has no artflow card: export it with `artflow export` "

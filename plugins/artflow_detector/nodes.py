@@ -41,11 +41,7 @@ from .detect import detections, to_boxes
 def detect_objects(ctx: NodeContext, image: np.ndarray, model: str, score_threshold: float,
                    max_detections: int) -> list[list[Box]]:
     """Find objects in each image with an ONNX detector; labelled boxes in the image's pixels."""
-    from artflow import models as runtime
-
-    entry = ctx.model(model, "detector")
-    session = runtime.get_session(entry, ctx.provider)
-    ctx.info["provider"] = session.provider
+    session = ctx.session("model")
     card = session.card
     if card is None:
         raise ModelError(f"model '{model}' has no artflow card: train it with `artflow train detector`")

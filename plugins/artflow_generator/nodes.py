@@ -26,11 +26,7 @@ class GeneratorModel:
     """A generator session and what its card says: latent size, classes, output channels."""
 
     def __init__(self, ctx: NodeContext, model: str) -> None:
-        from artflow import models as runtime
-
-        entry = ctx.model(model, "generator")
-        self.session = runtime.get_session(entry, ctx.provider)
-        ctx.info["provider"] = self.session.provider
+        self.session = ctx.session("model")
         card = self.session.card
         shapes = self.session.input_shapes
         if "z" not in shapes:

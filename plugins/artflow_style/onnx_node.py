@@ -37,9 +37,9 @@ from artflow import (
     Int,
     Ints,
     Label,
+    Model,
     ModelError,
     Out,
-    Path,
     Str,
     Strings,
     node,
@@ -50,14 +50,6 @@ from artflow.models.card import InputSpec
 
 FLOATS = ("float32", "float16", "float64")
 DTYPES = (*FLOATS, "uint8", "int8", "int32", "int64")
-
-
-def _key(params: dict[str, Any], ctx: Any) -> str:
-    """Cache key material: the model file's content."""
-    from artflow.models import file_sha256
-
-    path = ctx.input_path(params["path"])
-    return file_sha256(path) if path.is_file() else "missing"
 
 
 def adapter_spec(name: str, layout: str, channels: str, range_: list[float], mean: list[float] | None,
@@ -180,7 +172,8 @@ def to_labels(raw: np.ndarray, names: list[str] | None, top_k: int) -> list[list
         "tensor": Out(LATENT, "the raw first (or output_name) output, flattened to (N, D)"),
     },
     params={
-        "path": Path(doc="the .onnx file"),
+        "path": Model("onnx", doc="the .onnx file (relative to the graph's folder), or a registered "
+                                  "model's name"),
         "layout": Choice(["NCHW", "NHWC"], None,
                          doc="the model's input layout (null: from its input shape, else NCHW)"),
         "channels": Choice(["RGB", "BGR", "GRAY"], None,
@@ -202,7 +195,6 @@ def to_labels(raw: np.ndarray, names: list[str] | None, top_k: int) -> list[list
         "input_name": Str(None, optional=True, doc="the model input to feed (default: the first)"),
         "output_name": Str(None, optional=True, doc="the model output to read (default: the first)"),
     },
-    key_extra=_key,
     version=2,
 )
 def onnx_model(ctx: Any, image: np.ndarray, path: str, layout: str | None, channels: str | None,
@@ -211,12 +203,7 @@ def onnx_model(ctx: Any, image: np.ndarray, path: str, layout: str | None, chann
                labels: list[str] | None, top_k: int, output_range: list[float] | None,
                input_name: str | None, output_name: str | None) -> dict[str, Any]:
     """Run any ONNX model on images through a layout/colour/range/size adapter."""
-    file = ctx.input_path(path)
-    if not file.is_file():
-        raise ModelError(f"onnx.model: model file '{path}' not found")
-    session = runtime.get_session(file, ctx.provider)
-    ctx.info["provider"] = session.provider
-    ctx.info.setdefault("models", {})[str(path)] = _key({"path": path}, ctx)
+    session = ctx.session("path")
     info = next((i for i in session.inputs if i.name == (input_name or session.input_names[0])), None)
     if info is None:
         raise ModelError(f"onnx.model: the model has no input '{input_name}' (has {session.input_names})")

@@ -7,7 +7,8 @@ shared across tiles: a first pass over the whole image (downscaled to at most
 ``STATS_PIXELS``) computes every norm layer's mean and variance, and each tile runs with those
 (the model's ``stats``/``shared`` inputs) — tiles then agree with the whole-image result.
 
-No TensorFlow: only NumPy, Pillow and ``artflow.models``.
+No TensorFlow: only NumPy, Pillow and the ONNX Runtime session the engine opens for the
+``style`` param (``ctx.session("style")``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from artflow import IMAGE, Bool, Float, In, Int, Model, ModelError, Out, node
-from artflow import models as runtime
 from artflow.imaging import resize
 
 STATS_PIXELS = 1 << 20  # the statistics pass sees at most this many pixels
@@ -164,9 +164,7 @@ def stylize(session: Any, image: np.ndarray, *, strength: float = 1.0, preserve_
 def style_transfer(ctx: Any, image: np.ndarray, style: str, strength: float, preserve_color: bool,
                    max_whole: int, tile: int, overlap: int) -> np.ndarray:
     """Stylize images with a fast style-transfer model, tiled above a size limit."""
-    entry = ctx.model(style, "style")
-    session = runtime.get_session(entry, ctx.provider)
-    ctx.info["provider"] = session.provider
+    session = ctx.session("style")
     card = session.card
     if card is not None and card.kind and card.kind != "style":
         raise ModelError(f"model '{style}' is a {card.kind} model, not a style model")

@@ -8,7 +8,6 @@ import pytest
 
 from artflow.errors import ModelError
 from artflow.models import ModelRegistry, file_sha256
-from artflow.nodes import NodeContext
 
 
 def test_tampered_model_file_is_refused(model_copy: Path, tmp_path: Path):
@@ -26,12 +25,22 @@ def test_tampered_model_file_is_refused(model_copy: Path, tmp_path: Path):
     assert "\n" not in message and "sha256" in message and "mine" in message
 
 
-def test_tampered_model_is_refused_by_the_classify_node(model_copy: Path, tmp_path: Path):
-    import numpy as np
-    from artflow_classifier.node import classify_image
+def test_tampered_model_is_refused_before_the_classify_node_runs(model_copy: Path, fake_plugin):
+    import artflow as af
+    from artflow.cache import Cache
+    from artflow.engine import Engine
 
-    registry = ModelRegistry()
-    registry.add("mine", "classifier", model_copy, "0" * 64, plugin="test")
-    ctx = NodeContext("c", "classify.image", 0, tmp_path, models=registry)
-    with pytest.raises(ModelError, match="sha256"):
-        classify_image(ctx, image=np.zeros((1, 8, 8, 1), np.float32), model="mine", top_k=3)
+    fake_plugin("artflow-tampered", "artflow_tampered", f"""
+        import artflow as af
+
+        @af.hookimpl
+        def register_models(register):
+            register(name="mine", kind="classifier", path={str(model_copy)!r}, sha256="0" * 64)
+    """)
+    g = af.Graph(seed=0)
+    g.add("classify.image", image=g.add("generate.solid", width=8, height=8), model="mine")
+    with pytest.raises(ModelError) as err:
+        Engine(Cache(disk=False)).run(g, use_cache=False)
+    message = str(err.value)
+    assert "\n" not in message and "param 'model'" in message
+    assert "does not match its registered sha256" in message

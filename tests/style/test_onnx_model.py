@@ -245,3 +245,30 @@ def test_non_float_input_is_refused_unless_its_dtype_is_declared(tmp_path: Path)
                    range=[0.0, 255.0])
     want = np.rint(image * 255).transpose(2, 0, 1).reshape(1, -1)
     assert np.array_equal(out["tensor"], want)
+
+
+def test_relative_model_path_resolves_against_the_graph_folder_and_is_in_provenance(tmp_path: Path,
+                                                                                    artflow_cli):
+    import json
+
+    import artflow as af
+    from artflow.imaging import read_png_text
+    from artflow.models import file_sha256
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    model = mnist_model(folder / "mnist.onnx")
+    save_png(folder / "in.png", np.random.default_rng(8).uniform(0, 1, (30, 30, 3)).astype(np.float32))
+    g = af.Graph(seed=2)
+    m = g.add("onnx.model", "m", image=g.add("image.load", "load", path="in.png"), path="mnist.onnx",
+              output="tensor")
+    g.add("image.save", "save", image=m, path="out.png")
+    g.save(folder / "g.json")
+    assert json.loads((folder / "g.json").read_text())["nodes"]["m"]["params"]["path"] == "mnist.onnx"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = artflow_cli("run", str(folder / "g.json"), "-o", str(tmp_path / "out"), "--provider", "cpu",
+                       cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(read_png_text(tmp_path / "out" / "out.png")["artflow"])
+    assert record["models"] == {"m": {"mnist.onnx": file_sha256(model)}} and record["provider"] == "cpu"
