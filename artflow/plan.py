@@ -25,8 +25,8 @@ from .lineage import ModelUse, NodeLineage, NodeStatus
 from .nodes import NodeContext, NodeSpec
 
 if TYPE_CHECKING:
-    from .graph import ValidatedGraph
     from .models import ModelEntry, ModelRegistry, Session
+    from .validation import ValidatedGraph
 
 KEY_VERSION = "2"  # 2: code fingerprints, models resolved against the graph's folder
 

@@ -13,7 +13,8 @@ from .errors import ArtflowError
 from .lineage import NodeLineage, NodeStatus
 
 if TYPE_CHECKING:
-    from .graph import Graph, ValidatedGraph
+    from .graph import Graph
+    from .validation import ValidatedGraph
 
 
 @dataclass

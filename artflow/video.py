@@ -30,7 +30,8 @@ from .imaging import load_image
 
 if TYPE_CHECKING:
     from .engine import Engine
-    from .graph import Graph, ValidatedGraph
+    from .graph import Graph
+    from .validation import ValidatedGraph
 
 LOADER = "video.load"
 WRITER = "image.save_animation"
