@@ -27,12 +27,20 @@ EDGE_TOLERANCE = 1.0  # pixels a box may poke past the image edge (rounding in a
 
 
 class AnnotationError(TrainError):
-    """The annotation file has problems; ``problems`` holds one line each. Nothing was trained."""
+    """The annotation file has problems; ``problems`` holds each one. Nothing was trained.
+
+    The message is one line (as every error artflow prints): the count, then the first
+    ``SHOWN`` problems separated by ``; ``.
+    """
+
+    SHOWN = 5
 
     def __init__(self, path: Path, problems: list[str]):
         self.problems = problems
         head = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}; nothing trained"
-        super().__init__("\n".join([head, *problems]))
+        more = len(problems) - self.SHOWN
+        listed = "; ".join(problems[:self.SHOWN]) + (f"; and {more} more" if more > 0 else "")
+        super().__init__(f"{head}: {listed}")
 
 
 @dataclass
