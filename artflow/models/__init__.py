@@ -1,5 +1,6 @@
-"""The model layer: registry (names → verified files), cards (what a model is), providers and
-sessions (ONNX Runtime), adapters (IMAGE batches ↔ a model's declared input).
+"""The model layer: registry (names → verified files), files (one FileStamp record per file
+state: its sha256 and card, shared by registry, cards and sessions), cards (what a model is),
+providers and sessions (ONNX Runtime), adapters (IMAGE batches ↔ a model's declared input).
 
 The engine resolves every model a run uses once while planning, opens its session, hands it to
 the node (``ctx.session("model")``) and records the model's sha256 and the provider that really
