@@ -165,9 +165,9 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
         graph.set(node_id, **{param: value})
     out_dir = output_dir or Path.cwd()
     try:
-        wanted = None if as_json else graph.sinks()  # --json reports every node's output
-        result = default_engine().run(graph, outputs=wanted, output_dir=out_dir, use_cache=not no_cache,
-                                      provider=provider)
+        # --json reports the outputs of every node that ran (cached ones are not read back)
+        result = default_engine().run(graph, outputs=graph.sinks(), output_dir=out_dir,
+                                      use_cache=not no_cache, provider=provider, keep_computed=as_json)
     except NodeError as exc:
         partial = getattr(exc, "result", None)
         if as_json and partial is not None:

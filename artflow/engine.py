@@ -75,19 +75,21 @@ class Engine:
     def run(self, graph: Graph, *, outputs: Iterable[Any] | None = None,
             output_dir: str | Path | None = None, input_dir: str | Path | None = None,
             use_cache: bool = True, provider: str | None = None, progress: bool | None = None,
-            raise_errors: bool = True) -> RunResult:
+            raise_errors: bool = True, keep_computed: bool = False) -> RunResult:
         """Run a graph; raise the first node failure (with ``.result`` attached) unless told not to.
 
         ``outputs``: the nodes whose values the result must hold (default: every node; the CLI
-        asks for the sinks only). ``use_cache=False`` runs with a :class:`NullCache`.
+        asks for the sinks only); ``keep_computed`` also keeps the value of every node that ran.
+        ``use_cache=False`` runs with a :class:`NullCache`.
         """
         start = time.perf_counter()
         plan = self.plan(graph, outputs=outputs, output_dir=output_dir, input_dir=input_dir,
                          use_cache=use_cache, provider=provider)
         cache = self.cache if use_cache else NullCache()
-        chunks = check_plan(plan, self.budget or Budget.from_settings(), set(plan.wanted))
+        keep = set(plan.wanted) | (set(plan.to_run) if keep_computed else set())
+        chunks = check_plan(plan, self.budget or Budget.from_settings(), keep)
         result = RunResult(graph, plan.vg, plan.lineage, plan.values, output_dir=plan.output_dir)
-        _Execution(self, plan, result, cache, chunks).run(progress)
+        _Execution(self, plan, result, cache, chunks, keep).run(progress)
         result.wall_seconds = time.perf_counter() - start
         if raise_errors:
             failed = [n for n in plan.vg.order if plan.lineage[n].status is NodeStatus.FAILED]
@@ -103,7 +105,7 @@ class _Execution:
     """One run's execution: a thread pool over the planned nodes, lineage filled as they end."""
 
     def __init__(self, engine: Engine, plan: Plan, result: RunResult, cache: Any,
-                 chunks: dict[str, int] | None = None):
+                 chunks: dict[str, int] | None = None, keep: set[str] | None = None):
         self.engine = engine
         self.plan = plan
         self.result = result
@@ -111,7 +113,7 @@ class _Execution:
         self.chunks = chunks or {}
         self.lock = threading.Lock()
         self.versions: dict[str, str] | None = None
-        self.keep = set(plan.wanted)
+        self.keep = keep if keep is not None else set(plan.wanted)
         self.readers = {n: 0 for n in plan.vg.order}  # consumers still to run, per node
         for node_id in plan.to_run:
             for src, _ in plan.vg.inputs[node_id].values():
