@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import tomllib
 
-from ..errors import ModelError
+from ..errors import ModelError, describe
 from ..models.card import InputSpec, ModelCard
 
 COCO_LABELS = [
@@ -98,7 +98,7 @@ class ImportSpec:
                 data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
             except (ValueError, tomllib.TOMLDecodeError) as exc:
                 raise ImportError_(f"spec file '{p}' is not valid {p.suffix[1:].upper()}: "
-                                   f"{str(exc).splitlines()[0][:160]}") from None
+                                   f"{describe(exc, with_type=False)[:160]}") from None
         for key, value in overrides.items():
             if value is None:
                 continue
@@ -305,8 +305,7 @@ def load_keras_factory(target: str) -> tuple[Any, dict[str, str]]:
         except ImportError_:
             raise
         except Exception as exc:  # noqa: BLE001 - any factory failure
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ImportError_(f"{target}() failed: {first[:200]}") from None
+            raise ImportError_(f"{target}() failed: {describe(exc, with_type=False)[:200]}") from None
     facts = {"module": module_name}
     top = module_name.split(".")[0]
     for dist in metadata.packages_distributions().get(top, []):
