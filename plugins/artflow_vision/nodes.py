@@ -205,6 +205,20 @@ def draw_pose(ctx: Any, image: np.ndarray, poses: list[list[dict[str, Any]]], co
 # --- matte.person --------------------------------------------------------------------------------
 
 
+def soften(plane: np.ndarray, radius: int) -> np.ndarray:
+    """Three box blurs of about ``radius`` pixels (close to a Gaussian), edges repeated."""
+    r = max(1, int(radius) // 2)
+    out = np.asarray(plane, np.float32)
+    for axis in (0, 1, 0, 1, 0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r + 1, r)
+        c = np.cumsum(np.pad(out, pad, mode="edge"), axis=axis, dtype=np.float64)
+        hi = np.take(c, np.arange(2 * r + 1, c.shape[axis]), axis=axis)
+        lo = np.take(c, np.arange(0, c.shape[axis] - 2 * r - 1), axis=axis)
+        out = ((hi - lo) / (2 * r + 1)).astype(np.float32)
+    return out
+
+
 @node(
     "matte.person",
     category="model",
@@ -233,10 +247,7 @@ def matte_person(ctx: Any, image: np.ndarray, model: str, threshold: float, feat
         if threshold > 0:
             m = (m >= threshold).astype(np.float32)
         if feather:
-            from PIL import Image, ImageFilter
-
-            pil = Image.fromarray(np.ascontiguousarray(m[..., 0], dtype=np.float32))
-            m = np.asarray(pil.filter(ImageFilter.GaussianBlur(feather / 2)), np.float32)[..., None]
+            m = soften(m[..., 0], feather)[..., None]
         out[i] = np.clip(m, 0.0, 1.0)
     return out
 
