@@ -206,6 +206,7 @@ def run_clip(graph: Graph, *, output_dir: str | Path | None = None, chunk_frames
             for n, s in result.seconds.items():
                 run.node_seconds[n] = run.node_seconds.get(n, 0.0) + s
             del result, chunk
+            _release_memory()
         for n, target in targets.items():
             concat_mp4(sorted(parts_dirs[n].glob("*.mp4")), target)
             run.files.append(target)
@@ -214,6 +215,19 @@ def run_clip(graph: Graph, *, output_dir: str | Path | None = None, chunk_frames
             shutil.rmtree(folder, ignore_errors=True)
     run.seconds = time.perf_counter() - start_time
     return run
+
+
+def _release_memory() -> None:
+    """Free a finished chunk now: a run's result holds reference cycles (so its arrays wait for
+    the cyclic collector), and glibc keeps freed heap pages unless asked to return them."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def concat_mp4(parts: list[Path], target: Path) -> None:

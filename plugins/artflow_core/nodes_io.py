@@ -291,6 +291,7 @@ def write_mp4(target: Path, frames: Any, *, fps: float, quality: int = 90) -> No
     tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.mp4")
     target.parent.mkdir(parents=True, exist_ok=True)
     writer = None
+    size: tuple[int, ...] = ()
     crf = round(40 - 0.25 * quality)  # quality 90 -> crf 18 (visually lossless), 1 -> 40
     try:
         for frame in frames:
@@ -301,12 +302,16 @@ def write_mp4(target: Path, frames: Any, *, fps: float, quality: int = 90) -> No
             if h % 2 or w % 2:
                 rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
             if writer is None:
+                size = rgb.shape
                 writer = imageio_ffmpeg.write_frames(
                     str(tmp), (rgb.shape[1], rgb.shape[0]), fps=fps, codec="libx264", quality=None,
                     pix_fmt_out="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
                     output_params=["-crf", str(crf), "-preset", "veryfast", "-movflags", "+faststart"],
                 )
                 writer.send(None)
+            elif rgb.shape != size:
+                raise ImageError(f"cannot write '{target.name}': frames of different sizes "
+                                 f"({size[1]}x{size[0]} and {rgb.shape[1]}x{rgb.shape[0]})")
             writer.send(np.ascontiguousarray(rgb))
         if writer is None:
             raise ImageError(f"cannot write '{target.name}': no frames")

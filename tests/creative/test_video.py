@@ -126,3 +126,9 @@ def test_style_transfer_and_detection_run_over_a_clip(clip: Path, tmp_path: Path
     assert run.chunks == 3 and info["frames"] == 12 and info["size"] == [SIDE, SIDE]
     first = next(iter_frames(tmp_path / "styled.mp4")).astype(float)
     assert np.abs(first / 255 - _frame(0)).mean() > 0.05  # stylised, not the source
+
+
+def test_frames_of_different_sizes_do_not_make_a_broken_mp4(tmp_path: Path) -> None:
+    with pytest.raises(af.ArtflowError, match="frames of different sizes"):
+        write_mp4(tmp_path / "x.mp4", [_frame(0), _frame(1)[:32]], fps=10)
+    assert list(tmp_path.iterdir()) == []  # no file, no temp file left
