@@ -1,0 +1,127 @@
+"""What every fuzz case checks: `artflow ARGS` run in this process through the real entry point
+exits 0 or 2, never prints a traceback, writes nothing outside its -o folder (nor the cache), and
+keeps the process's peak memory bounded.
+
+Two profiles per fuzz test: ``fixed`` (derandomized: the same cases on every run) and
+``rotating`` (a new seed each run, printed; ``ARTFLOW_FUZZ_SEED=N`` replays one). The totals are
+printed at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, seed, settings
+
+from ..faults.inproc import CliResult, chdir, run_cli
+
+#: the memory budget the fuzz runs under (refuses over-budget plans with exit 2)
+BUDGET_MB = 512
+
+
+@dataclass
+class Stats:
+    """Fuzz figures for the session summary."""
+
+    cases: dict[str, int] = field(default_factory=dict)
+    codes: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    rss_start_mb: float = 0.0
+    rss_peak_mb: float = 0.0
+    worst_growth_mb: float = 0.0
+    worst_case: str = ""
+    seeds: dict[str, int] = field(default_factory=dict)
+    #: how cases ended, by kind and the first error line's shape (ARTFLOW_FUZZ_REPORT=1 prints it)
+    endings: dict[tuple[str, int, str], int] = field(default_factory=dict)
+
+
+STATS = Stats()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def profile(mode: str, examples: int, name: str) -> Callable[[Any], Any]:
+    """Hypothesis settings for one profile: derandomized ('fixed') or a fresh seed ('rotating')."""
+    base = settings(max_examples=examples, deadline=None, database=None, derandomize=mode == "fixed",
+                    suppress_health_check=list(HealthCheck), print_blob=True)
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = base(fn)
+        if mode == "rotating":
+            value = int(os.environ.get("ARTFLOW_FUZZ_SEED") or time.time_ns() % 2**32)
+            STATS.seeds[name] = value
+            fn = seed(value)(fn)
+        return fn
+
+    return wrap
+
+
+def snapshot(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file under ``root`` except those under ``skip``."""
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        here = Path(dirpath)
+        if here == skip or skip in here.parents:
+            continue
+        for name in files:
+            path = here / name
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue
+            out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def check_case(kind: str, workdir: Path, out_dir: Path, args: list[str], watch: list[Path]) -> CliResult:
+    """Run one case and assert the promises; ``watch``: other folders nothing may be written to."""
+    before = snapshot(workdir, out_dir)
+    outside = {str(w): snapshot(w, out_dir) for w in watch}
+    rss_before = peak_rss_mb()
+    if not STATS.rss_start_mb:
+        STATS.rss_start_mb = rss_before
+    start = time.perf_counter()
+    with chdir(workdir):
+        res = run_cli(*args)
+    STATS.seconds += time.perf_counter() - start
+    rss_after = peak_rss_mb()
+    STATS.cases[kind] = STATS.cases.get(kind, 0) + 1
+    STATS.codes[res.code] = STATS.codes.get(res.code, 0) + 1
+    shape = re.sub(r"'[^']*'|\d+", "_", (res.error_lines or ["ok"])[0])[:80]
+    STATS.endings[(kind, res.code, shape)] = STATS.endings.get((kind, res.code, shape), 0) + 1
+    STATS.rss_peak_mb = max(STATS.rss_peak_mb, rss_after)
+    if rss_after - rss_before > STATS.worst_growth_mb:
+        STATS.worst_growth_mb = rss_after - rss_before
+        STATS.worst_case = f"{kind}: artflow {' '.join(args)[:300]}"
+    shown = f"artflow {' '.join(args)}\nexit {res.code}\nstdout: {res.out[-3000:]}\nstderr: {res.err[-3000:]}"
+    assert res.code in (0, 2), shown
+    assert "Traceback" not in res.out + res.err, shown
+    after = snapshot(workdir, out_dir)
+    new_or_changed = {k for k, v in after.items() if before.get(k) != v}
+    assert not new_or_changed, f"wrote outside -o: {sorted(new_or_changed)[:5]}\n{shown}"
+    for w in watch:
+        assert snapshot(w, out_dir) == outside[str(w)], f"wrote into {w}\n{shown}"
+    # the memory budget bounds one run; allow the interpreter's own growth on top
+    assert rss_after - STATS.rss_start_mb < BUDGET_MB + 768, f"peak RSS {rss_after:.0f} MB\n{shown}"
+    if res.error_lines:
+        assert all(ln.isprintable() for ln in res.error_lines), shown
+    return res
+
+
+def fresh(path: Path) -> Path:
+    """An empty folder at ``path``."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
