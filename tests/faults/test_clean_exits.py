@@ -45,6 +45,16 @@ def test_deeply_nested_graph_is_a_graph_error(tmp_path: Path, depth: int) -> Non
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("depth", [990, 100])
+def test_deeply_nested_set_value_is_a_user_error(tmp_path: Path, depth: int) -> None:
+    # found by tests/fuzz: --set a.width=[[[...]]] raised RecursionError (exit 1) from a shell too
+    graph = tmp_path / "g.json"
+    graph.write_text(json.dumps(SOLID))
+    value = "[" * depth + "]" * depth
+    res = run_cli("run", str(graph), "-o", str(tmp_path / "out"), "--set", f"a.width={value}")
+    _one_error_line(res, "--set", "nested")
+
+
 def test_deep_inline_graph_and_deep_matrix_values_in_a_spec(tmp_path: Path) -> None:
     (tmp_path / "g.json").write_text(json.dumps(SOLID))
     spec = tmp_path / "deep.toml"

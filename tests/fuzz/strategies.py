@@ -271,6 +271,16 @@ def graph_text(draw: st.DrawFn, **kwargs: Any) -> str:
     return text
 
 
+@st.composite
+def set_option(draw: st.DrawFn) -> str:
+    """A ``--set NODE.PARAM=VALUE`` argument: usually aimed at a common node and param."""
+    target = draw(st.sampled_from(["a.width", "n.count", "s.path", "ghost.x", "a", ".x", "a.", "a.b.c",
+                                   "save.path", "blur.radius"]))
+    value = draw(st.sampled_from(["5", "-1", "1e309", "NaN", "[1, 2]", '{"a": 1}', "true", "null", "",
+                                  "../escape.png", "x" * 300, "[" * 990 + "]" * 990, "\u2028", '"str"']))
+    return target + draw(st.sampled_from(["=", "", "=="])) + value
+
+
 # -- gallery specs --------------------------------------------------------------------------------
 
 def toml_str(text: str) -> str:

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
-from PIL import Image
+from hypothesis import strategies as st
+from PIL import Image, PngImagePlugin
 
 from .harness import check_case, fresh, profile
-from .strategies import TINY_GRAPH, graph_text, spec_source
+from .strategies import TINY_GRAPH, graph_text, one_in, set_option, spec_source
 
 MODES = ["fixed", "rotating"]
 #: examples per profile (x2 profiles); ARTFLOW_FUZZ_SCALE multiplies them for a longer hunt
@@ -81,12 +82,22 @@ def test_fuzz_run_graphs(base: Path, mode: str) -> None:
     huge = _huge_sizes_allowed()
 
     @profile(mode, N_RUN, "run")
-    @given(text=graph_text(huge=huge), no_cache=__import__("hypothesis").strategies.booleans())
-    def case(text: str, no_cache: bool) -> None:
+    @given(text=graph_text(huge=huge), no_cache=st.booleans(), as_png=one_in(6),
+           sets=st.lists(set_option(), max_size=2))
+    def case(text: str, no_cache: bool, as_png: bool, sets: list[str]) -> None:
         work, out = _case(base)
-        graph = work / "fuzz.json"
-        graph.write_text(text)
+        if as_png:  # the graph a picture carries (`artflow run picture.png`)
+            graph = work / "picture.png"
+            info = PngImagePlugin.PngInfo()
+            record = text if text.startswith("{") and '"graph"' in text else f'{{"graph": {text}}}'
+            info.add_itxt("artflow", record, zip=True)
+            Image.new("RGB", (2, 2)).save(graph, pnginfo=info)
+        else:
+            graph = work / "fuzz.json"
+            graph.write_text(text)
         args = ["run", str(graph), "-o", str(out)] + (["--no-cache"] if no_cache else [])
+        for item in sets:
+            args += ["--set", item]
         check_case("run", work, out, args, [base / "inputs"])
 
     case()
