@@ -50,7 +50,7 @@ class RunModels:
             entry = self.entries.get(key)
             if entry is None:
                 self.resolutions += 1
-                entry = self.registry.resolve(_against(str(value), self.input_dir), kind)
+                entry = self.registry.resolve(str(value), kind, base_dir=self.input_dir)
                 self.entries[key] = entry
             return entry
 
@@ -64,14 +64,6 @@ class RunModels:
                 session = get_session(entry, self.provider)
                 self.sessions[key] = session
             return session
-
-
-def _against(value: str, base: Path) -> str:
-    """A relative .onnx path resolves against the graph's folder; names stay names."""
-    looks_like_path = value.lower().endswith(".onnx") or "/" in value or "\\" in value
-    if looks_like_path and not Path(value).expanduser().is_absolute():
-        return str(base / value)
-    return value
 
 
 @dataclass
