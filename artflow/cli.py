@@ -417,6 +417,10 @@ def main(argv: list[str] | None = None) -> None:
     except ArtflowError as exc:
         if debug:
             traceback.print_exc()
+        from .errors import is_bug
+
+        if is_bug(exc):  # a node failed with an exception its code did not mean to raise
+            _bug(exc)
         echo_error(exc)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

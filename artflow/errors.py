@@ -71,6 +71,18 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and getattr(exc, "errno", None) in DISK_FULL_ERRNOS
 
 
+def is_bug(exc: BaseException) -> bool:
+    """Whether ``exc`` is a bug in artflow or a plugin: an exception nobody meant to raise. Not an
+    ArtflowError (a node's failure is judged by its cause), not an environment fault (an OSError
+    with an errno, MemoryError), not an interrupt."""
+    if isinstance(exc, NodeError):
+        cause = exc.cause if isinstance(exc.cause, BaseException) else exc.__cause__
+        return cause is not None and cause is not exc and is_bug(cause)
+    if isinstance(exc, (ArtflowError, KeyboardInterrupt, MemoryError)):
+        return False
+    return not (isinstance(exc, OSError) and exc.errno is not None)
+
+
 def _size(n: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":

@@ -60,5 +60,5 @@ def render(spec_file: Path, output_dir: Path | None, workers: int | None, backen
     for name, error in summary.failures:
         echo_error(f"{name}: {error}", "failed: ")
     click.echo(summary.line())
-    if summary.exit_code:  # failed items are reported above; the finished ones are kept
-        sys.exit(USER_EXIT)
+    if summary.exit_code:  # failed items are reported above (2; 1 if one hit a bug); finished ones stay
+        sys.exit(summary.exit_code)

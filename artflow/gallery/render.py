@@ -37,12 +37,14 @@ class RenderSummary:
     seconds: float = 0.0
     backend: str = ""
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: items that failed with an exception nobody meant to raise (a bug in artflow or a plugin)
+    bugs: int = 0
     jobs: list[Job] = field(default_factory=list)
     dry_run: bool = False
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.failed else 0  # failed items are reported; 1 is for artflow bugs
+        return 1 if self.bugs else 2 if self.failed else 0  # 2: failed items (reported); 1: a bug
 
     def line(self) -> str:
         if self.dry_run:
@@ -153,6 +155,7 @@ def render(spec: GallerySpec | str | Path, out_dir: str | Path, *, workers: int 
                 summary.ok += 1
             else:
                 summary.failed += 1
+                summary.bugs += bool(record.get("bug"))
                 summary.failures.append((job.name, record.get("error") or "failed"))
                 if bar is not None:
                     bar.write(f"failed: {job.name}: {record.get('error')}", file=sys.stderr)

@@ -130,7 +130,7 @@ def image_stems(job: dict[str, Any], node_id: str, socket: str, n_sockets: int, 
 
 def render_job(engine: Any, job: dict[str, Any], out_root: Path) -> dict[str, Any]:
     """Run the item graph, write its images (PNG with provenance) and thumbnails; return a record."""
-    from ..errors import describe
+    from ..errors import describe, is_bug
 
     start = time.perf_counter()
     record: dict[str, Any] = {"key": job["key"], "status": "ok", "error": None, "images": [],
@@ -140,6 +140,8 @@ def render_job(engine: Any, job: dict[str, Any], out_root: Path) -> dict[str, An
     except Exception as exc:  # noqa: BLE001 - a failed item is recorded, the others go on
         record["status"] = "failed"
         record["error"] = describe(exc)
+        if is_bug(exc):  # an exception nobody meant to raise: the render exits 1, not 2
+            record["bug"] = True
         full = disk_full_cause(exc)
         if full is not None:  # the render stops: every other item would fail the same way
             record["disk_full"] = {"folder": full.folder, "needed": full.needed}

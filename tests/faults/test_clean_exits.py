@@ -166,3 +166,42 @@ def test_a_failed_gallery_item_is_exit_2_not_1(tmp_path: Path) -> None:
     res = run_cli("render", str(spec), "-o", str(tmp_path / "out"), "--workers", "0")
     assert res.code == 2, res.err
     assert any("missing.png" in ln for ln in res.error_lines) and "Traceback" not in res.err
+
+
+BUGGY_PLUGIN = """
+import numpy as np
+import artflow as af
+
+@af.node("buggy.divide", category="test", outputs={"image": af.IMAGE},
+         params={"mode": af.Choice(["fine", "bug", "user"], "fine", doc="how to end")})
+def divide(ctx, mode):
+    \"\"\"Ends fine, with a bug (ZeroDivisionError) or with a user's mistake (an ArtflowError).\"\"\"
+    if mode == "bug":
+        return 1 / 0
+    if mode == "user":
+        raise af.ArtflowError("node 'x': give a smaller value")
+    return np.zeros((1, 4, 4, 3), np.float32)
+
+@af.hookimpl
+def register_nodes(register):
+    register(divide)
+"""
+
+
+@pytest.mark.parametrize("mode, code", [("fine", 0), ("user", 2), ("bug", 1)])
+def test_a_node_that_fails_with_an_unexpected_exception_is_a_bug_exit_1(fake_plugin, tmp_path: Path,
+                                                                        mode: str, code: int) -> None:
+    fake_plugin("af-buggy", "af_buggy", BUGGY_PLUGIN)
+    graph = tmp_path / "g.json"
+    graph.write_text(json.dumps({"artflow": 1, "nodes": {"d": {"type": "buggy.divide",
+                                                                "params": {"mode": mode}}}}))
+    res = run_cli("run", str(graph), "-o", str(tmp_path / "out"), "--no-cache")
+    assert res.code == code, res.err
+    if code:
+        assert len(res.error_lines) == 1 and "'d' (buggy.divide)" in res.error_lines[0]
+        assert ("this is a bug" in res.error_lines[0]) == (code == 1)
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'[matrix]\nseed = [1, 2]\n[graph]\nartflow = 1\n[graph.nodes.d]\ntype = "buggy.divide"\n'
+                    f'params = {{mode = "{mode}"}}\n')
+    res = run_cli("render", str(spec), "-o", str(tmp_path / "gallery"), "--workers", "0")
+    assert res.code == code, res.err

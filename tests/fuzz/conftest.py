@@ -27,5 +27,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
     tr.write_line(f"peak RSS {STATS.rss_peak_mb:.0f} MB (start {STATS.rss_start_mb:.0f} MB); worst case "
                   f"+{STATS.worst_growth_mb:.0f} MB: {STATS.worst_case}")
     if os.environ.get("ARTFLOW_FUZZ_REPORT"):
+        tr.write_line(f"worst case input: {STATS.worst_input[:1500]}")
         for (kind, code, shape), n in sorted(STATS.endings.items(), key=lambda kv: -kv[1])[:40]:
             tr.write_line(f"{n:>5}  {kind:<18} exit {code}  {shape}")

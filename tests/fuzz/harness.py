@@ -38,6 +38,8 @@ class Stats:
     rss_peak_mb: float = 0.0
     worst_growth_mb: float = 0.0
     worst_case: str = ""
+    #: the input of the worst case (graph JSON or spec TOML), for replaying it by hand
+    worst_input: str = ""
     seeds: dict[str, int] = field(default_factory=dict)
     #: how cases ended, by kind and the first error line's shape (ARTFLOW_FUZZ_REPORT=1 prints it)
     endings: dict[tuple[str, int, str], int] = field(default_factory=dict)
@@ -84,8 +86,10 @@ def snapshot(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
-def check_case(kind: str, workdir: Path, out_dir: Path, args: list[str], watch: list[Path]) -> CliResult:
-    """Run one case and assert the promises; ``watch``: other folders nothing may be written to."""
+def check_case(kind: str, workdir: Path, out_dir: Path, args: list[str], watch: list[Path],
+               source: str = "") -> CliResult:
+    """Run one case and assert the promises; ``watch``: other folders nothing may be written to;
+    ``source``: the case's input text, kept when it is the worst case for memory."""
     before = snapshot(workdir, out_dir)
     outside = {str(w): snapshot(w, out_dir) for w in watch}
     rss_before = peak_rss_mb()
@@ -104,6 +108,7 @@ def check_case(kind: str, workdir: Path, out_dir: Path, args: list[str], watch: 
     if rss_after - rss_before > STATS.worst_growth_mb:
         STATS.worst_growth_mb = rss_after - rss_before
         STATS.worst_case = f"{kind}: artflow {' '.join(args)[:300]}"
+        STATS.worst_input = source
     shown = f"artflow {' '.join(args)}\nexit {res.code}\nstdout: {res.out[-3000:]}\nstderr: {res.err[-3000:]}"
     assert res.code in (0, 2), shown
     assert "Traceback" not in res.out + res.err, shown
