@@ -371,16 +371,20 @@ def real_photos(size: list[int] | None, limit: int = 5) -> np.ndarray:
     return np.stack(out)
 
 
-def import_model(source: str, target: str, spec: ImportSpec, out_path: str | Path, *,
-                 command: str = "", timing: bool = True) -> ImportResult:
-    """Import a Keras factory (``source="keras"``, target ``PACKAGE:FACTORY``) or a TF.js graph model
-    (``source="tfjs"``, target the model.json) into a checked ONNX file at ``out_path``."""
+@dataclass
+class Reference:
+    """The TensorFlow side of an import: adapter + model + decoder as one function of the canonical
+    image, what it takes (size, batch: None for any) and what the source is."""
+
+    infer: Callable[[Any], dict[str, Any]]
+    size: list[int] | None
+    batch: int | None
+    facts: dict[str, Any]
+
+
+def reference_function(source: str, target: str, spec: ImportSpec) -> Reference:
+    """Build the TensorFlow function an import converts and checks against (also for benchmarks)."""
     reference_mode()
-    import tensorflow as tf
-
-    from .exporter import ExportError, export_function
-
-    out_path = Path(out_path)
     inp = dict(spec.input)
     size = inp.get("size")
     batch = inp.get("batch")  # None: any; 1: fixed
@@ -388,8 +392,6 @@ def import_model(source: str, target: str, spec: ImportSpec, out_path: str | Pat
     dec = DECODERS.get(decode.get("kind", "identity"))
     if dec is None and decode.get("kind", "identity") != "identity":
         raise ImportError_(f"unknown decoder '{decode['kind']}' (known: {', '.join(sorted(DECODERS))})")
-    training: dict[str, Any] = {"command": command or f"artflow import {source} {target}", "data": "",
-                                "seed": None, "settings": {"spec": _plain(spec.__dict__)}}
     source_facts: dict[str, Any] = {"kind": source, "target": str(target)}
 
     if source == "keras":
@@ -433,6 +435,24 @@ def import_model(source: str, target: str, spec: ImportSpec, out_path: str | Pat
             out["raw_" + key.split("/")[-1]] = raw[key]
         return out
 
+    return Reference(infer, list(size) if size else None, batch, source_facts)
+
+
+def import_model(source: str, target: str, spec: ImportSpec, out_path: str | Path, *,
+                 command: str = "", timing: bool = True) -> ImportResult:
+    """Import a Keras factory (``source="keras"``, target ``PACKAGE:FACTORY``) or a TF.js graph model
+    (``source="tfjs"``, target the model.json) into a checked ONNX file at ``out_path``."""
+    reference_mode()
+    import tensorflow as tf
+
+    from .exporter import ExportError, export_function
+
+    out_path = Path(out_path)
+    ref = reference_function(source, target, spec)
+    infer, size, batch, source_facts = ref.infer, ref.size, ref.batch, ref.facts
+    training: dict[str, Any] = {"command": command or f"artflow import {source} {target}", "data": "",
+                                "seed": None, "settings": {"spec": _plain(spec.__dict__)}}
+
     h, w = (size or [None, None])[:2]
     signature = [tf.TensorSpec([batch, h, w, 3], tf.float32, name="image")]
     card = ModelCard(
@@ -447,16 +467,15 @@ def import_model(source: str, target: str, spec: ImportSpec, out_path: str | Pat
     if not card.outputs:
         card.outputs = {"output": ""}
     photos = real_photos(size or [256, 256])
-    if batch == 1:
-        photos = photos[:1]
+    first = photos[:1] if batch == 1 else photos  # a fixed-batch model converts on one; all are checked
     atol = float(spec.parity.get("atol", 1e-4))
     detector = spec.kind == "detector"
     tmp = out_path.parent / f".{out_path.name}.importing"
     try:
         # the decoded detections are compared as sets below (near-tied scores may swap order)
         noise = 0 if detector or spec.parity.get("real_only") else 1 if batch == 1 else 2
-        export_function(infer, signature, tmp, card, real_inputs=photos, atol=1e9 if detector else atol,
-                        random_batches=noise, real_limit=len(photos))
+        export_function(infer, signature, tmp, card, real_inputs=first, atol=1e9 if detector else atol,
+                        random_batches=noise, real_limit=len(first))
         tf_fn = tf.function(infer, input_signature=signature)
         final = _finish(tmp, out_path, tf_fn, photos, spec, atol)
         ms_ort, ms_tf = measure_speed(final, tf_fn, photos[:1]) if timing else (0.0, 0.0)
