@@ -78,6 +78,26 @@ def run_clip_process(clip: Path, out: Path, graph_kind: str, style: str, chunk: 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def flicker_figure(source: Path, styled: Path, target: Path, frame: int = 120) -> None:
+    """Source and stylised frame on top; below, each one's difference to the frame before (×4)."""
+    from PIL import Image
+
+    from artflow.video import iter_frames
+
+    def pair(path: Path) -> tuple[np.ndarray, np.ndarray]:
+        prev = None
+        for i, f in enumerate(iter_frames(path)):
+            if i == frame:
+                return prev, f  # type: ignore[return-value]
+            prev = f
+        raise ValueError(f"{path} has no frame {frame}")
+
+    (a0, a1), (b0, b1) = pair(source), pair(styled)
+    diff = [(np.abs(y.astype(int) - x).clip(0, 63) * 4).astype(np.uint8) for x, y in ((a0, a1), (b0, b1))]
+    sheet = np.concatenate([np.concatenate([a1, b1], 1), np.concatenate(diff, 1)], 0)
+    Image.fromarray(sheet).resize((768, 768), Image.LANCZOS).save(target, quality=88)
+
+
 def _row(r: dict[str, Any]) -> dict[str, Any]:
     return {"frames": r["frames"], "seconds": round(r["seconds"], 1), "peak_rss_mb": round(r["peak_rss_mb"])}
 
@@ -87,6 +107,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, nargs=2, default=[10.0, 60.0], metavar=("SHORT", "LONG"))
     ap.add_argument("--style", default="glass")
     ap.add_argument("--chunk", type=int, default=48, help="frames per chunk")
+    ap.add_argument("--figure", type=Path, default=None,
+                    help="save a JPEG: a source and a stylised frame with their frame-to-frame differences")
     ap.add_argument("--rss-graph", choices=["filters", "style"], default="filters",
                     help="graph for the short-vs-long memory figure: filters (flip + colour "
                     "adjust) or style (slow on a CPU)")
@@ -118,6 +140,8 @@ def main() -> None:
                 "flicker_ratio": round(flicker_ratio(out_mp4, short), 3),
             },
         }
+        if args.figure is not None:
+            flicker_figure(short, out_mp4, args.figure)
         a = run_clip_process(short, root / "rss_short", args.rss_graph, args.style, args.chunk)
         b = run_clip_process(long, root / "rss_long", args.rss_graph, args.style, args.chunk)
         report["memory"] = {
