@@ -33,7 +33,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,22 +44,8 @@ import tomllib
 
 from ..errors import ModelError, describe
 from ..models.card import InputSpec, ModelCard
-
-COCO_LABELS = [
-    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
-    "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
-    "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
-    "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
-    "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
-    "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
-    "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
-    "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-    "teddy bear", "hair drier", "toothbrush",
-]
-KEYPOINTS = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-             "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-             "right_knee", "left_ankle", "right_ankle"]
-PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "motorcycle")
+from .import_check import PHOTOS, finish, measure_speed, update_card, verify  # noqa: F401 - public
+from .import_decoders import COCO_LABELS, DECODERS, KEYPOINTS, adapt, decoder  # noqa: F401 - public
 
 
 class ImportError_(ModelError):
@@ -119,135 +104,6 @@ class ImportSpec:
             labels = list(KEYPOINTS)
         fields = {k: v for k, v in data.items() if k in known and k not in ("labels", "extra")}
         return cls(**fields, labels=list(labels), extra={**data.get("extra", {}), **extra})
-
-
-# --------------------------------------------------------------------------------------------
-# adapter: canonical image (NHWC RGB [0, 1]) → what the model expects, inside the graph
-
-def adapt(x: Any, spec: dict[str, Any]) -> Any:
-    """TensorFlow ops turning a canonical image batch into the model's declared input."""
-    import tensorflow as tf
-
-    if spec.get("color", "rgb") == "bgr":
-        x = x[..., ::-1]
-    lo, hi = (spec.get("range") or [0.0, 1.0])[:2]
-    if spec.get("mean") is not None:  # mean/std are on the 0–255 scale
-        x = x * 255.0 - tf.constant(spec["mean"], tf.float32)
-        if spec.get("std") is not None:
-            x = x / tf.constant(spec["std"], tf.float32)
-    elif (lo, hi) != (0.0, 1.0):
-        x = x * float(hi - lo) + float(lo)
-    dtype = spec.get("dtype", "float32")
-    if dtype != "float32":
-        x = tf.cast(tf.round(tf.clip_by_value(x, lo, hi)), dtype)
-    if spec.get("layout", "NHWC") == "NCHW":
-        x = tf.transpose(x, [0, 3, 1, 2])
-    return x
-
-
-# --------------------------------------------------------------------------------------------
-# decoders: raw model outputs → artflow's canonical outputs (batch first), in TensorFlow
-
-Decoder = Callable[[dict[str, Any], dict[str, Any], Any], dict[str, Any]]
-DECODERS: dict[str, Decoder] = {}
-
-
-def decoder(name: str) -> Callable[[Decoder], Decoder]:
-    def wrap(fn: Decoder) -> Decoder:
-        DECODERS[name] = fn
-        return fn
-
-    return wrap
-
-
-def _nms_pad(boxes: Any, scores: Any, classes: Any, cfg: dict[str, Any]) -> dict[str, Any]:
-    """Class-aware NMS on one image's candidates; top ``max_detections`` padded with score 0."""
-    import tensorflow as tf
-
-    k = int(cfg.get("max_detections", 100))
-    shifted = boxes + tf.cast(classes, tf.float32)[:, None] * 2.0  # classes never overlap
-    keep = tf.image.non_max_suppression(shifted, scores, k, iou_threshold=float(cfg.get("iou", 0.5)),
-                                        score_threshold=float(cfg.get("min_score", 0.05)))
-    b, s, c = tf.gather(boxes, keep), tf.gather(scores, keep), tf.gather(classes, keep)
-    pad = k - tf.shape(keep)[0]
-    return {"boxes": tf.pad(b, [[0, pad], [0, 0]])[None],
-            "scores": tf.pad(s, [[0, pad]])[None],
-            "classes": tf.pad(tf.cast(c, tf.int64), [[0, pad]])[None]}
-
-
-@decoder("centernet")
-def _centernet(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """MobileNetV3-CenterNet's own top-100 ``detections`` [1, 100, 6] (x0 y0 x1 y1 in input pixels,
-    score, class) → boxes in input units (0…1), NMS per class."""
-    import tensorflow as tf
-
-    det = raw[cfg.get("output", "detections")][0]
-    side = float(cfg.get("side", 512))
-    boxes = tf.clip_by_value(det[:, :4] / side, 0.0, 1.0)
-    return _nms_pad(boxes, det[:, 4], tf.cast(det[:, 5], tf.int32), cfg)
-
-
-@decoder("gfl")
-def _gfl(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """NanoDet's GFL head: per stride, class scores (sigmoid) and 4×(reg_max+1) distance bins
-    (softmax expectation × stride from each cell's centre) → xyxy in input units, NMS per class."""
-    import tensorflow as tf
-
-    side = float(cfg.get("side", 416))
-    bins = int(cfg.get("reg_max", 10)) + 1
-    all_boxes, all_scores = [], []
-    for stride, cls_name, reg_name in cfg["levels"]:
-        cls = raw[cls_name][0]
-        reg = raw[reg_name][0]
-        n = int(side // stride)
-        ys, xs = tf.meshgrid(tf.range(n, dtype=tf.float32), tf.range(n, dtype=tf.float32), indexing="ij")
-        cx = (tf.reshape(xs, [-1]) + float(cfg.get("offset", 0.0))) * stride
-        cy = (tf.reshape(ys, [-1]) + float(cfg.get("offset", 0.0))) * stride
-        dist = tf.nn.softmax(tf.reshape(reg, [-1, 4, bins]), -1)
-        d = tf.reduce_sum(dist * tf.range(bins, dtype=tf.float32), -1) * stride
-        all_boxes.append(tf.stack([cx - d[:, 0], cy - d[:, 1], cx + d[:, 2], cy + d[:, 3]], -1) / side)
-        all_scores.append(cls)
-    boxes = tf.clip_by_value(tf.concat(all_boxes, 0), 0.0, 1.0)
-    scores = tf.concat(all_scores, 0)
-    best = tf.reduce_max(scores, -1)
-    classes = tf.argmax(scores, -1, output_type=tf.int32)
-    return _nms_pad(boxes, best, classes, cfg)
-
-
-@decoder("movenet")
-def _movenet(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """MoveNet: [N, P, 17·3 (+5)] (y, x, score per keypoint, then a box and a person score for
-    multipose) → keypoints [N, P, 17, 3] as (x, y, score) in input units, and person scores [N, P]."""
-    import tensorflow as tf
-
-    out = raw[cfg.get("output", "output_0")]
-    n = tf.shape(out)[0]
-    people = int(cfg.get("people", 1))
-    flat = tf.reshape(out, [n, people, -1])
-    kp = tf.reshape(flat[:, :, :51], [n, people, 17, 3])
-    points = tf.stack([kp[..., 1], kp[..., 0], kp[..., 2]], -1)
-    score = flat[:, :, 55] if cfg.get("multipose") else tf.reduce_mean(kp[..., 2], -1)
-    return {"keypoints": points, "scores": score}
-
-
-@decoder("mask")
-def _mask(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """A segmentation map [N, H, W, C] → the chosen channel as a mask in [0, 1] (sigmoid if logits)."""
-    import tensorflow as tf
-
-    out = raw[cfg.get("output", "output_0")]
-    m = out[..., int(cfg.get("channel", 0)):int(cfg.get("channel", 0)) + 1]
-    if cfg.get("logits"):
-        m = tf.sigmoid(m)
-    return {"mask": tf.clip_by_value(m, 0.0, 1.0)}
-
-
-@decoder("hed")
-def _hed(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """HED: the fused edge probability plus the VGG16 backbone's feature maps (relu1_2 … relu4_3),
-    computed once from the same blocks (so FID / perceptual features share the file)."""
-    return raw
-
 
 # --------------------------------------------------------------------------------------------
 # sources
@@ -477,10 +333,10 @@ def import_model(source: str, target: str, spec: ImportSpec, out_path: str | Pat
         export_function(infer, signature, tmp, card, real_inputs=first, atol=1e9 if detector else atol,
                         random_batches=noise, real_limit=len(first))
         tf_fn = tf.function(infer, input_signature=signature)
-        final = _finish(tmp, out_path, tf_fn, photos, spec, atol)
+        final = finish(tmp, out_path, tf_fn, photos, spec, atol)
         ms_ort, ms_tf = measure_speed(final, tf_fn, photos[:1]) if timing else (0.0, 0.0)
         if timing:
-            _update_card(final, {"ms_onnxruntime": round(ms_ort, 2), "ms_tensorflow": round(ms_tf, 2),
+            update_card(final, {"ms_onnxruntime": round(ms_ort, 2), "ms_tensorflow": round(ms_tf, 2),
                                  "speed_input": [1, *(size or [256, 256]), 3]})
     except ExportError as exc:
         text = str(exc)
@@ -525,147 +381,6 @@ def _keras_raw(model: Any, spec: ImportSpec) -> Callable[[Any], dict[str, Any]]:
         return dict(zip(names, out, strict=False))
 
     return plain
-
-
-def _finish(tmp: Path, out_path: Path, tf_fn: Any, photos: np.ndarray, spec: ImportSpec, atol: float) -> Path:
-    """Optionally store big float32 initializers as float16 (+ Cast), then check the file to be
-    written against TensorFlow on the real photos; write it (atomically) only if it holds."""
-    import onnx
-    from onnx import helper, numpy_helper
-
-    from ..imaging import atomic_write_bytes
-    from ..models.card import ModelCard as Card
-    from ..models.card import write_card
-
-    proto = onnx.load(str(tmp))
-    meta = {p.key: p.value for p in proto.metadata_props}
-    card = Card.from_metadata(meta)
-    if spec.float16:
-        graph = proto.graph
-        casts = []
-        for init in list(graph.initializer):
-            if init.data_type != onnx.TensorProto.FLOAT:
-                continue
-            arr = numpy_helper.to_array(init)
-            if arr.size < 1024:
-                continue
-            half = numpy_helper.from_array(arr.astype(np.float16), init.name + "__f16")
-            graph.initializer.remove(init)
-            graph.initializer.append(half)
-            casts.append(helper.make_node("Cast", [half.name], [init.name], to=onnx.TensorProto.FLOAT,
-                                          name=init.name + "__cast"))
-        for node in reversed(casts):
-            graph.node.insert(0, node)
-        onnx.checker.check_model(proto)
-        atol = float(spec.parity.get("float16_atol", atol))
-        card.extra["weights"] = "float16 (cast to float32 when the session loads; arithmetic in float32)"
-    data = proto.SerializeToString()
-    figures = verify(data, tf_fn, photos, spec, atol)
-    card.metrics.update(figures)
-    card.metrics["parity_atol"] = atol
-    card.metrics["parity_inputs"] = f"{len(photos)} scikit-image photos ({', '.join(PHOTOS[:len(photos)])})"
-    write_card(proto, card)
-    atomic_write_bytes(out_path, proto.SerializeToString())
-    os.chmod(out_path, 0o644)
-    return out_path
-
-
-def verify(model: bytes, tf_fn: Any, photos: np.ndarray, spec: ImportSpec, atol: float) -> dict[str, Any]:
-    """ONNX Runtime vs TensorFlow on each photo: max abs diff of every output (detections: matched
-    as sets — same class, IoU ≥ 0.9 — for every TensorFlow detection scoring ≥ 0.1)."""
-    import onnxruntime as ort
-
-    from .exporter import ParityError
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    fixed = session.get_inputs()[0].shape[0] == 1
-    worst, matched, total = 0.0, 0, 0
-    limits = dict(spec.parity.get("outputs", {}))  # per-output tolerances; their max is the headline
-    per_output: dict[str, float] = {}
-    batches = [photos[i:i + 1] for i in range(len(photos))] if fixed else [photos]
-    for x in batches:
-        got = dict(zip(names, session.run(names, {"image": x}), strict=True))
-        want = {k: np.asarray(v) for k, v in tf_fn(x).items()}
-        for name in names:
-            if spec.kind == "detector" and name in ("boxes", "scores", "classes"):
-                continue
-            diff = float(np.max(np.abs(want[name].astype(np.float64) - got[name]))) if got[name].size else 0.0
-            per_output[name] = max(per_output.get(name, 0.0), diff)
-            allowed = float(limits.get(name, atol))
-            worst = max(worst, diff) if name in limits or not limits else worst
-            if not diff <= allowed:
-                raise ParityError(f"{spec.name}: ONNX Runtime and TensorFlow differ by {diff:.3g} on output "
-                                  f"'{name}' (allowed {allowed:g}); not written")
-        if spec.kind == "detector":
-            for i in range(len(x)):
-                for b, s, c in zip(want["boxes"][i], want["scores"][i], want["classes"][i], strict=True):
-                    if s < 0.1:
-                        continue
-                    total += 1
-                    ok = (got["classes"][i] == c) & (np.abs(got["scores"][i] - s) <= max(atol, 0.01))
-                    ious = _iou(b, got["boxes"][i])
-                    matched += int(np.any(ok & (ious >= 0.9)))
-    out: dict[str, Any] = {"parity_max_abs_diff": worst,
-                           "parity_max_abs_diff_by_output": {k: float(f"{v:.3g}")
-                                                             for k, v in per_output.items()}}
-    if spec.kind == "detector":
-        if matched < total:
-            raise ParityError(f"{spec.name}: ONNX Runtime finds {matched} of TensorFlow's {total} detections "
-                              "(score ≥ 0.1); not written")
-        out["parity_detections_matched"] = f"{matched}/{total}"
-    return out
-
-
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    x0 = np.maximum(box[0], boxes[:, 0])
-    y0 = np.maximum(box[1], boxes[:, 1])
-    x1 = np.minimum(box[2], boxes[:, 2])
-    y1 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area - inter, 1e-9)
-
-
-def measure_speed(path: Path, tf_fn: Any, x: np.ndarray, repeats: int = 5) -> tuple[float, float]:
-    """Median ms per call of ONNX Runtime (the project's session settings) and TensorFlow on ``x``."""
-    from ..models.session import get_session
-
-    session = get_session(path, "cpu")
-    feeds = {session.input_names[0]: x.astype(np.float32)}
-    session.run(feeds)
-    t_ort = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        session.run(feeds)
-        t_ort.append(time.perf_counter() - t0)
-    tf_fn(x)
-    t_tf = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        tf_fn(x)
-        t_tf.append(time.perf_counter() - t0)
-    return float(np.median(t_ort) * 1000), float(np.median(t_tf) * 1000)
-
-
-def _update_card(path: Path, metrics: dict[str, Any]) -> None:
-    import onnx
-
-    from ..imaging import atomic_write_bytes
-    from ..models.card import ModelCard as Card
-    from ..models.card import write_card
-
-    proto = onnx.load(str(path))
-    card = Card.from_metadata({p.key: p.value for p in proto.metadata_props})
-    if card is None:  # pragma: no cover
-        return
-    card.metrics.update(metrics)
-    write_card(proto, card)
-    atomic_write_bytes(path, proto.SerializeToString())
-    os.chmod(path, 0o644)
-
 
 def _unlink(path: Path) -> None:
     try:
