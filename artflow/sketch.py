@@ -160,3 +160,59 @@ def save_arrays(graph: Graph, folder: str | Path) -> list[Path]:
             atomic_write_bytes(target, npy_bytes(batch))
         written.append(target)
     return written
+
+
+# -- provenance of a sketch's pictures ----------------------------------------------------------
+EMBED_LIMIT = 1 << 20  # arrays up to 1 MB (.npy bytes) travel inside a PNG's provenance
+
+
+def provenance_extras(graph: Graph) -> dict[str, Any]:
+    """What a PNG made by a sketch must carry to be rendered again: the script each sketch node
+    type came from, and its constant arrays (base64 .npy up to 1 MB; larger ones by hash only)."""
+    import base64
+
+    defined = sketch_nodes()
+    out: dict[str, Any] = {}
+    used = {inst.type: defined[inst.type] for inst in graph if inst.type in defined}
+    if used:
+        out["sketch_nodes"] = used
+    arrays: dict[str, str | None] = {}
+    for inst in graph:
+        if inst.type != CONST_TYPE:
+            continue
+        sha = str(inst.params.get("sha256", ""))
+        with _LOCK:
+            batch = _STORE.get(sha)
+        data = npy_bytes(batch) if batch is not None else b""
+        arrays[sha] = base64.b64encode(data).decode() if data and len(data) <= EMBED_LIMIT else None
+    if arrays:
+        out["arrays"] = arrays
+    return out
+
+
+def restore_from_provenance(record: dict[str, Any], folder: Path) -> None:
+    """Before a PNG's graph runs again: load its embedded arrays, and name what is missing (an
+    array too big to embed and not beside the PNG, a node type whose sketch has not run)."""
+    import base64
+
+    from .plugins import get_plugins
+
+    for sha, text in (record.get("arrays") or {}).items():
+        if text:
+            data = base64.b64decode(text)
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise ImageError(f"the picture's embedded array {sha[:12]}… does not match its hash")
+            batch = np.load(io.BytesIO(data), allow_pickle=False)
+            batch.setflags(write=False)
+            with _LOCK:
+                _STORE[sha] = batch
+        elif not (folder / f"{sha}.npy").is_file():
+            raise ImageError(f"the picture needs the array '{sha}.npy' (over 1 MB, so not embedded); "
+                             f"put it in {folder}, where it was saved beside the graph")
+    registry = get_plugins().nodes
+    missing = {t: s for t, s in (record.get("sketch_nodes") or {}).items() if t not in registry}
+    if missing:
+        scripts = ", ".join(sorted(set(missing.values())))
+        raise GraphError(f"the picture was made with node type(s) {', '.join(sorted(missing))} defined "
+                         f"in the sketch {scripts}; run that sketch in this process (or import it) "
+                         "to register them, then render again")

@@ -110,3 +110,36 @@ def test_a_saved_graph_finds_its_arrays_beside_it(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", runner], cwd=tmp_path, capture_output=True, text=True)
     assert f"'{npy.name}' is not beside the graph" in proc.stderr
     assert json.loads((tmp_path / "g.json").read_text())["nodes"]["art"]["type"] == "const.image"
+
+
+def test_provenance_embeds_small_arrays_and_names_big_ones_and_scripts(tmp_path: Path) -> None:
+    from artflow.sketch import _STORE, provenance_extras, restore_from_provenance
+
+    small = np.full((8, 8, 3), 200, np.uint8)
+    big = np.zeros((1, 300, 300, 3), np.float32)  # 1.08 MB as .npy: referred to by hash only
+    g = af.Graph()
+
+    @af.node("my.keep", category="sketch", inputs={"image": af.IMAGE}, outputs={"image": af.IMAGE})
+    def keep(ctx, image):
+        """Pass the image through."""
+        return image
+
+    register_node(keep, "paint.py")
+    g.add("my.keep", "k", image=constant(g, small, "small"))
+    g.add("color.invert", "inv", image=constant(g, big, "big"))
+    extras = json.loads(json.dumps(provenance_extras(g)))  # what a PNG text chunk carries
+    small_sha, big_sha = g.nodes["small"].params["sha256"], g.nodes["big"].params["sha256"]
+    assert extras["sketch_nodes"] == {"my.keep": "paint.py"}
+    assert extras["arrays"][small_sha] and extras["arrays"][big_sha] is None
+
+    _STORE.clear()  # as in a fresh process
+    with pytest.raises(af.ArtflowError, match=f"needs the array '{big_sha}.npy' \\(over 1 MB"):
+        restore_from_provenance(extras, tmp_path)
+    save_arrays_dir = tmp_path / "beside"
+    save_arrays_dir.mkdir()
+    np.save(save_arrays_dir / "x.npy", big)  # a file of another name does not count
+    (save_arrays_dir / f"{big_sha}.npy").write_bytes(b"")  # present: restoring goes on
+    extras["sketch_nodes"]["my.gone"] = "old.py"  # a sketch that has not run in this process
+    with pytest.raises(GraphError, match=r"node type\(s\) my.gone defined in the sketch old.py; run"):
+        restore_from_provenance(extras, save_arrays_dir)
+    assert small_sha in _STORE  # the embedded array came back
