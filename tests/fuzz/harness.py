@@ -25,6 +25,8 @@ from ..faults.inproc import CliResult, chdir, run_cli
 
 #: the memory budget the fuzz runs under (refuses over-budget plans with exit 2)
 BUDGET_MB = 512
+#: absolute paths the generated graphs try to write to (strategies.SAVE_PATHS)
+ABSOLUTE_TARGETS = [Path("/tmp/artflow-fuzz-escape.png")]
 
 
 @dataclass
@@ -117,6 +119,8 @@ def check_case(kind: str, workdir: Path, out_dir: Path, args: list[str], watch: 
     assert not new_or_changed, f"wrote outside -o: {sorted(new_or_changed)[:5]}\n{shown}"
     for w in watch:
         assert snapshot(w, out_dir) == outside[str(w)], f"wrote into {w}\n{shown}"
+    for path in ABSOLUTE_TARGETS:
+        assert not path.exists(), f"wrote {path}\n{shown}"
     # the memory budget bounds one run; allow the interpreter's own growth on top
     assert rss_after - STATS.rss_start_mb < BUDGET_MB + 768, f"peak RSS {rss_after:.0f} MB\n{shown}"
     if res.error_lines:

@@ -98,7 +98,7 @@ def test_fuzz_run_graphs(base: Path, mode: str) -> None:
         args = ["run", str(graph), "-o", str(out)] + (["--no-cache"] if no_cache else [])
         for item in sets:
             args += ["--set", item]
-        check_case("run", work, out, args, [base / "inputs"], text)
+        check_case("run", work, out, args, [base], text)
 
     case()
 
@@ -114,7 +114,7 @@ def test_fuzz_render_specs_dry_run(base: Path, mode: str) -> None:
         spec = work / "spec.toml"
         spec.write_text(text, encoding="utf-8", errors="surrogateescape")
         res = check_case("render --dry-run", work, out, ["render", str(spec), "-o", str(out), "--dry-run"],
-                         [base / "inputs"], text)
+                         [base], text)
         assert not out.exists() or not any(out.iterdir()), "a dry run wrote files"
         if res.code == 0:
             assert "dry run, nothing written" in res.out
@@ -131,7 +131,7 @@ def test_fuzz_render_tiny_specs(base: Path, mode: str) -> None:
         spec = work / "spec.toml"
         spec.write_text(text, encoding="utf-8", errors="surrogateescape")
         res = check_case("render", work, out, ["render", str(spec), "-o", str(out), "--workers", "0"],
-                         [base / "inputs"], text)
+                         [base], text)
         if res.code == 0:
             manifest = json.loads((out / "manifest.json").read_text())
             for item in manifest["items"]:
