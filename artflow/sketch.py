@@ -1,6 +1,7 @@
 """Sketch conveniences: nodes defined in the script itself, and arrays or PIL images as inputs.
 
-- :func:`register_node` registers a node declared in a script for this process (plugin
+- :func:`node` (``@af.node`` plus registration) or :func:`register_node` registers a node
+  declared in a script for this process (plugin
   ``sketch:<script>``); defining it again (a reload under `artflow watch`) replaces it, but a
   built-in's or a plugin's node type is never replaced.
 - :func:`constant` turns a numpy array (H×W×C or N×H×W×C, uint8 or float in [0, 1]) or a PIL
@@ -34,7 +35,7 @@ _LOCK = threading.Lock()
 
 # -- nodes defined in a script ------------------------------------------------------------------
 def _calling_script() -> str:
-    for frame in inspect.stack()[2:]:
+    for frame in inspect.stack()[1:]:
         if frame.frame.f_globals.get("__name__") == "__main__":
             return Path(frame.filename).name
     return "<sketch>"
@@ -51,6 +52,18 @@ def register_node(spec: NodeSpec, script: str | None = None) -> NodeSpec:
                          f"it: give your node another name (e.g. 'my.{spec.name.split('.')[-1]}')")
     registry.add(spec, SKETCH_PREFIX + (script or _calling_script()), replace=True)
     return spec
+
+
+def node(name: str, **declaration: Any) -> Any:
+    """``@af.node`` for a script: declares the node and registers it for this process at once."""
+    from .nodes import node as declare
+
+    script = _calling_script()
+
+    def wrap(fn: Any) -> NodeSpec:
+        return register_node(declare(name, **declaration)(fn), script)
+
+    return wrap
 
 
 def sketch_nodes() -> dict[str, str]:

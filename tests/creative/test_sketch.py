@@ -20,11 +20,10 @@ from artflow.watch.runner import Target
 SKETCH = '''
 import numpy as np
 import artflow as af
-from artflow.sketch import constant, register_node
+from artflow.sketch import constant, node
 
-@register_node
-@af.node("my.tint", category="sketch", inputs={"image": af.IMAGE}, outputs={"image": af.IMAGE},
-         params={"amount": af.Float(0.5, min=0, max=1, doc="how far towards orange")})
+@node("my.tint", category="sketch", inputs={"image": af.IMAGE}, outputs={"image": af.IMAGE},
+      params={"amount": af.Float(0.5, min=0, max=1, doc="how far towards orange")})
 def tint(ctx, image, amount):
     """Pull the colours towards orange."""
     return image * (1 - amount) + np.array([1.0, 0.55, 0.1], np.float32) * amount
