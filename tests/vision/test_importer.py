@@ -127,3 +127,25 @@ def test_cli_reports_one_line_and_exit_2(tmp_path: Path, artflow_cli) -> None:
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error")]
     assert len(lines) == 1 and "group1-shard1of1.bin" in lines[0], proc.stderr[-500:]
     assert not (tmp_path / "tiny.onnx").exists()
+
+
+def test_keras_factory_import_records_its_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "site"
+    pkg.mkdir()
+    (pkg / "artflow_test_edges.py").write_text(textwrap.dedent("""
+        import keras
+
+        def build():
+            keras.utils.set_random_seed(0)
+            return keras.Sequential([keras.Input((None, None, 3)),
+                                     keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")])
+    """))
+    monkeypatch.syspath_prepend(str(pkg))
+    spec = ImportSpec(name="tiny-edges", kind="edges", input={"color": "bgr", "mean": [104.0, 117.0, 123.0]},
+                      extra={"outputs": {"edges": "edge probability"}}, licence="MIT", authors="tests")
+    result = import_model("keras", "artflow_test_edges:build", spec, tmp_path / "e.onnx", timing=False)
+    card = result.card
+    assert list(card.outputs) == ["edges"] and card.inputs[0].size is None
+    assert card.extra["adapter"]["color"] == "bgr" and card.metrics["parity_max_abs_diff"] <= 1e-4
+    assert card.extra["source"]["module"] == "artflow_test_edges"
+    assert card.training["command"] == "artflow import keras artflow_test_edges:build"
