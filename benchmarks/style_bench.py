@@ -18,6 +18,12 @@ Per shipped style model (``artflow models``, kind ``style``):
   256² tiles (overlap 64, shared instance-norm statistics);
 - with ``--rss-4k`` (or ``rss_4k=True``): ``rss_4k_mb``, the peak RSS of a subprocess that
   stylizes a 4096² image through the engine (tiled), and its seconds.
+
+``johnson_reference`` (with the ``train`` extra): Johnson et al.'s reference transform network
+(32/64/128 channels, 5 residual blocks, instance norm; random weights), built by the same
+``TransformNet`` and exported the same way (``inference_function``, artflow's exporter), timed at
+512² interleaved with each shipped style's ONNX: ``ort_ms_b1``, and per style
+``over_johnson_b1`` = style ms / reference ms (the Done-when bar is ≤ 0.8).
 """
 
 from __future__ import annotations
@@ -189,16 +195,62 @@ def bench_style(entry: Any, *, quick: bool = False, with_rss: bool = False) -> d
     return out
 
 
+def johnson_reference(entries: list[Any], *, quick: bool = False) -> dict[str, Any]:
+    """Johnson et al.'s reference architecture exported like the styles, timed against each one."""
+    import tempfile
+
+    import onnxruntime as ort
+    from artflow_style.network import build_network, inference_function
+
+    from artflow import models as runtime
+    from artflow.models.card import InputSpec, ModelCard
+    from artflow.train.exporter import export_function
+
+    net = build_network((32, 64, 128), 5, name="johnson_reference")
+    fn, signature = inference_function(net)
+    path = Path(tempfile.mkdtemp(prefix="johnson-ref-")) / "johnson_reference.onnx"
+    card = ModelCard(kind="style", name="johnson_reference",
+                     inputs=[InputSpec("image", "NHWC", None, 3, [0.0, 1.0], color="rgb")],
+                     outputs={"stylized": "", "norm_stats": ""})
+    export_function(fn, signature, path, card, random_batches=1, atol=1e-3)
+    options = runtime.providers.session_options(runtime.providers.usable_cores())
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 1, (1, SIZE, SIZE, 3)).astype(np.float32)
+
+    def feeds(session: Any) -> dict[str, np.ndarray]:
+        stats = int(session.get_inputs()[1].shape[1])
+        return {"image": image, "stats": np.zeros((1, stats), np.float32),
+                "shared": np.zeros([1], np.float32)}
+
+    ref = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    fns: dict[str, Callable[[], Any]] = {"johnson_reference": lambda: ref.run(None, feeds(ref))}
+    for entry in entries:
+        sess = ort.InferenceSession(str(entry.path), options, providers=["CPUExecutionProvider"])
+        fns[entry.name] = (lambda s=sess: s.run(None, feeds(s)))
+    ms = _interleaved(fns, 3 if quick else 7)
+    out: dict[str, Any] = {"size": SIZE, "widths": [32, 64, 128], "res_blocks": 5,
+                           "ort_ms_b1": ms["johnson_reference"],
+                           "size_kb": round(path.stat().st_size / 1024, 1)}
+    for entry in entries:
+        out[entry.name] = {"ort_ms_b1": ms[entry.name],
+                           "over_johnson_b1": round(ms[entry.name] / ms["johnson_reference"], 3)}
+    return out
+
+
 def run_style_benchmarks(only: list[str] | None = None, *, quick: bool = False,
                          rss_4k: bool = False) -> dict[str, Any]:
-    """{model name: figures} for every registered style model (or those in ``only``)."""
+    """{model name: figures} for every registered style model (or those in ``only``), and
+    ``johnson_reference`` when TensorFlow is installed."""
+    import importlib.util
+
     from artflow.plugins import get_plugins
 
     results: dict[str, Any] = {}
-    for entry in get_plugins().models:
-        if entry.kind != "style" or (only and entry.name not in only):
-            continue
+    entries = [e for e in get_plugins().models if e.kind == "style" and not (only and e.name not in only)]
+    for entry in entries:
         results[entry.name] = bench_style(entry, quick=quick, with_rss=rss_4k and not results)
+    if importlib.util.find_spec("tensorflow") is not None and entries:
+        results["johnson_reference"] = johnson_reference(entries, quick=quick)
     return results
 
 
