@@ -7,7 +7,6 @@ its ``g.run()`` calls are captured and default to the watch's output folder.
 
 from __future__ import annotations
 
-import os
 import runpy
 import sys
 import time
@@ -221,16 +220,3 @@ def _file_entry(node_id: str, path: Path, output_dir: Path) -> dict[str, Any]:
     except (ValueError, OSError):
         return {"node": node_id, "kind": "file", "name": path.name, "url": None}
     return {"node": node_id, "kind": kind, "name": str(rel), "url": f"/files/{rel.as_posix()}?v={stamp}"}
-
-
-def is_inside(path: Path, folder: Path) -> bool:
-    """Whether ``path`` (resolved) lies in ``folder`` (resolved)."""
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def default_output_dir() -> Path:
-    return Path(os.getcwd())
