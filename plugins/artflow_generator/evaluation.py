@@ -8,6 +8,10 @@
   with each other, not with Inception-based FID.
 - :func:`classifier_outputs`: a classifier ONNX model's probabilities and its features output
   (penultimate layer) where the model exposes one.
+- :func:`backbone_features`: the pretrained VGG16's features (the HED ONNX that artflow_vision
+  ships, registered as ``hed``: relu4_3 by default), per-channel mean and standard deviation of
+  images resized to 64×64 (1024 numbers). FID in these features is what the cards report as
+  ``fid_vgg*``; the TensorFlow backbone is never loaded.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import numpy as np
 RANDOM_CONV_SEED = 0
 RANDOM_CONV_SIZE = 64
 _WIDTHS = (32, 64, 128)
+BACKBONE_MODEL = ("hed", "edges")
+BACKBONE_LAYER = "relu4_3"
+BACKBONE_SIZE = 64
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -90,6 +97,62 @@ def random_conv_features(images: np.ndarray, batch: int = 200) -> np.ndarray:
                 parts += [x.mean(axis=(1, 2)), x.std(axis=(1, 2))]
         feats.append(np.concatenate(parts, axis=1))
     return np.concatenate(feats)
+
+
+def backbone_model() -> Any:
+    """The registered pretrained backbone (``hed``, kind ``edges``), or None when not installed."""
+    from artflow.plugins import get_plugins
+
+    try:
+        return get_plugins().models.resolve(*BACKBONE_MODEL)
+    except Exception:  # noqa: BLE001 - the vision plugin is not installed: no pretrained features
+        return None
+
+
+def backbone_features(images: np.ndarray, *, layer: str = BACKBONE_LAYER, size: int = BACKBONE_SIZE,
+                      model: Any = None, batch: int = 32) -> np.ndarray:
+    """Features [N, 2C] of images (NHWC, [0, 1], grey or RGB): the per-channel mean and standard
+    deviation of the pretrained VGG16's ``layer``, through ONNX Runtime, images resized to size²."""
+    from artflow import models as runtime
+    from artflow.errors import ModelError
+    from artflow.imaging import resize
+
+    model = model if model is not None else backbone_model()
+    if model is None:
+        raise ModelError("the pretrained backbone 'hed' is not registered: install artflow's vision plugin")
+    session = runtime.get_session(model, "cpu")
+    feats = []
+    for i in range(0, len(images), batch):
+        x = np.asarray(images[i:i + batch], np.float32)
+        if x.shape[-1] == 1:
+            x = np.repeat(x, 3, axis=-1)
+        x = x[..., :3]
+        if x.shape[1:3] != (size, size):
+            x = resize(x, size, size, enlarge="bilinear")
+        f = session.run_batched({session.input_names[0]: np.ascontiguousarray(x)}, outputs=[layer])[layer]
+        f = np.asarray(f, np.float64)
+        feats.append(np.concatenate([f.mean(axis=(1, 2)), f.std(axis=(1, 2))], axis=1))
+    return np.concatenate(feats).astype(np.float32)
+
+
+def backbone_fids(samples: np.ndarray, held_out: np.ndarray, train: np.ndarray | None = None,
+                  model: Any = None) -> dict[str, Any]:
+    """FID in the pretrained backbone's features: samples vs held-out real images, with the two
+    references beside it (held-out half vs half, and training images vs held-out)."""
+    real = backbone_features(held_out, model=model)
+    gen = backbone_features(samples, model=model)
+    half = len(real) // 2
+    out: dict[str, Any] = {
+        "fid_vgg": round(frechet_distance(gen, real), 3),
+        "fid_vgg_real_vs_real": round(frechet_distance(real[:half], real[half:]), 3),
+    }
+    if train is not None:
+        tr = backbone_features(train[: len(real)], model=model)
+        out["fid_vgg_train_vs_held_out"] = round(frechet_distance(tr, real), 3)
+    out["fid_vgg_space"] = (f"pretrained VGG16 (registered '{BACKBONE_MODEL[0]}' ONNX) {BACKBONE_LAYER} "
+                            f"channel mean+std at {BACKBONE_SIZE}x{BACKBONE_SIZE}; {len(gen)} samples vs "
+                            f"{len(real)} held-out real")
+    return out
 
 
 def classifier_outputs(model: str | Path | Any, images: np.ndarray) -> dict[str, np.ndarray]:

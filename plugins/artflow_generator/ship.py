@@ -3,9 +3,15 @@ models/manifest.json (what `register_models` registers), and render its sample g
 
     python -m artflow_generator.ship runs/digits/digits.onnx runs/art/art.onnx [--gallery gallery]
     python -m artflow_generator.ship --reexport art [--gallery gallery]
+    python -m artflow_generator.ship --remeasure art --remeasure digits
 
 ``--reexport NAME`` converts the shipped NAME.keras again with the current exporter (same weights,
 same card and metrics; a new parity check and versions), for when the export path improves.
+
+``--remeasure NAME`` adds FID in the pretrained VGG16's features (``fid_vgg*``, see
+evaluation.backbone_fids) to the shipped model's card: 1000 samples drawn through ONNX Runtime
+(as the trainer draws them: z from seed 1, classes cycling) against the trainer's held-out real
+set, with real-vs-real and train-vs-held-out beside it; the weights are not touched.
 
 The gallery grid is drawn through ONNX Runtime (no TensorFlow), from fixed seeds, exactly as
 `gan.generate` would draw it: ``gallery/generator_NAME_samples.png``.
@@ -87,6 +93,44 @@ def reexport(name: str) -> Path:
     return target
 
 
+def remeasure(name: str) -> Path:
+    """Write FID in the pretrained backbone's features into the shipped NAME's card (see module doc)."""
+    import onnx
+
+    from artflow import models as runtime
+    from artflow.models.card import write_card
+
+    from . import evaluation
+    from .train import EVAL_COUNT, _load
+
+    target = MODELS_DIR / f"{name}.onnx"
+    card = read_card(target)
+    if card is None or card.kind != "generator":
+        raise ModelError(f"{target} is not a shipped generator with an artflow card")
+    dataset = {"art": "art", "digits": "digits"}.get(name)
+    if dataset is None:
+        raise ModelError(f"--remeasure knows the data of 'art' and 'digits' only, not '{name}'")
+    session = runtime.get_session(target, "cpu")
+    size = int(session.input_shapes["z"][-1] or card.latent_size)
+    data, held_out = _load(dataset, None, 64 if dataset == "art" else 8, 3 if dataset == "art" else 1,
+                           int(card.training.get("seed", 0)), False)
+    z = np.random.default_rng(int(card.training.get("seed", 0)) + 1).standard_normal((EVAL_COUNT, size))
+    feeds = {"z": z.astype(np.float32)}
+    if "label" in session.input_names:
+        labels = (np.arange(EVAL_COUNT) % len(card.labels)).astype(np.int32)
+        feeds["label"] = labels[:, None] if len(session.input_shapes["label"]) == 2 else labels
+    samples = session.run_batched(feeds)["image"]
+    card.metrics.update(evaluation.backbone_fids(samples, held_out.images, data.images))
+    card.extra["remeasured"] = f"python -m artflow_generator.ship --remeasure {name}"
+    proto = onnx.load(str(target))
+    write_card(proto, card)
+    tmp = target.with_name(f".{target.name}.tmp")
+    onnx.save(proto, str(tmp))
+    tmp.replace(target)
+    runtime.clear_sessions()
+    return target
+
+
 def sample_grid_png(model: Path, out: Path, *, rows: int = 8, cols: int = 8, cell: int = 64) -> Path:
     """A rows×cols grid of samples from fixed seeds (conditional models: one class per column)."""
     from PIL import Image
@@ -122,9 +166,12 @@ def main() -> None:
     parser.add_argument("models", nargs="*", type=Path)
     parser.add_argument("--reexport", action="append", default=[], metavar="NAME",
                         help="export the shipped NAME.keras again (repeatable)")
+    parser.add_argument("--remeasure", action="append", default=[], metavar="NAME",
+                        help="add FID in the pretrained backbone's features to NAME's card (repeatable)")
     parser.add_argument("--gallery", type=Path, help="folder for generator_NAME_samples.png grids")
     args = parser.parse_args()
-    manifest = ship([*args.models, *(reexport(name) for name in args.reexport)])
+    manifest = ship([*args.models, *(reexport(name) for name in args.reexport),
+                     *(remeasure(name) for name in args.remeasure)])
     for name, entry in manifest.items():
         print(f"{name}: {entry['sha256']}")
         if args.gallery:

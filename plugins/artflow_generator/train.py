@@ -195,9 +195,12 @@ def _card(run: TrainRun, cfg: Any, data: ImageSet) -> Any:
 def _measure(run: TrainRun, samples: np.ndarray, labels: np.ndarray | None, data: ImageSet,
              held_out: ImageSet | None, classes: int, classifier: str | None = None) -> None:
     """Record sample-quality metrics: classifiability and classifier-feature FID for digits,
-    random-conv FID for colour sets (see artflow_generator.evaluation)."""
+    random-conv FID for colour sets, and FID in the pretrained VGG16's features for both when the
+    backbone ONNX is registered (see artflow_generator.evaluation)."""
     from . import evaluation
 
+    if held_out is not None and evaluation.backbone_model() is not None:
+        run.metrics.update(evaluation.backbone_fids(samples, held_out.images, data.images))
     if classes and held_out is not None and samples.shape[-1] == 1 and samples.shape[1] == 8:
         metrics = evaluation.digits_metrics(samples, labels, held_out, data, classifier)
         run.metrics.update(metrics)
