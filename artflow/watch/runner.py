@@ -212,11 +212,17 @@ def snapshot(record: RunRecord, output_dir: Path) -> dict[str, Any]:
 
 
 def _file_entry(node_id: str, path: Path, output_dir: Path) -> dict[str, Any]:
+    """A written file for the page: under the output folder by its relative path, elsewhere (a
+    sketch that passes its own output_dir) by its place in the list of files the runs wrote."""
     suffix = path.suffix.lower()
     kind = "image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES else "file"
     try:
-        rel = path.resolve().relative_to(output_dir)
         stamp = path.stat().st_mtime_ns
-    except (ValueError, OSError):
+    except OSError:
         return {"node": node_id, "kind": "file", "name": path.name, "url": None}
+    try:
+        rel = path.resolve().relative_to(output_dir)
+    except ValueError:
+        return {"node": node_id, "kind": kind, "name": path.name, "path": str(path.resolve()),
+                "stamp": stamp}
     return {"node": node_id, "kind": kind, "name": str(rel), "url": f"/files/{rel.as_posix()}?v={stamp}"}

@@ -2,8 +2,9 @@
 
 Routes: ``/`` the page, ``/state`` the current snapshot (JSON), ``/events`` server-sent events
 (one ``state`` event per change; the page never polls), ``/files/...`` files under the output
-folder, ``/node/RUN/ID.png`` a preview of any node's image output, ``/seen?v=N`` the page's note
-that it finished showing version N (the watch benchmark times edits with it).
+folder, ``/written/KEY/NAME`` a file a sketch wrote elsewhere (only files a run reported),
+``/node/RUN/ID.png`` a preview of any node's image output, ``/seen?v=N`` the page's note that it
+finished showing version N (the watch benchmark times edits with it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ class LiveState:
         self.results: list[Any] = []
         self.seen: dict[int, float] = {}
         self.closed = False
+        self.written: dict[str, Path] = {}  # files the runs wrote outside the output folder
+
+    def allow_file(self, path: Path) -> str:
+        """Serve ``path`` (a file a run wrote) under /written/KEY/; the same path keeps its key."""
+        with self._cond:
+            for key, known in self.written.items():
+                if known == path:
+                    return key
+            key = str(len(self.written))
+            self.written[key] = path
+            return key
 
     def update(self, results: list[Any] | None = None, **changes: Any) -> dict[str, Any]:
         with self._cond:
@@ -93,6 +105,13 @@ def make_server(state: LiveState, output_dir: Path, port: int = 0) -> ThreadingH
                 self._send(b"", "text/plain", status=HTTPStatus.NO_CONTENT)
             elif path.startswith("/files/"):
                 self._file(path[len("/files/"):])
+            elif path.startswith("/written/"):
+                target = state.written.get(path.split("/")[2])
+                if target is None or not target.is_file():
+                    self._send(b"not found", "text/plain", status=HTTPStatus.NOT_FOUND)
+                else:
+                    ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+                    self._send(target.read_bytes(), ctype)
             elif path.startswith("/node/"):
                 self._node(path[len("/node/"):])
             else:

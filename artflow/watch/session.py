@@ -43,6 +43,10 @@ class WatchSession:
         record = self.target.run()
         self.watched = record.watched or {self.target.path}
         view = snapshot(record, self.target.output_dir)
+        for entry in view["outputs"]:  # files a sketch wrote outside the output folder
+            if "path" in entry:
+                key = self.state.allow_file(Path(entry.pop("path")))
+                entry["url"] = f"/written/{key}/{entry['name']}?v={entry.pop('stamp')}"
         ran = sum(1 for n in view["nodes"] if n["status"] == "ran")
         common = {"file": self.target.path.name, "seconds": round(record.seconds, 3), "ran": ran,
                   "finished": time.strftime("%H:%M:%S"), "done_at": time.time()}

@@ -152,6 +152,11 @@ def test_a_sketch_reruns_when_a_module_it_imports_is_saved(tmp_path: Path) -> No
         s = watch.wait_state(lambda s: s["phase"] == "done" and s["version"] > 2
                              and any(n["id"] == "art" and n["status"] == "ran" for n in s["nodes"])
                              and "look.py" in s.get("changed", []))
+        _save(sketch, SKETCH.replace("g.run()", "g.run(output_dir='elsewhere')"))  # its own folder
+        s = watch.wait_state(lambda s: s["phase"] == "done"
+                             and s["outputs"][0]["url"].startswith("/written/"))
+        with urllib.request.urlopen(watch.url + s["outputs"][0]["url"][1:], timeout=10) as r:
+            assert r.read() == (tmp_path / "elsewhere" / "sketch.png").read_bytes()
         _save(sketch, SKETCH.replace("g.run()", "g.run()\nraise ValueError('boom')"))
         s = watch.wait_state(lambda s: s["phase"] == "error")
         assert s["error"] == "ValueError: boom (sketch.py line 9)"
