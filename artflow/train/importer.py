@@ -277,7 +277,7 @@ def reference_function(source: str, target: str, spec: ImportSpec) -> Reference:
         if missing:
             raise ImportError_(f"{target}: no output {missing} (outputs: {', '.join(graph.outputs)})")
         fn = as_function(graph, [tensor], [graph.outputs[k] for k in out_keys],
-                         batch="keep" if batch == 1 else None)
+                         batch="keep" if batch == 1 else None, fixed=inp.get("fixed"))
 
         def raw_fn(x: Any) -> dict[str, Any]:
             return dict(zip(out_keys, fn(x), strict=True))

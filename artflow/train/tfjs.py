@@ -332,19 +332,29 @@ def _fill_defaults(node: Any, path: Path) -> None:
 
 
 def as_function(graph: TfjsGraph, inputs: list[str], outputs: list[str],
-                batch: int | str | None = "keep") -> Any:
+                batch: int | str | None = "keep", fixed: dict[str, float] | None = None) -> Any:
     """The GraphDef as a TensorFlow concrete function: ``fn(*inputs) -> [outputs]`` (tensor names).
 
-    ``batch`` (e.g. None for any) replaces the batch dimension of the image placeholders first."""
+    ``batch`` (e.g. None for any) replaces the batch dimension of the image placeholders first;
+    ``fixed`` turns other placeholders into scalar constants (a recurrent model's first state, a
+    downsample ratio)."""
     import tensorflow as tf
 
     gd = graph.graph_def
-    if batch != "keep":
+    if batch != "keep" or fixed:
         gd = type(gd)()
         gd.CopyFrom(graph.graph_def)
+        fed = {i.split(":")[0] for i in inputs}
+        consts = {k.split(":")[0]: v for k, v in (fixed or {}).items()}
         for node in gd.node:
-            fed = {i.split(":")[0] for i in inputs}
-            if node.op == "Placeholder" and node.name in fed and "shape" in node.attr:
+            if node.op == "Placeholder" and node.name in consts:
+                dtype = tf.as_dtype(node.attr["dtype"].type)
+                value = tf.make_tensor_proto(np.asarray(consts[node.name], dtype.as_numpy_dtype))
+                node.op = "Const"
+                node.ClearField("attr")
+                node.attr["dtype"].type = dtype.as_datatype_enum
+                node.attr["value"].tensor.CopyFrom(value)
+            elif batch != "keep" and node.op == "Placeholder" and node.name in fed and "shape" in node.attr:
                 dims = node.attr["shape"].shape.dim
                 if len(dims) == 4:
                     dims[0].size = -1 if batch is None else int(batch)

@@ -34,6 +34,7 @@ MEASURED: dict[str, tuple[str, str]] = {
     "nanodet": ("tfjs", "models/nanodet.json"),
     "movenet-lightning": ("tfjs", "models/movenet-lightning.json"),
     "movenet-thunder": ("tfjs", "models/movenet-thunder.json"),
+    "rvm": ("tfjs", "models/rvm.json"),
 }
 
 
