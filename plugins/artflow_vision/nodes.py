@@ -109,8 +109,8 @@ def edges_hed(ctx: Any, image: np.ndarray, model: str, strength: float, threshol
     out = np.empty((n, h, w, 1), np.float32)
     for i in range(n):
         e = np.clip(edges[i, ..., 0], 0.0, 1.0)
-        if thin:
-            e = thin_edges(e)
+        if thin:  # one-pixel lines carry no width to read as dark: draw them at sqrt strength
+            e = np.sqrt(thin_edges(e))
         e = np.where(e >= threshold, e, 0.0)
         out[i, ..., 0] = 1.0 - np.clip(e * strength, 0.0, 1.0)
     return np.repeat(out, 3, axis=-1)
