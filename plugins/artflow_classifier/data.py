@@ -195,3 +195,76 @@ def load_folder(root: str | Path, size: int, *,
     if not xs:
         raise TrainError(f"no images found under '{root}'")
     return np.stack(xs).astype(np.float32), np.asarray(ys, dtype=np.int64), classes
+
+
+def load_folder_views(root: str | Path, size: int, views: int, *,
+                      seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str], list[Path]]:
+    """Every image under ``root/CLASS/`` as ``views`` pictures of ``size``²: view 0 is the whole
+    image resized (what inference sees), the others random crops (60–100 % of the short side,
+    any aspect kept square), mirrored half of the time, with ±10 % brightness. Returns
+    (x (N, views, size, size, 3) float32, y, classes, files)."""
+    from PIL import Image, ImageOps
+
+    from artflow.imaging import load_image
+    from artflow.train.trainer import TrainError
+
+    root = Path(root)
+    classes = folder_classes(root)
+    rng = np.random.default_rng(seed)
+    xs, ys, files = [], [], []
+    for label, name in enumerate(classes):
+        for path in sorted((root / name).rglob("*")):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            img = Image.fromarray((load_image(path, keep_alpha=False)[..., :3] * 255 + 0.5).astype(np.uint8))
+            out = [np.asarray(img.resize((size, size), Image.Resampling.BILINEAR), np.float32) / 255.0]
+            w, h = img.size
+            for _ in range(views - 1):
+                side = int(min(w, h) * rng.uniform(0.6, 1.0))
+                x0, y0 = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
+                crop = img.crop((x0, y0, x0 + side, y0 + side))
+                crop = crop.resize((size, size), Image.Resampling.BILINEAR)
+                if rng.random() < 0.5:
+                    crop = ImageOps.mirror(crop)
+                arr = np.asarray(crop, np.float32) / 255.0 * rng.uniform(0.9, 1.1)
+                out.append(np.clip(arr, 0.0, 1.0))
+            xs.append(np.stack(out))
+            ys.append(label)
+            files.append(path)
+    if not xs:
+        raise TrainError(f"no images found under '{root}'")
+    return np.stack(xs).astype(np.float32), np.asarray(ys, dtype=np.int64), classes, files
+
+
+# ---------------------------------------------------------------------------------------------
+# the few-shot fixture: crops of scikit-image textures and photos
+
+FEWSHOT_SOURCES: tuple[str, ...] = ("brick", "grass", "gravel", "coins", "hubble_deep_field")
+
+
+def fewshot_folder(root: str | Path, per_class: int, *, half: str = "train", seed: int = 0,
+                   size: int = 96, sources: tuple[str, ...] = FEWSHOT_SOURCES) -> Path:
+    """Write ``root/CLASS/i.png``: ``per_class`` random square crops (30–70 % of the short side,
+    resized to ``size``) of each scikit-image picture in ``sources``, taken from its left half
+    (``half="train"``) or its right half (``"heldout"``), so the two never share pixels."""
+    import skimage.data
+    from PIL import Image
+
+    root = Path(root)
+    rng = np.random.default_rng(seed + (0 if half == "train" else 1_000_003))
+    for name in sources:
+        value = getattr(skimage.data, name)()
+        img = np.asarray(value[0] if isinstance(value, tuple) else value)
+        if img.ndim == 2:
+            img = np.repeat(img[..., None], 3, axis=-1)
+        img = img[..., :3].astype(np.uint8)
+        w = img.shape[1]
+        img = img[:, : w // 2] if half == "train" else img[:, w // 2:]
+        h, w = img.shape[:2]
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            side = int(min(h, w) * rng.uniform(0.3, 0.7))
+            y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+            crop = Image.fromarray(img[y:y + side, x:x + side])
+            crop.resize((size, size), Image.Resampling.BILINEAR).save(root / name / f"{i:03d}.png")
+    return root

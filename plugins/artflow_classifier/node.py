@@ -5,6 +5,13 @@ Preprocessing follows the card's input spec (size, channels, colour, value range
 whose card says ``extra.foreground == "light"`` (the digits: bright ink on dark), an image on a
 light background is inverted first, and ``extra.normalize == "minmax"`` stretches each image to
 the full range, so a dark-on-white drawing classifies as well as the training data.
+
+Out-of-distribution honesty: a classifier knows only its training domain (the shipped ``shapes``
+knows five drawn shapes, ``digits`` 8×8 digits), and a softmax always names one of its classes.
+When the card has ``extra.temperature`` the probabilities are softened by it (calibrated on
+validation data), and when the best calibrated score is under ``extra.unknown_below`` the answer
+is ``unknown`` (score: 1 − the best class's), followed by the classes; ``unknown = false``
+turns this off. The card's ``extra.domain`` says what the model knows.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from artflow import IMAGE, LABELS, In, Int, Label, Model, ModelError, Out, node
+from artflow import IMAGE, LABELS, Bool, In, Int, Label, Model, ModelError, Out, node
 from artflow import models as runtime
 
 
@@ -40,6 +47,28 @@ def prepare(images: np.ndarray, card: Any) -> np.ndarray:
     return x
 
 
+def softened(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities with their logits divided by ``temperature``: softmax(log p / T)."""
+    if temperature == 1.0:
+        return np.asarray(probs, np.float32)
+    z = np.log(np.clip(np.asarray(probs, np.float64), 1e-12, 1.0)) / temperature
+    z -= z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def with_unknown(rows: list[list[Label]], threshold: float | None) -> list[list[Label]]:
+    """Put ``unknown`` (score 1 − best) first where the best class scores under ``threshold``."""
+    if threshold is None:
+        return rows
+    out = []
+    for row in rows:
+        if row and row[0].score < threshold:
+            row = [Label("unknown", round(1.0 - row[0].score, 6)), *row[: max(0, len(row) - 1)]]
+        out.append(row)
+    return out
+
+
 def top_labels(probs: np.ndarray, labels: list[str], top_k: int) -> list[list[Label]]:
     """Per item, the ``top_k`` best classes as Labels, best first."""
     k = min(top_k, probs.shape[-1])
@@ -57,11 +86,15 @@ def top_labels(probs: np.ndarray, labels: list[str], top_k: int) -> list[list[La
         "model": Model("classifier", "shapes",
                        doc="a registered classifier (shapes, digits) or a path to an .onnx with a card"),
         "top_k": Int(3, min=1, max=1000, doc="how many classes to keep per image"),
+        "unknown": Bool(True, doc="answer 'unknown' first when the best calibrated score is under the "
+                                  "model card's unknown_below threshold"),
     },
-    version=1,
+    version=2,
 )
-def classify_image(ctx: Any, image: np.ndarray, model: str, top_k: int) -> list[list[Label]]:
-    """Classify each image with an ONNX classifier; top-k labels with scores."""
+def classify_image(ctx: Any, image: np.ndarray, model: str, top_k: int,
+                   unknown: bool = True) -> list[list[Label]]:
+    """Classify each image with an ONNX classifier; top-k labels with scores (``unknown`` first
+    when the model is not confident enough for its calibrated threshold)."""
     session = ctx.session("model")
     card = session.card
     if card is None:
@@ -70,9 +103,12 @@ def classify_image(ctx: Any, image: np.ndarray, model: str, top_k: int) -> list[
     if card.kind and card.kind != "classifier":
         raise ModelError(f"model '{model}' is a {card.kind} model, not a classifier")
     feeds = prepare(image, card)
-    name = next(iter(card.outputs), None) or session.output_names[0]
-    probs = session.run_batched({session.input_names[0]: feeds})[name]
-    return top_labels(np.asarray(probs, dtype=np.float32), card.labels, top_k)
+    # by name: a card's outputs are stored sorted, and a transfer classifier also has `features`
+    name = "probs" if "probs" in card.outputs else next(iter(card.outputs), None) or session.output_names[0]
+    probs = session.run_batched({session.input_names[0]: feeds}, outputs=[name])[name]
+    probs = softened(np.asarray(probs, dtype=np.float32), float(card.extra.get("temperature", 1.0)))
+    threshold = card.extra.get("unknown_below") if unknown else None
+    return with_unknown(top_labels(probs, card.labels, top_k), threshold)
 
 
 NODES = [classify_image]

@@ -60,6 +60,68 @@ def _copy_weights_only(source: Path, target: Path) -> None:
     keras.models.load_model(source, compile=False).save(target)
 
 
+# the share of correct in-distribution answers that may fall under the `unknown` threshold
+UNKNOWN_QUANTILE = 0.02
+DOMAINS = {"shapes": "drawn shapes (circle, square, triangle, star, hexagon) on any background, 64x64",
+           "digits": "handwritten digits 0-9, 8x8 grey (scikit-learn digits)"}
+
+
+def calibration_set(name: str) -> tuple[object, object]:
+    """Validation images and labels the shipped model never trained on: shapes drawn from a seed
+    range training never used (over training backgrounds), the digits' held-out 20 %."""
+    from .data import digits_split, shapes_dataset
+
+    if name == "shapes":
+        return shapes_dataset(1000, split="train", seed=3)
+    if name == "digits":
+        _, x_te, _, y_te = digits_split()
+        return x_te, y_te
+    raise SystemExit(f"no calibration set for '{name}' (known: shapes, digits)")
+
+
+def calibrate(name: str) -> Path:
+    """Fit the shipped classifier's temperature (validation NLL, never below 1) and its `unknown`
+    threshold (the score under which only UNKNOWN_QUANTILE of correct validation answers fall);
+    write both and the model's domain into its card (the weights are not touched)."""
+    import numpy as np
+    import onnx
+
+    from artflow import models as runtime
+    from artflow.models.card import write_card
+
+    from .node import prepare, softened
+    from .train import fit_temperature
+
+    target = MODELS_DIR / f"{name}.onnx"
+    card = read_card(target)
+    if card is None or card.kind != "classifier":
+        raise SystemExit(f"{target} is not a shipped classifier with an artflow card")
+    x, y = calibration_set(name)
+    session = runtime.get_session(target, "cpu")
+    probs = session.run_batched({session.input_names[0]: prepare(np.asarray(x, np.float32), card)})["probs"]
+    logits = np.log(np.clip(probs, 1e-12, 1.0))
+    temperature = fit_temperature(logits, np.asarray(y))
+    soft = softened(probs, temperature)
+    right = soft.argmax(-1) == np.asarray(y)
+    threshold = float(np.quantile(soft.max(-1)[right], UNKNOWN_QUANTILE))
+    card.extra.update({"temperature": round(temperature, 4), "unknown_below": round(threshold, 4),
+                       "domain": DOMAINS.get(name, card.description),
+                       "calibrated": f"python -m artflow_classifier.ship --calibrate {name} "
+                                     f"({len(right)} validation images; accuracy {right.mean():.4f})"})
+    proto = onnx.load(str(target))
+    write_card(proto, card)
+    tmp = target.with_name(f".{target.name}.tmp")
+    onnx.save(proto, str(tmp))
+    tmp.replace(target)
+    runtime.clear_sessions()
+    return target
+
+
 if __name__ == "__main__":
-    for item in ship([Path(p) for p in sys.argv[1:]]):
+    args = sys.argv[1:]
+    if args[:1] == ["--calibrate"]:
+        paths = [calibrate(n) for n in args[1:]]
+    else:
+        paths = [Path(p) for p in args]
+    for item in ship(paths):
         print(f"{item['name']}: {item['sha256']}")

@@ -37,13 +37,13 @@ def test_digits_through_the_node_preprocessing_keeps_its_accuracy(digits_onnx: P
     entry = get_plugins().models.resolve("digits", "classifier")
     ctx = NodeContext("c", "classify.image", 0, tmp_path, sessions={"model": get_session(entry, "cpu")},
                       entries={"model": entry})  # what the engine hands a node
-    labels = classify_image(ctx, image=x_test, model="digits", top_k=1)
+    labels = classify_image(ctx, image=x_test, model="digits", top_k=1, unknown=False)
     pred = np.array([int(item[0].label) for item in labels])
     assert float((pred == y_test).mean()) >= 0.985
     # dark ink on a light background, at a bigger size, reads the same
     upscaled = 1.0 - np.repeat(np.repeat(x_test[:60], 4, axis=1), 4, axis=2)
     rgb = np.repeat(upscaled, 3, axis=-1)
-    again = classify_image(ctx, image=rgb, model="digits", top_k=1)
+    again = classify_image(ctx, image=rgb, model="digits", top_k=1, unknown=False)
     pred2 = np.array([int(item[0].label) for item in again])
     assert float((pred2 == y_test[:60]).mean()) >= 0.95
 

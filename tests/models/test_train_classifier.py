@@ -63,3 +63,71 @@ def test_quick_training_on_a_folder_writes_everything_and_its_onnx_runs_in_a_gra
     assert {lab.label for lab in labels[0]} <= {"bar", "disc", "square"}
     assert labels[0][0].score >= labels[0][1].score
     assert run.info[found.id]["provider"] in ("cpu", "cuda")
+
+
+def test_few_shot_transfer_classifier_scores_on_held_out_crops(tmp_path: Path):
+    """15 crops per class of five scikit-image textures/photos (left halves) → ≥ 90 % on crops of the
+    right halves, through the exported ONNX (backbone + head) with its probs and features outputs."""
+    import onnxruntime as ort
+    from artflow_classifier.data import FEWSHOT_SOURCES, fewshot_folder, load_folder
+
+    from artflow.cli import cli
+    from artflow.models.card import read_card
+
+    train = fewshot_folder(tmp_path / "train", 15, half="train")
+    held = fewshot_folder(tmp_path / "held", 10, half="heldout")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["train", "classifier", "--images", str(train), "--views", "2",
+                                      "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    card = read_card(out / "classifier.onnx")
+    assert card.labels == sorted(FEWSHOT_SOURCES)
+    assert card.training["settings"]["network"] == "transfer"
+    assert card.extra["temperature"] >= 1.0 and 0 < card.extra["unknown_below"] < 1
+    size = card.inputs[0].size[0]
+    x, y, classes = load_folder(held, size)
+    session = ort.InferenceSession(str(out / "classifier.onnx"), providers=["CPUExecutionProvider"])
+    probs, feats = session.run(["probs", "features"], {"image": x})
+    assert feats.shape[0] == len(x) and feats.shape[1] > 100
+    accuracy = float((probs.argmax(-1) == y).mean())
+    assert accuracy >= 0.9, accuracy
+    # the features were cached: a second run computes none
+    again = CliRunner().invoke(cli, ["train", "classifier", "--images", str(train), "--views", "2",
+                                     "-o", str(out), "--epochs", "2", "--json"], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    assert json.loads((out / "metrics.json").read_text())["settings"]["feature_cache"] == "hit"
+
+
+def test_backbone_none_keeps_the_small_cnn_from_scratch(tmp_path: Path):
+    from artflow.cli import cli
+    from artflow.models.card import read_card
+
+    images = _folder(tmp_path / "images")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["train", "classifier", "--images", str(images), "--quick",
+                                      "--backbone", "none", "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    card = read_card(out / "classifier.onnx")
+    assert card.training["settings"]["network"] == "tiny" and list(card.outputs) == ["probs"]
+
+
+def test_shipped_shapes_classifier_answers_unknown_on_a_cat_photo(tmp_path: Path):
+    """Out of its domain (drawn shapes), the calibrated classifier does not claim 'star 0.90'."""
+    import skimage.data
+
+    import artflow as af
+    from artflow.imaging import to_pil
+    from artflow.models.card import read_card
+    from artflow.plugins import get_plugins
+
+    entry = get_plugins().models.resolve("shapes", "classifier")
+    extra = read_card(entry.path).extra
+    assert extra["temperature"] >= 1.0 and 0.5 < extra["unknown_below"] < 1.0 and extra["domain"]
+    to_pil(skimage.data.chelsea()).save(tmp_path / "cat.png")
+    g = af.Graph(seed=0)
+    src = g.add("image.load", path=str(tmp_path / "cat.png"))
+    calibrated = g.add("classify.image", image=src, model="shapes", top_k=2)
+    raw = g.add("classify.image", image=src, model="shapes", top_k=2, unknown=False)
+    run = g.run(output_dir=tmp_path / "out")
+    assert run[calibrated][0][0].label == "unknown"
+    assert run[raw][0][0].label != "unknown" and run[raw][0][0].score < extra["unknown_below"]
