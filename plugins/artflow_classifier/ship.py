@@ -1,6 +1,8 @@
 """Ship trained models as package data: copy each .onnx into models/ and record its sha256.
 
     python -m artflow_classifier.ship runs/digits/digits.onnx runs/shapes/shapes.onnx
+    python -m artflow_classifier.ship --calibrate shapes digits     # temperature + unknown threshold
+    python -m artflow_classifier.ship --ood-sheet gallery/classify_out_of_domain.png
 
 The manifest (models/manifest.json) is what `register_models` registers; the registry refuses a
 file whose sha256 differs from the one recorded here. The ``.keras`` file next to each ``.onnx``
@@ -117,8 +119,56 @@ def calibrate(name: str) -> Path:
     return target
 
 
+def ood_sheet(path: Path, cell: int = 200) -> Path:
+    """gallery: classify.image (shapes, digits) on scikit-image photos and on a drawn shape, each
+    captioned with the calibrated answer and, below it, the raw top class (unknown = false)."""
+    import tempfile
+
+    import numpy as np
+    import skimage.data
+    from PIL import Image, ImageDraw
+
+    import artflow as af
+    from artflow.imaging import to_pil
+
+    from .data import draw_shape_image
+
+    tmp = Path(tempfile.mkdtemp(prefix="ood-"))
+    pictures = {name: getattr(skimage.data, name)() for name in ("astronaut", "coffee", "chelsea", "rocket")}
+    pictures["star drawing"] = (draw_shape_image(7, 3, "heldout", 128) * 255).astype(np.uint8)
+    g = af.Graph(seed=0)
+    nodes = {}
+    for name, img in pictures.items():
+        to_pil(np.asarray(img, np.float32) / 255.0).save(tmp / f"{name}.png")
+        src = g.add("image.load", path=str(tmp / f"{name}.png"))
+        nodes[name] = {m: (g.add("classify.image", image=src, model=m, top_k=2),
+                           g.add("classify.image", image=src, model=m, top_k=1, unknown=False))
+                       for m in ("shapes", "digits")}
+    run = g.run(output_dir=tmp / "out")
+    text_h = 62
+    sheet = Image.new("RGB", (len(pictures) * (cell + 6) + 6, cell + text_h + 12), (24, 24, 28))
+    draw = ImageDraw.Draw(sheet)
+    for i, (name, img) in enumerate(pictures.items()):
+        tile = Image.fromarray(np.asarray(img)[..., :3] if np.asarray(img).ndim == 3 else np.asarray(img))
+        tile = tile.convert("RGB")
+        tile.thumbnail((cell, cell))
+        x = 6 + i * (cell + 6)
+        sheet.paste(tile, (x + (cell - tile.width) // 2, 6 + (cell - tile.height) // 2))
+        lines = [name]
+        for m, (calibrated, raw) in nodes[name].items():
+            best, plain = run[calibrated][0][0], run[raw][0][0]
+            lines.append(f"{m}: {best.label} {best.score:.2f} (raw {plain.label} {plain.score:.2f})")
+        draw.multiline_text((x + 2, cell + 10), "\n".join(lines), fill=(230, 230, 230), spacing=3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
+    return path
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args[:1] == ["--ood-sheet"]:
+        print(ood_sheet(Path(args[1] if len(args) > 1 else "gallery/classify_out_of_domain.png")))
+        raise SystemExit(0)
     if args[:1] == ["--calibrate"]:
         paths = [calibrate(n) for n in args[1:]]
     else:
