@@ -42,7 +42,7 @@ def ship(runs: list[Path]) -> list[dict[str, Any]]:
         shutil.copyfile(onnx_files[0].with_suffix(".keras"), MODELS_DIR / f"{name}.keras")
         style = run / card.extra["style_image"]
         shutil.copyfile(style, MODELS_DIR / f"{name}_style.png")
-        keys = [k for k in card.metrics if k.endswith(("_gram_ratio", "_edge_corr"))]
+        keys = [k for k in card.metrics if k.endswith(("_gram_ratio", "_edge_corr", "_color_ratio"))]
         entries[name] = {
             "name": name, "kind": "style", "file": target.name, "sha256": file_sha256(target),
             "files": {"keras": f"{name}.keras", "style_image": f"{name}_style.png"},
@@ -54,7 +54,8 @@ def ship(runs: list[Path]) -> list[dict[str, Any]]:
 
 
 def contact_sheet(path: Path, cell: int = 256) -> Path:
-    """Every shipped style on both held-out photos, through the style.transfer node."""
+    """Every shipped style on the held-out photos, through the style.transfer node; each caption
+    gives the card's Gram ratio, edge r and colour ratio for that photo."""
     from PIL import Image, ImageDraw
 
     import artflow as af
@@ -92,7 +93,9 @@ def contact_sheet(path: Path, cell: int = 256) -> Path:
             result = Engine(Cache(disk=False)).run(g, use_cache=False)
             m = entry.get("metrics", {})
             ratio, edge = m.get(f"{pname}_gram_ratio", 0), m.get(f"{pname}_edge_corr", 0)
-            put(result[out][0], j + 1, i + 1, f"{name}: gram {ratio:.2f} edge {edge:.2f}")
+            color = m.get(f"{pname}_color_ratio")
+            text = f"gram {ratio:.2f} edge {edge:.2f}" + (f" colour {color:.2f}" if color is not None else "")
+            put(result[out][0], j + 1, i + 1, text)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path)
     return path
