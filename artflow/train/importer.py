@@ -276,6 +276,10 @@ def reference_function(source: str, target: str, spec: ImportSpec) -> Reference:
         missing = [k for k in out_keys if k not in graph.outputs]
         if missing:
             raise ImportError_(f"{target}: no output {missing} (outputs: {', '.join(graph.outputs)})")
+        decode.setdefault("output", out_keys[0])  # the decoder reads this one unless the spec names it
+        if decode["output"] not in out_keys:
+            raise ImportError_(f"{target}: the decoder's output '{decode['output']}' is not among "
+                               f"{out_keys}; set [decode] outputs/output in the spec")
         fn = as_function(graph, [tensor], [graph.outputs[k] for k in out_keys],
                          batch="keep" if batch == 1 else None, fixed=inp.get("fixed"))
 

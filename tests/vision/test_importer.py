@@ -149,3 +149,23 @@ def test_keras_factory_import_records_its_package(tmp_path: Path, monkeypatch: p
     assert card.extra["adapter"]["color"] == "bgr" and card.metrics["parity_max_abs_diff"] <= 1e-4
     assert card.extra["source"]["module"] == "artflow_test_edges"
     assert card.training["command"] == "artflow import keras artflow_test_edges:build"
+
+
+def test_cli_imports_with_options_instead_of_a_spec(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from artflow.commands.import_ import import_
+
+    model = write_tiny_tfjs(tmp_path / "tfjs")
+    out = tmp_path / "models" / "tiny.onnx"
+    out.parent.mkdir()
+    result = CliRunner().invoke(import_, ["tfjs", str(model), "--name", "tiny", "--kind", "matte",
+                                          "--input-tensor", "image", "--range", "0,255", "--decode", "mask",
+                                          "--float16", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["name"] == "tiny" and summary["parity_max_abs_diff"] <= 1e-4
+    from artflow.models.card import read_card
+
+    card = read_card(out)
+    assert card.extra["decode"] == {"kind": "mask"} and card.extra["adapter"]["range"] == [0.0, 255.0]
