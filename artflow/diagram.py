@@ -29,6 +29,7 @@ MAX_PARAMS = 4
 GAP_X = 90
 GAP_Y = 26
 PAD = 20
+WAYPOINT_H = 12
 
 
 def type_color(name: str) -> str:
@@ -51,17 +52,25 @@ class _Box:
     y: float = 0.0
     order: float = 0.0
     sources: list[tuple[str, str, str]] = field(default_factory=list)  # (input, src node, src output)
+    via: dict[str, list[str]] = field(default_factory=dict)  # input -> waypoints of a long edge
+    virtual: bool = False  # a waypoint: keeps a long edge's lane free in the layers it crosses
 
     @property
     def height(self) -> float:
+        if self.virtual:
+            return WAYPOINT_H
         rows = max(len(self.inputs), len(self.outputs), 1)
         return HEAD + rows * ROW + len(self.params) * PARAM_ROW + 10
 
     def in_y(self, name: str) -> float:
+        if self.virtual:
+            return self.y + WAYPOINT_H / 2
         idx = next((i for i, (n, _) in enumerate(self.inputs) if n == name), 0)
         return self.y + HEAD + idx * ROW + ROW / 2
 
     def out_y(self, name: str) -> float:
+        if self.virtual:
+            return self.y + WAYPOINT_H / 2
         idx = next((i for i, (n, _) in enumerate(self.outputs) if n == name), 0)
         return self.y + HEAD + idx * ROW + ROW / 2
 
@@ -125,6 +134,24 @@ def _layout(boxes: dict[str, _Box]) -> tuple[float, float]:
 
     for n in ids:
         boxes[n].layer = level(n)
+    for box in [boxes[n] for n in ids]:  # an edge across layers gets a waypoint in each
+        for name, src, out_name in box.sources:
+            if src not in boxes or box.layer - boxes[src].layer < 2:
+                continue
+            prev, chain = src, []
+            for layer in range(boxes[src].layer + 1, box.layer):
+                way = _Box(f"~{box.id}.{name}.{layer}", "", [], [], [], layer=layer, virtual=True)
+                way.sources = [("in", prev, out_name)]
+                boxes[way.id] = way
+                chain.append(way.id)
+                prev = way.id
+            box.via[name] = chain
+    ids = list(boxes)
+
+    def preds(n: str) -> list[str]:
+        b = boxes[n]
+        return [b.via[name][-1] if b.via.get(name) else s for name, s, _ in b.sources if s in boxes]
+
     layers: dict[int, list[str]] = {}
     for n in ids:
         layers.setdefault(boxes[n].layer, []).append(n)
@@ -132,14 +159,13 @@ def _layout(boxes: dict[str, _Box]) -> tuple[float, float]:
         boxes[n].order = float(i)
     users: dict[str, list[str]] = {n: [] for n in ids}
     for n in ids:
-        for _, s, _ in boxes[n].sources:
-            if s in users:
-                users[s].append(n)
+        for s in preds(n):
+            users[s].append(n)
     for sweep in range(4):  # barycentre ordering, down then up
         keys = sorted(layers) if sweep % 2 == 0 else sorted(layers, reverse=True)
         for k in keys:
             for n in layers[k]:
-                near = [s for _, s, _ in boxes[n].sources if s in boxes] if sweep % 2 == 0 else users[n]
+                near = preds(n) if sweep % 2 == 0 else users[n]
                 if near:
                     boxes[n].order = sum(boxes[m].order for m in near) / len(near)
             layers[k].sort(key=lambda m: boxes[m].order)
@@ -155,6 +181,19 @@ def _layout(boxes: dict[str, _Box]) -> tuple[float, float]:
             y += boxes[n].height + GAP_Y
     width = PAD * 2 + (max(layers, default=0) + 1) * NODE_W + max(layers, default=0) * GAP_X
     return width, total_h + PAD * 2 + 18
+
+
+def _edge_path(points: list[tuple[float, float]]) -> str:
+    """Curves between layers, straight runs along a long edge's lanes."""
+    d = f"M{points[0][0]:.1f},{points[0][1]:.1f}"
+    for i in range(len(points) - 1):
+        (x1, y1), (x2, y2) = points[i], points[i + 1]
+        if i % 2:
+            d += f" L{x2:.1f},{y2:.1f}"
+        else:
+            bend = max(40.0, (x2 - x1) / 2)
+            d += f" C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+    return d
 
 
 def graph_svg(graph: Graph, registry: Any = None, *, title: str | None = None,
@@ -179,19 +218,21 @@ def graph_svg(graph: Graph, registry: Any = None, *, title: str | None = None,
     used: set[str] = set()
     for box in boxes.values():  # edges first, under the boxes
         for name, src, out_name in box.sources:
-            if src not in boxes:
+            if src not in boxes or box.virtual:
                 continue
             s = boxes[src]
             ty = dict(s.outputs).get(out_name, "?")
             used.add(ty)
-            x1, y1 = s.x + NODE_W, s.out_y(out_name)
-            x2, y2 = box.x, box.in_y(name)
-            bend = max(40.0, (x2 - x1) / 2)
-            out.append(f'<path d="M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} '
-                       f'{x2:.1f},{y2:.1f}" fill="none" stroke="{type_color(ty)}" stroke-width="2" '
-                       f'stroke-opacity="0.8"><title>{escape(f"{src}.{out_name} → {box.id}.{name} ({ty})")}'
-                       "</title></path>")
+            points = [(s.x + NODE_W, s.out_y(out_name))]
+            for way in (boxes[w] for w in box.via.get(name, [])):  # through its lane in each layer
+                points += [(way.x, way.in_y("")), (way.x + NODE_W, way.in_y(""))]
+            points.append((box.x, box.in_y(name)))
+            out.append(f'<path d="{_edge_path(points)}" fill="none" stroke="{type_color(ty)}" '
+                       f'stroke-width="2" stroke-opacity="0.8">'
+                       f'<title>{escape(f"{src}.{out_name} → {box.id}.{name} ({ty})")}</title></path>')
     for box in boxes.values():
+        if box.virtual:
+            continue
         state = (status or {}).get(box.id)
         border = {"failed": "#d9463e", "ran": "#2f9e55", "cached": "#3b82c4"}.get(state or "", "#9aa0a6")
         out.append(f'<g class="node" data-node="{escape(box.id)}">')

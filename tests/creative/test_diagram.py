@@ -83,3 +83,26 @@ def test_cli_draws_the_graph_a_png_carries(artflow_cli, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     nodes = [g.get("data-node") for g in ET.fromstring(proc.stdout).iter(f"{SVG}g") if g.get("data-node")]
     assert nodes == ["art", "save"]
+
+
+def test_a_long_edge_runs_in_its_own_lane_not_through_boxes() -> None:
+    g = af.Graph()
+    a = g.add("generate.voronoi", "a", width=32, height=32, cells=5)
+    b = g.add("filter.blur", "b", image=a)
+    c = g.add("filter.sharpen", "c", image=b)
+    g.add("composite.blend", "d", base=c, top=a)  # a → d skips two layers
+    root = ET.fromstring(graph_svg(g))
+    rects = {}
+    for node in root.iter(f"{SVG}g"):
+        if node.get("data-node"):
+            r = next(node.iter(f"{SVG}rect"))
+            x, y = float(r.get("x")), float(r.get("y"))
+            rects[node.get("data-node")] = (x, y, x + float(r.get("width")), y + float(r.get("height")))
+    long_edge = next(p for p in root.iter(f"{SVG}path") if "a.image → d.top" in p.find(f"{SVG}title").text)
+    runs = [seg for seg in long_edge.get("d").split() if seg.startswith("L")]
+    assert len(runs) == 2  # one straight run through the lane of each layer it crosses
+    for seg in runs:
+        y = float(seg[1:].split(",")[1])
+        for node in ("b", "c"):
+            x0, y0, x1, y1 = rects[node]
+            assert not (y0 - 1 <= y <= y1 + 1), (node, y, rects[node])
