@@ -48,7 +48,7 @@ def _key(params: dict[str, Any], ctx: NodeContext) -> str:
     category="io",
     outputs={
         "image": Out(IMAGE, "the picked frames as one batch, in order"),
-        "time": Out(NUMBER, "each frame's time in the clip, in seconds"),
+        "time": Out(NUMBER, "each frame's time in the clip, in seconds (a frame folder counts 24 fps)"),
         "names": Out(TEXT, "frame names (frame_000123, or the frame files' stems)"),
     },
     params={
