@@ -104,7 +104,16 @@ def random_crops(photos: list[np.ndarray], rng: np.random.Generator, n: int, siz
 # style images, drawn by artflow's own generate nodes
 
 
-STYLES = ("glass", "flow", "halftone", "marble")
+STYLES = ("glass", "flow", "halftone", "marble", "confetti")
+# styles whose image is a real photo or texture from scikit-image, not a drawing
+PHOTO_STYLES = {"stain": "immunohistochemistry"}
+
+
+def style_image(name: str, size: int = 512, seed: int = 11) -> np.ndarray:
+    """Any shipped style's image: drawn (:func:`draw_style`) or a scikit-image photo/texture."""
+    if name in PHOTO_STYLES:
+        return fit_short_side(_skimage(PHOTO_STYLES[name]), size)
+    return draw_style(name, size, seed)
 
 
 def draw_style(name: str, size: int = 512, seed: int = 11) -> np.ndarray:
@@ -121,6 +130,11 @@ def draw_style(name: str, size: int = 512, seed: int = 11) -> np.ndarray:
         node = g.add("generate.flow_field", width=size, height=size, lines=1400, steps=90,
                      stroke=2.6, opacity=0.8, scale=140.0, curl=1.2, palette="neon",
                      background="#10122a", color_by="angle")
+    elif name == "confetti":
+        g = af.Graph(seed=5)  # the seed the shipped confetti image was drawn with
+        node = g.add("generate.shapes", width=size, height=size, min_shapes=160, max_shapes=200,
+                     min_size=0.04, max_size=0.16, background="solid", background_color="#1d2b53",
+                     palette="bauhaus")
     elif name == "marble":
         node = g.add("generate.noise", width=size, height=size, kind="turbulence", scale=140.0,
                      octaves=6, color="twilight")
