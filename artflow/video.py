@@ -1,9 +1,9 @@
 """Clips through a graph in chunks: memory stays flat with clip length.
 
 A graph that reads a clip with ``video.load`` and writes it with ``image.save_animation`` (.mp4)
-runs once per chunk of frames: each chunk sets the loader's start/stop to its window and the
-writer's path to a part file; the parts (H.264, same settings) are then joined without
-re-encoding by ffmpeg's concat demuxer, and renamed over the target. Nodes downstream of the
+runs once per chunk of frames: each chunk sets the loader's start/stop to its window, and the
+frames that reach each writer go into one H.264 encoder kept open across the chunks (one
+continuous stream, no joins), renamed over the target at the end. Nodes downstream of the
 loader see one chunk at a time, so they must work frame by frame (style transfer, detection,
 pose, matting, filters do); a node that lays out the whole batch (layout.grid) sees a chunk.
 
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -137,7 +135,7 @@ def _downstream(vg: ValidatedGraph, source: str) -> set[str]:
 
 def run_clip(graph: Graph, *, output_dir: str | Path | None = None, chunk_frames: int = 48,
              engine: Engine | None = None, use_cache: bool = False) -> ClipRun:
-    """Run ``graph`` over its ``video.load`` clip chunk by chunk; join each MP4 it writes.
+    """Run ``graph`` over its ``video.load`` clip chunk by chunk into the MP4s it writes.
 
     The cache is off by default: a clip's frames are big and rarely re-used; pass
     ``use_cache=True`` to keep chunks (re-running a changed style then reuses decoded frames)."""
@@ -191,30 +189,97 @@ def run_clip(graph: Graph, *, output_dir: str | Path | None = None, chunk_frames
     if len(picked) == 0:
         raise ImageError(f"{LOADER}: no frames selected from '{src.name}' (start {lp['start']})")
     windows = [picked[i:i + chunk_frames] for i in range(0, len(picked), chunk_frames)]
-    parts_dirs = {n: t.with_name(f".{t.stem}.parts") for n, t in targets.items()}
-    for folder in parts_dirs.values():
-        shutil.rmtree(folder, ignore_errors=True)
+    feeds = {n: next(iter(vg.inputs[n].values())) for n in targets}  # writer -> (node, output)
+    encoders = {n: Mp4Writer(t, fps=vg.params[n]["fps"], quality=vg.params[n]["quality"])
+                for n, t in targets.items()}
     run = ClipRun(frames=len(picked), chunks=len(windows))
     try:
-        for index, window in enumerate(windows):
+        for window in windows:
             chunk = graph.copy()
             chunk.set(loader, start=window[0], stop=window[-1] + 1)
-            for n, folder in parts_dirs.items():
-                chunk.set(n, path=str((folder / f"{index:05d}.mp4").relative_to(out_dir.resolve())))
-            result = engine.run(chunk, output_dir=out_dir, input_dir=in_dir, use_cache=use_cache,
-                                progress=False)
+            for n in targets:  # the writers stay open across chunks; the chunk feeds them
+                chunk.remove(n)
+            users = chunk.validate().consumers()
+            wanted = sorted({n for n, u in users.items() if not u} | {node for node, _ in feeds.values()})
+            result = engine.run(chunk, outputs=wanted, output_dir=out_dir, input_dir=in_dir,
+                                use_cache=use_cache, progress=False)
+            for n, (node, output) in feeds.items():
+                for frame in result.values[node][output]:
+                    encoders[n].write(frame)
             for n, s in result.seconds.items():
                 run.node_seconds[n] = run.node_seconds.get(n, 0.0) + s
             del result, chunk
             _release_memory()
-        for n, target in targets.items():
-            concat_mp4(sorted(parts_dirs[n].glob("*.mp4")), target)
-            run.files.append(target)
+        for encoder in encoders.values():
+            run.files.append(encoder.close())
     finally:
-        for folder in parts_dirs.values():
-            shutil.rmtree(folder, ignore_errors=True)
+        for encoder in encoders.values():
+            encoder.abort()
     run.seconds = time.perf_counter() - start_time
     return run
+
+
+class Mp4Writer:
+    """H.264 MP4 written frame by frame with imageio-ffmpeg's bundled ffmpeg (yuv420p; odd sizes
+    padded by one edge pixel) into a temp file that :meth:`close` renames over the target."""
+
+    def __init__(self, target: str | Path, *, fps: float, quality: int = 90):
+        self.target = Path(target)
+        self.fps = fps
+        self.crf = round(40 - 0.25 * quality)  # quality 90 -> crf 18 (visually lossless), 1 -> 40
+        self.tmp = self.target.with_name(f".{self.target.stem}.{os.getpid()}.tmp.mp4")
+        self.frames = 0
+        self._encoder: Any = None
+        self._shape: tuple[int, ...] = ()
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one HWC float frame in [0, 1] (RGB, RGBA or gray)."""
+        import imageio_ffmpeg
+
+        rgb = np.clip(np.asarray(frame, np.float32)[..., :3] * 255 + 0.5, 0, 255).astype(np.uint8)
+        if rgb.shape[-1] == 1:
+            rgb = np.repeat(rgb, 3, axis=-1)
+        h, w = rgb.shape[:2]
+        if h % 2 or w % 2:
+            rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+        if self._encoder is None:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self._shape = rgb.shape
+            self._encoder = imageio_ffmpeg.write_frames(
+                str(self.tmp), (rgb.shape[1], rgb.shape[0]), fps=self.fps, codec="libx264", quality=None,
+                pix_fmt_out="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
+                output_params=["-crf", str(self.crf), "-preset", "veryfast", "-movflags", "+faststart"],
+            )
+            self._encoder.send(None)
+        elif rgb.shape != self._shape:
+            raise ImageError(f"cannot write '{self.target.name}': frames of different sizes "
+                             f"({self._shape[1]}x{self._shape[0]} and {rgb.shape[1]}x{rgb.shape[0]})")
+        self._encoder.send(np.ascontiguousarray(rgb))
+        self.frames += 1
+
+    def close(self) -> Path:
+        """Finish the file and move it into place."""
+        if self._encoder is None:
+            raise ImageError(f"cannot write '{self.target.name}': no frames")
+        self._encoder.close()
+        self._encoder = None
+        os.replace(self.tmp, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        """Stop and remove the temp file (nothing happens after a successful close)."""
+        if self._encoder is not None:
+            self._encoder.close()
+            self._encoder = None
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> Mp4Writer:
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        if kind is None:
+            self.close()
+        self.abort()
 
 
 def _release_memory() -> None:
@@ -228,28 +293,6 @@ def _release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
         pass
-
-
-def concat_mp4(parts: list[Path], target: Path) -> None:
-    """Join MP4 parts with the same encoding into one file, without re-encoding (atomic)."""
-    import imageio_ffmpeg
-
-    if not parts:
-        raise ImageError(f"no parts to join into '{target.name}'")
-    listing = target.with_name(f".{target.stem}.{os.getpid()}.parts.txt")
-    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.mp4")
-    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in parts), encoding="utf-8")
-    try:
-        proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-                               "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
-                               "-movflags", "+faststart", str(tmp)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["ffmpeg failed"])[-1]
-            raise ImageError(f"cannot join the parts of '{target.name}': {last}")
-        os.replace(tmp, target)
-    finally:
-        listing.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
 
 
 def iter_frames(path: str | Path) -> Iterator[np.ndarray]:

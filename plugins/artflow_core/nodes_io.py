@@ -282,47 +282,12 @@ def image_save_animation(
 
 
 def write_mp4(target: Path, frames: Any, *, fps: float, quality: int = 90) -> None:
-    """Encode HWC float frames as H.264 MP4 (yuv420p, odd sizes padded by one edge pixel) with
-    imageio-ffmpeg's bundled ffmpeg; written to a temp file, then renamed."""
-    import os
+    """Encode HWC float frames as H.264 MP4 (see :class:`artflow.video.Mp4Writer`), atomically."""
+    from artflow.video import Mp4Writer
 
-    import imageio_ffmpeg
-
-    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.mp4")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    writer = None
-    size: tuple[int, ...] = ()
-    crf = round(40 - 0.25 * quality)  # quality 90 -> crf 18 (visually lossless), 1 -> 40
-    try:
+    with Mp4Writer(target, fps=fps, quality=quality) as writer:
         for frame in frames:
-            rgb = np.clip(np.asarray(frame, np.float32)[..., :3] * 255 + 0.5, 0, 255).astype(np.uint8)
-            if rgb.shape[-1] == 1:
-                rgb = np.repeat(rgb, 3, axis=-1)
-            h, w = rgb.shape[:2]
-            if h % 2 or w % 2:
-                rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-            if writer is None:
-                size = rgb.shape
-                writer = imageio_ffmpeg.write_frames(
-                    str(tmp), (rgb.shape[1], rgb.shape[0]), fps=fps, codec="libx264", quality=None,
-                    pix_fmt_out="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
-                    output_params=["-crf", str(crf), "-preset", "veryfast", "-movflags", "+faststart"],
-                )
-                writer.send(None)
-            elif rgb.shape != size:
-                raise ImageError(f"cannot write '{target.name}': frames of different sizes "
-                                 f"({size[1]}x{size[0]} and {rgb.shape[1]}x{rgb.shape[0]})")
-            writer.send(np.ascontiguousarray(rgb))
-        if writer is None:
-            raise ImageError(f"cannot write '{target.name}': no frames")
-        writer.close()
-        writer = None
-        os.replace(tmp, target)
-    finally:
-        if writer is not None:
-            writer.close()
-        if tmp.exists():
-            tmp.unlink()
+            writer.write(frame)
 
 
 NODES = [image_load, image_save, image_save_animation]

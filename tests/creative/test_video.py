@@ -89,6 +89,8 @@ def test_run_clip_in_chunks_matches_one_batch(clip: Path, tmp_path: Path) -> Non
     g.run(output_dir=tmp_path / "whole")
     run = run_clip(g, output_dir=tmp_path / "chunks", chunk_frames=4)
     assert (run.frames, run.chunks) == (15, 4)
+    info = describe(tmp_path / "chunks" / "soft.mp4")
+    assert (info["frames"], info["fps"], info["seconds"]) == (15, 12, 1.25)  # one even stream
     assert [p.resolve() for p in run.files] == [(tmp_path / "chunks" / "soft.mp4").resolve()]
     whole = np.stack(list(iter_frames(tmp_path / "whole" / "soft.mp4"))).astype(float)
     chunked = np.stack(list(iter_frames(tmp_path / "chunks" / "soft.mp4"))).astype(float)
@@ -132,3 +134,30 @@ def test_frames_of_different_sizes_do_not_make_a_broken_mp4(tmp_path: Path) -> N
     with pytest.raises(af.ArtflowError, match="frames of different sizes"):
         write_mp4(tmp_path / "x.mp4", [_frame(0), _frame(1)[:32]], fps=10)
     assert list(tmp_path.iterdir()) == []  # no file, no temp file left
+
+
+def test_pose_and_matting_run_over_a_clip(tmp_path: Path) -> None:
+    from skimage import data
+
+    photo = Image.fromarray(data.astronaut())
+    frames = [np.asarray(photo.crop((8 * i, 0, 8 * i + 400, 400)).resize((160, 160)), np.float32) / 255
+              for i in range(6)]
+    write_mp4(tmp_path / "astronaut.mp4", frames, fps=12)
+    g = af.Graph()
+    v = g.add("video.load", "clip", path="astronaut.mp4")
+    g.input_dir = tmp_path
+    poses = g.add("pose.estimate", "poses", image=v)
+    drawn = g.add("draw.pose", "drawn", image=v, poses=poses)
+    matte = g.add("matte.person", "matte", image=v)
+    blue = g.add("generate.solid", "blue", width=160, height=160, color="#2040ff")
+    mixed = g.add("composite.blend", "mixed", base=blue, top=drawn, mask=matte)
+    g.add("image.save_animation", "save", image=mixed, path="astronaut_fx.mp4", fps=12)
+    run = run_clip(g, output_dir=tmp_path, chunk_frames=4)
+    assert (run.frames, run.chunks) == (6, 2)
+    out = list(iter_frames(tmp_path / "astronaut_fx.mp4"))
+    assert len(out) == 6
+    for frame in out:  # the flag behind her is replaced by the blue background
+        assert np.abs(frame[6, 6].astype(int) - [32, 64, 255]).max() < 40
+    whole = g.run(output_dir=tmp_path / "whole")
+    assert [len(people) for people in whole["poses"]] == [1] * 6
+    assert 0.3 < float(whole["matte"].mean()) < 0.7
