@@ -77,7 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", default="5,15,50")
     parser.add_argument("--backbones", default="vgg,none")
-    parser.add_argument("--layers", default="relu3_3", help="backbone layers to compare (vgg only)")
+    parser.add_argument("--layers", default="relu4_3", help="backbone layers to compare (vgg only)")
     parser.add_argument("--heldout", type=int, default=20, help="held-out crops per class")
     args = parser.parse_args()
     from artflow_classifier.data import fewshot_folder
