@@ -49,7 +49,7 @@ def ship(run: Path) -> list[dict[str, Any]]:
 
 
 def blend_gif(path: Path, a: str = "astronaut", b: str = "chelsea", frames: int = 16,
-              side: int = 256) -> Path:
+              side: int = 256, encoder: str = "photo", decoder: str = "photo") -> Path:
     """ae.blend between two held-out photos (centre crops, ``side``²), saved as a ping-pong GIF."""
     import tempfile
 
@@ -70,7 +70,8 @@ def blend_gif(path: Path, a: str = "astronaut", b: str = "chelsea", frames: int 
         files.append(tmp / f"{name}.png")
     g = af.Graph(seed=0)
     blend = g.add("ae.blend", a=g.add("image.load", path=str(files[0])),
-                  b=g.add("image.load", path=str(files[1])), frames=frames)
+                  b=g.add("image.load", path=str(files[1])), frames=frames, encoder=encoder,
+                  decoder=decoder)
     result = g.run(output_dir=tmp / "out")
     seq = np.asarray(result[blend])
     seq = np.concatenate([seq, seq[-2:0:-1]])  # there and back
