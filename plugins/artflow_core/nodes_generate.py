@@ -73,6 +73,36 @@ def _flow_field_estimate(params: dict[str, Any]) -> Estimate:
     return Estimate({"image": shape}, working_bytes=paths + 2 * canvas, work=work)
 
 
+#: work units (ARTFLOW_MAX_WORK, about 0.1 µs each) to place and draw one shape, besides its area
+SHAPE_WORK = 1500
+#: supersampled mask pixels drawn per work unit
+SHAPE_PIXELS_PER_WORK = 50
+#: Python objects (Box, Label) kept per shape
+SHAPE_OBJECT_BYTES = 400
+
+
+def _shapes_estimate(params: dict[str, Any]) -> Estimate:
+    """Images and masks out; per shape a 4x supersampled mask of its size, and its box; placing
+    shapes without overlap tries up to 30 spots. Work grows with shapes x count and shape area."""
+    count, height, width = int(params["count"]), int(params["height"]), int(params["width"])
+    channels = 4 if params.get("background") == "transparent" else 3
+    image, mask = (count, height, width, channels), (count, height, width, 1)
+    given = params.get("shapes")
+    n = len(given) if given else int(params["max_shapes"])
+    largest = max(float(params["max_size"]), float(params["min_size"]), 1.0 if given else 0.0)
+    side = int(largest * min(width, height)) + 2
+    mask_pixels = (side * 4) ** 2
+    per_shape = mask_pixels + 3 * side * side * 4  # the L mask, its float coverage and blend temporaries
+    canvas = height * width * 4 * 4
+    # the batch is copied once to float32 on the way out; a quarter more for numpy's temporaries
+    copies = int(1.25 * (nbytes(image) + nbytes(mask)))
+    working = copies + 4 * canvas + per_shape + count * n * SHAPE_OBJECT_BYTES
+    tries = 1 if params.get("overlap", True) or given else 2
+    work = count * n * (SHAPE_WORK * tries + mask_pixels // SHAPE_PIXELS_PER_WORK)
+    return Estimate({"image": image, "mask": mask, "boxes": (count,), "labels": (count,)},
+                    working_bytes=working, work=work)
+
+
 def _item_palette(rng: np.random.Generator, palette: str, custom: list[str] | None, k: int = 6) -> np.ndarray:
     if custom or palette != "random":
         return palette_array(palette, custom)
@@ -255,7 +285,7 @@ def _overlaps(box: tuple[float, ...], others: list[tuple[float, ...]], pad: floa
 @node(
     "generate.shapes",
     category="generate",
-    estimate=generator(),
+    estimate=lambda params, inputs, input_dir: _shapes_estimate(params),
     deterministic=False,
     outputs={
         "image": Out(IMAGE, "images with shapes"),

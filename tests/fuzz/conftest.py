@@ -7,12 +7,15 @@ import os
 
 import pytest
 
-from .harness import BUDGET_MB, STATS
+from .harness import BUDGET_MB, STATS, WORK_LIMIT
 
 
 @pytest.fixture(autouse=True)
-def _low_memory_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+def _low_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Low memory and work budgets: an in-range but enormous request must be refused up front
+    (the default work limit lets one flow field run for minutes; CI has three)."""
     monkeypatch.setenv("ARTFLOW_MAX_MEMORY_MB", str(BUDGET_MB))
+    monkeypatch.setenv("ARTFLOW_MAX_WORK", str(WORK_LIMIT))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
@@ -26,7 +29,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
     tr.write_line(f"rotating seeds: {STATS.seeds} (replay: ARTFLOW_FUZZ_SEED=N)")
     tr.write_line(f"peak RSS {STATS.rss_peak_mb:.0f} MB (start {STATS.rss_start_mb:.0f} MB); worst case "
                   f"+{STATS.worst_growth_mb:.0f} MB: {STATS.worst_case}")
-    if os.environ.get("ARTFLOW_FUZZ_REPORT"):
+    report = os.environ.get("ARTFLOW_FUZZ_REPORT")
+    if report and report not in ("1", "yes"):  # a file: every ending, most common first
+        with open(report, "w", encoding="utf-8") as fh:
+            for (kind, code, shape), n in sorted(STATS.endings.items(), key=lambda kv: -kv[1]):
+                fh.write(f"{n:>5}  {kind:<18} exit {code}  {shape}\n")
+            fh.write(f"worst case input: {STATS.worst_input}\n")
+    if report:
         tr.write_line(f"worst case input: {STATS.worst_input[:1500]}")
+        tr.write_line(f"slowest case: {STATS.slowest_seconds:.1f}s: {STATS.slowest_input[:3000]}")
         for (kind, code, shape), n in sorted(STATS.endings.items(), key=lambda kv: -kv[1])[:40]:
             tr.write_line(f"{n:>5}  {kind:<18} exit {code}  {shape}")

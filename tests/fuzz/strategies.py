@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from functools import cache
 from typing import Any
 
@@ -12,8 +13,12 @@ from hypothesis import strategies as st
 
 #: node types whose in-range work is cheap on a tiny canvas (others appear, drawn less often)
 CHEAP_CATEGORIES = {"generate", "color", "filter", "transform", "composite", "layout", "annotate", "io"}
+#: ARTFLOW_FUZZ_LEVEL=0|1|2 fixes how hostile generated graphs are (else a mix)
+LEVEL = os.environ.get("ARTFLOW_FUZZ_LEVEL", "")
 #: node types a clean graph leaves out (they need files the fuzz inputs do not have)
 LEVEL0_SKIP = {"video.load"}
+#: params that set how much work an iterative generator does
+WORK_PARAMS = {"lines", "steps", "cells", "octaves", "relax", "max_shapes", "iterations"}
 SIZE_PARAMS = {"width", "height", "size", "count", "tile", "cols", "rows", "columns", "frames"}
 ODD_TEXT = ["", " ", "\u2028", "a\u2029b", "x\ny", "\r", "\x00", "\x85", "é漢🎨", "{", "}", "{seed",
             "{nope}", "%s", "../", "..", "/", "\\", "nan", "inf", "-1", "1e309", "a" * 5000]
@@ -139,6 +144,8 @@ def clean_value(draw: st.DrawFn, name: str, decl: dict[str, Any], ctx: dict[str,
     if kind in ("int", "float"):
         lo = 0 if lo is None else lo
         hi = lo + 100 if hi is None else hi
+        if ctx.get("big") and (name in SIZE_PARAMS or name in WORK_PARAMS) and draw(one_in(2)):
+            return hi if kind == "int" else float(hi)  # in range, far over the memory or work budget
         top = min(hi, lo + (3 if name in ("count", "frames") else 24 if name in SIZE_PARAMS else 12))
         if kind == "int":
             return draw(st.integers(int(math.ceil(lo)), int(max(math.ceil(lo), math.floor(top)))))
@@ -173,8 +180,9 @@ def graph_dict(draw: st.DrawFn, *, huge: bool = False, max_nodes: int = 6,
     nodes_desc = registry()
     cheap = [d for d in nodes_desc if d["category"] in CHEAP_CATEGORIES]
     # 0: everything valid and cheap; 1: now and then one odd value; 2: hostile throughout
-    level = draw(st.sampled_from([0, 0, 1, 1, 2]))
+    level = int(LEVEL) if LEVEL else draw(st.sampled_from([0, 0, 1, 1, 2]))
     odd = (lambda k: False) if level == 0 else (lambda k: draw(one_in(4 * k if level == 1 else k + 1)))
+    big = huge and level == 0 and draw(one_in(5))  # a valid graph asking for far too much
     n = draw(st.integers(1, max_nodes))
     plain = st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True)
     ids = draw(st.lists(plain if not odd(5) else st.one_of(plain, st.sampled_from(
@@ -218,7 +226,7 @@ def graph_dict(draw: st.DrawFn, *, huge: bool = False, max_nodes: int = 6,
             inputs["image"] = draw(st.sampled_from([5, None, ["a"], {"x": 1}]))
         params: dict[str, Any] = {}
         saves = type_name.endswith((".save", ".save_animation"))
-        ctx = {"huge": huge, "level": level, "paths": SAVE_PATHS if saves else INPUT_PATHS,
+        ctx = {"huge": huge, "level": level, "big": big, "paths": SAVE_PATHS if saves else INPUT_PATHS,
                "valid_paths": VALID_SAVES if saves else VALID_INPUTS if type_name == "image.load" else []}
         for pname, decl in desc["params"].items():
             required = "default" not in decl or (decl.get("default") is None and not decl.get("optional"))

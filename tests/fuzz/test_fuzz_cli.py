@@ -83,8 +83,8 @@ def test_fuzz_run_graphs(base: Path, mode: str) -> None:
 
     @profile(mode, N_RUN, "run")
     @given(text=graph_text(huge=huge), no_cache=st.booleans(), as_png=one_in(6),
-           sets=st.lists(set_option(), max_size=2))
-    def case(text: str, no_cache: bool, as_png: bool, sets: list[str]) -> None:
+           with_sets=one_in(8), sets=st.lists(set_option(), min_size=1, max_size=2))
+    def case(text: str, no_cache: bool, as_png: bool, with_sets: bool, sets: list[str]) -> None:
         work, out = _case(base)
         if as_png:  # the graph a picture carries (`artflow run picture.png`)
             graph = work / "picture.png"
@@ -96,7 +96,7 @@ def test_fuzz_run_graphs(base: Path, mode: str) -> None:
             graph = work / "fuzz.json"
             graph.write_text(text)
         args = ["run", str(graph), "-o", str(out)] + (["--no-cache"] if no_cache else [])
-        for item in sets:
+        for item in sets if with_sets else []:
             args += ["--set", item]
         check_case("run", work, out, args, [base], text)
 
