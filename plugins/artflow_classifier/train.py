@@ -113,14 +113,23 @@ def _augmenter(kind: str, input_shape: tuple[int, int, int]) -> Any:
               help=f"Backbone layer the features come from (default {DEFAULT_LAYER}).")
 @click.option("--views", type=click.IntRange(1, 32), default=None,
               help="Feature views per training image: the whole image + augmented crops (default 4).")
+@click.option("--resume", is_flag=True,
+              help="Go on from OUT/checkpoints (weights, optimizer, epoch) up to --epochs; the transfer "
+                   "classifier reuses its cached features instead.")
 def train_classifier(run: TrainRun, images: str | None, dataset: str | None, size: int | None, gray: bool,
                      train_images: int | None, heldout_images: int | None, workers: int,
-                     backbone: str | None, layer: str | None, views: int | None) -> None:
+                     backbone: str | None, layer: str | None, views: int | None, resume: bool) -> None:
     """Train an image classifier (one sub-folder per class, or --dataset digits|shapes)."""
     if bool(images) == bool(dataset):
         raise TrainError("give exactly one of --images DIR or --dataset digits|shapes")
     if dataset and backbone == "vgg":
         raise TrainError("--backbone vgg needs --images DIR (the shipped datasets train from scratch)")
+    transfer = bool(images) and backbone != "none" and not gray
+    if resume and not transfer and not (run.checkpoint_dir / "state.json").is_file():
+        raise TrainError(f"--resume: no checkpoint in '{run.checkpoint_dir}' (state.json); "
+                         "train without --resume first")
+    if resume and not transfer:
+        run.settings["resume"] = True
     if dataset == "digits":
         _train_digits(run)
     elif dataset == "shapes":
@@ -147,9 +156,63 @@ def _fit(run: TrainRun, net: Any, augment: Any, x: np.ndarray, y: np.ndarray, xv
             return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=label_smoothing)
 
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=["accuracy"])
+    state = _load_state(run, model) if run.settings.pop("resume", False) else {}
+    chain = list(state.get("chain", []))
+    chain.append({"command": run.command, "from_epoch": int(state.get("epoch", 0)),
+                  "to_epoch": int(state.get("epoch", 0)), "seconds": 0.0})
+    run.settings["chain"] = chain
     model.fit(x, y, validation_data=(xv, yv), epochs=run.epochs, batch_size=run.batch_size, shuffle=True,
-              callbacks=run.keras_callbacks(), verbose=0)
+              initial_epoch=min(int(state.get("epoch", 0)), run.epochs),
+              callbacks=[*run.keras_callbacks(), _state_callback(run, model, chain)], verbose=0)
     return net
+
+
+def _state_callback(run: TrainRun, model: Any, chain: list[dict[str, Any]]) -> Any:
+    """After every epoch: weights, optimizer variables and checkpoints/state.json (epoch, chain,
+    history), atomically, for --resume (also with --quick)."""
+    import json
+    import os
+    import time
+
+    import keras
+
+    started = time.time()
+
+    class SaveState(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            ckpt = run.checkpoint_dir
+            ckpt.mkdir(parents=True, exist_ok=True)
+            tmp = ckpt / ".resume.tmp.weights.h5"
+            model.save_weights(tmp)
+            os.replace(tmp, ckpt / "resume.weights.h5")
+            tmp = ckpt / ".optimizer.tmp.npz"
+            with open(tmp, "wb") as fh:
+                np.savez(fh, *[np.asarray(v) for v in model.optimizer.variables])
+            os.replace(tmp, ckpt / "optimizer.npz")
+            chain[-1].update(to_epoch=epoch + 1, seconds=round(time.time() - started, 1))
+            tmp = ckpt / ".state.tmp.json"
+            state = {"epoch": epoch + 1, "chain": chain, "history": run.history}
+            tmp.write_text(json.dumps(state, default=float))
+            os.replace(tmp, ckpt / "state.json")
+
+    return SaveState()
+
+
+def _load_state(run: TrainRun, model: Any) -> dict[str, Any]:
+    """Weights and optimizer of the last epoch saved in OUT/checkpoints; the saved state."""
+    import json
+
+    ckpt = run.checkpoint_dir
+    state = json.loads((ckpt / "state.json").read_text())
+    model.load_weights(ckpt / "resume.weights.h5")
+    model.optimizer.build(model.trainable_variables)
+    with np.load(ckpt / "optimizer.npz") as z:
+        values = [z[f"arr_{i}"] for i in range(len(z.files))]
+    if len(values) == len(model.optimizer.variables):
+        for var, value in zip(model.optimizer.variables, values, strict=True):
+            var.assign(value)
+    run.history = {k: list(v) for k, v in state.get("history", {}).items()}
+    return state
 
 
 def _predict(net: Any, x: np.ndarray) -> np.ndarray:

@@ -133,3 +133,19 @@ def test_shipped_shapes_classifier_answers_unknown_on_a_cat_photo(tmp_path: Path
     run = g.run(output_dir=tmp_path / "out")
     assert run[calibrated][0][0].label == "unknown"
     assert run[raw][0][0].label != "unknown" and run[raw][0][0].score < extra["unknown_below"]
+
+
+def test_resume_continues_the_from_scratch_classifier_and_records_the_chain(tmp_path: Path):
+    from artflow.cli import cli
+    from artflow.models.card import read_card
+
+    images = _folder(tmp_path / "images")
+    out = tmp_path / "run"
+    base = ["train", "classifier", "--images", str(images), "--quick", "--backbone", "none", "-o", str(out)]
+    first = CliRunner().invoke(cli, [*base, "--epochs", "2"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(cli, [*base, "--epochs", "4", "--resume"], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    chain = read_card(out / "classifier.onnx").training["settings"]["chain"]
+    assert [(c["from_epoch"], c["to_epoch"]) for c in chain] == [(0, 2), (2, 4)]
+    assert len(json.loads((out / "metrics.json").read_text())["history"]["loss"]) == 4
