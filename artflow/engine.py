@@ -238,6 +238,7 @@ class _Execution:
         """Provenance of a picture node ``node_id`` writes: a pure function of the lineage."""
         from . import __version__
         from .provenance import provenance_text
+        from .sketch import provenance_extras
 
         plan = self.plan
         if self.versions is None:
@@ -246,7 +247,8 @@ class _Execution:
         with self.lock:
             lineage = {n: plan.lineage[n] for n in plan.ancestors(node_id)}
             return provenance_text(plan.vg.graph.to_dict(), lineage, input_dir=plan.input_dir,
-                                   plugin_versions=self.versions, artflow_version=__version__)
+                                   plugin_versions=self.versions, artflow_version=__version__,
+                                   extras=provenance_extras(plan.vg.graph))
 
 
 def check_outputs(spec: NodeSpec, produced: Any) -> Outputs:

@@ -120,7 +120,7 @@ class Graph:
             raise GraphError(f"node id '{node_id}' is already used in this graph")
         inst = NodeInstance(node_id, type)
         for name, value in kwargs.items():
-            ref = _as_ref(value)
+            ref = _as_ref(_array_input(self, value))
             if ref is not None:
                 if isinstance(value, NodeRef) and value.graph is not self:
                     raise GraphError(f"node '{node_id}': input '{name}' refers to a node of another graph")
@@ -203,6 +203,10 @@ class Graph:
 
         path = Path(path)
         atomic_write_bytes(path, (self.to_json() + "\n").encode())
+        if any(n.type == "const.image" for n in self):
+            from .sketch import save_arrays
+
+            save_arrays(self, path.parent)
         return path
 
     @classmethod
@@ -315,6 +319,13 @@ def _check_id(node_id: Any) -> None:
     if not isinstance(node_id, str) or not _ID.match(node_id):
         raise GraphError(f"invalid node id {node_id!r}: use letters, digits, '_' or '-', "
                          "starting with a letter or '_' (no dots)")
+
+
+def _array_input(graph: Graph, value: Any) -> Any:
+    """A numpy array or PIL image given as an input becomes a const.image node (artflow.sketch)."""
+    from .sketch import constant, is_image_value
+
+    return constant(graph, value) if is_image_value(value) else value
 
 
 def _as_ref(value: Any) -> OutputRef | None:

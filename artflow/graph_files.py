@@ -10,7 +10,10 @@ from .provenance import read_provenance
 
 def graph_from_png(path: str | Path) -> Graph:
     """The graph a PNG carries, ready to run again (inputs resolve where they did first)."""
+    from .sketch import restore_from_provenance
+
     record = read_provenance(path)
+    restore_from_provenance(record, Path(path).parent)  # arrays it embeds; says which sketch it needs
     graph = Graph.from_dict(record["graph"], source=None)
     graph.input_dir = Path(str(record.get("input_dir", ".")))
     return graph

@@ -161,14 +161,18 @@ def _key(vg: ValidatedGraph, node_id: str, keys: dict[str, str], uses: dict[str,
 
 
 def _walk(plan: Plan, cache: Any, wanted: list[str]) -> None:
-    """From the wanted nodes upwards: a usable cache hit stops the walk, a miss must run."""
+    """From the wanted nodes upwards: a usable cache hit stops the walk, a miss must run.
+
+    Iterative (no nested recursive function: that would make a reference cycle keeping the
+    plan's arrays alive until the garbage collector runs)."""
     vg = plan.vg
     visited: set[str] = set()
     pending: set[str] = set()
-
-    def visit(node_id: str) -> None:
+    stack = list(reversed(wanted))
+    while stack:
+        node_id = stack.pop()
         if node_id in visited:
-            return
+            continue
         visited.add(node_id)
         spec = vg.specs[node_id]
         record = plan.lineage[node_id]
@@ -177,14 +181,10 @@ def _walk(plan: Plan, cache: Any, wanted: list[str]) -> None:
             record.status = NodeStatus.CACHED
             plan.values[node_id] = hit[0]
             record.restore(hit[1])
-            return
+            continue
         record.status = NodeStatus.PENDING
         pending.add(node_id)
-        for src, _ in vg.inputs[node_id].values():
-            visit(src)
-
-    for node_id in wanted:
-        visit(node_id)
+        stack.extend(src for src, _ in vg.inputs[node_id].values())
     plan.to_run.extend(n for n in vg.order if n in pending)
 
 

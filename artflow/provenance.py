@@ -22,11 +22,12 @@ KEY = "artflow"
 
 def provenance_record(graph: Mapping[str, Any], lineage: Mapping[str, NodeLineage], *,
                       input_dir: str | Path, plugin_versions: Mapping[str, str],
-                      artflow_version: str) -> dict[str, Any]:
+                      artflow_version: str, extras: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The record a picture carries: graph, where its inputs were, versions, models, provider.
 
     ``lineage`` holds the records of the nodes the picture depends on (the engine passes the
-    ancestors of the node that writes it).
+    ancestors of the node that writes it); ``extras`` what a sketch adds (the scripts its node
+    types come from, its constant arrays: :func:`artflow.sketch.provenance_extras`).
     """
     models: dict[str, dict[str, str]] = {}  # by node id: a generator and a classifier may share a name
     providers: set[str] = set()
@@ -38,21 +39,23 @@ def provenance_record(graph: Mapping[str, Any], lineage: Mapping[str, NodeLineag
         if record.provider:
             providers.add(record.provider)
         providers.update(record.upstream_providers)
-    return {
+    record = {
         "graph": dict(graph),
         "input_dir": str(Path(input_dir).resolve()),
         "versions": {"artflow": artflow_version, "plugins": dict(plugin_versions)},
         "models": models,
         "provider": sorted(providers)[0] if len(providers) == 1 else sorted(providers),
     }
+    record.update(extras or {})
+    return record
 
 
 def provenance_text(graph: Mapping[str, Any], lineage: Mapping[str, NodeLineage], *,
                     input_dir: str | Path, plugin_versions: Mapping[str, str],
-                    artflow_version: str) -> dict[str, str]:
+                    artflow_version: str, extras: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The PNG text chunks for a picture (see :func:`provenance_record`)."""
     record = provenance_record(graph, lineage, input_dir=input_dir, plugin_versions=plugin_versions,
-                               artflow_version=artflow_version)
+                               artflow_version=artflow_version, extras=extras)
     return {KEY: json.dumps(record, sort_keys=True)}
 
 

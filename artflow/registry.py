@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from .errors import GraphError
@@ -100,6 +102,9 @@ class NodeRegistry:
         return spec.plugin if spec is not None else None
 
     def get(self, name: str, *, node_id: str | None = None) -> NodeSpec:
+        script_spec = self._declared_by_script(name)
+        if script_spec is not None:
+            return script_spec
         try:
             return self._specs[name]
         except KeyError:
@@ -109,6 +114,21 @@ class NodeRegistry:
             raise GraphError(
                 f"{where}unknown node type '{name}'; {hint}`artflow nodes` lists the known types"
             ) from None
+
+    def _declared_by_script(self, name: str) -> NodeSpec | None:
+        """A node the running script declares with @af.node (a sketch) registers on first use and
+        is replaced when the script is run again; a built-in's or a plugin's type never is."""
+        main = sys.modules.get("__main__")
+        known = self._specs.get(name)
+        if main is None or (known is not None and not known.plugin.startswith("sketch:")):
+            return None
+        for value in list(vars(main).values()):
+            if isinstance(value, NodeSpec) and value.name == name:
+                if value is not known:
+                    script = Path(getattr(main, "__file__", None) or "sketch").name
+                    self.add(value, f"sketch:{script}", replace=True)
+                return value
+        return None
 
     def __contains__(self, name: object) -> bool:
         return name in self._specs

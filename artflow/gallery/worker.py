@@ -172,6 +172,7 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
     from ..imaging import atomic_write_bytes, encode_image
     from ..paths import confined
     from ..provenance import provenance_text
+    from ..sketch import provenance_extras
     from .spec import THUMB_FORMATS
 
     if job.get("key_note"):
@@ -203,7 +204,8 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
             stems = image_stems(job, node_id, socket, len(sockets), batch.shape[0])
             twin = _with_save(graph, node_id, socket, len(sockets), stems)
             text = provenance_text(twin.to_dict(), result.lineage_of(node_id), input_dir=input_dir,
-                                   plugin_versions=versions, artflow_version=__version__)
+                                   plugin_versions=versions, artflow_version=__version__,
+                                   extras=provenance_extras(graph))
             for i, stem in enumerate(stems):
                 image = batch[i]
                 meta = dict(text)
