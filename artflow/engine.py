@@ -166,7 +166,10 @@ class _Execution:
                     else:
                         self.finish(node_id, outputs, ctx, seconds)
                     done.add(node_id)
-                    if bar is not None:
+                    if bar is not None:  # the progress line names the last node and its time
+                        record = plan.lineage[node_id]
+                        bar.set_postfix_str(f"{node_id} {record.status.value} {record.seconds:.1f}s",
+                                            refresh=False)
                         bar.update(1)
                 submit_ready()
         if bar is not None:
