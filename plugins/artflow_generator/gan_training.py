@@ -102,14 +102,34 @@ class GanTrainer:
                 "d_real": tf.reduce_mean(tf.sigmoid(real_logit)),
                 "d_fake": tf.reduce_mean(tf.sigmoid(fake_logit))}
 
+    def _checkpoint(self) -> tf.train.Checkpoint:
+        for opt, net in ((self.opt_g, self.generator), (self.opt_d, self.discriminator)):
+            if not opt.built:
+                opt.build(net.trainable_variables)
+        return tf.train.Checkpoint(generator=self.generator, discriminator=self.discriminator,
+                                   ema=self.ema_generator, opt_g=self.opt_g, opt_d=self.opt_d,
+                                   step=self._step, rng=self._seed)
+
+    def save(self, prefix: str) -> str:
+        """Everything training needs to go on (networks, EMA, optimisers, step, RNG) under ``prefix``."""
+        return self._checkpoint().write(prefix)
+
+    def restore(self, prefix: str) -> int:
+        """Load what :meth:`save` wrote; the step count reached."""
+        self._checkpoint().read(prefix).assert_consumed()
+        return int(self._step.numpy())
+
     def fit(self, data: ImageSet, *, seed: int = 0,
             on_step: Callable[[int, dict[str, float]], None] | None = None,
-            deadline: float | None = None) -> list[dict[str, float]]:
-        """Train for ``settings.steps`` steps on shuffled batches (or until ``deadline``, a
-        ``time.time()`` value); returns per-step losses."""
+            deadline: float | None = None, start: int = 0) -> list[dict[str, float]]:
+        """Train from step ``start`` to ``settings.steps`` on shuffled batches (or until
+        ``deadline``, a ``time.time()`` value); returns per-step losses. Resuming at ``start``
+        draws the same batch sequence as an uninterrupted run."""
         history: list[dict[str, float]] = []
         batches = _batches(data, self.settings.batch, seed)
-        for step in range(self.settings.steps):
+        for _ in range(start):
+            next(batches)
+        for step in range(start, self.settings.steps):
             x, y = next(batches)
             out = self._step_fn(tf.constant(x), tf.constant(y))
             row = {k: float(v) for k, v in out.items()}

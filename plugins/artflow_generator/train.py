@@ -74,10 +74,19 @@ Length: --steps, or --epochs (passes over the data). --quick: a tiny model in se
 @click.option("--classifier", type=click.Path(exists=True, dir_okay=False),
               help="Digits classifier .onnx that judges --dataset digits samples "
                    "(default: the registered 'digits' classifier).")
+@click.option("--resume", is_flag=True,
+              help="Go on from OUT/checkpoints (networks, EMA, optimisers, step, RNG) up to --steps.")
 def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int | None, gray: bool,
               steps: int | None, width: int | None, latent: int | None, max_minutes: float | None,
-              classifier: str | None) -> None:
+              classifier: str | None, resume: bool) -> None:
     """Train a DCGAN generator on a folder of images or a built-in data set."""
+    import json
+    import os
+
+    state_file = run.checkpoint_dir / "gan_state.json"
+    if resume and not state_file.is_file():
+        raise click.ClickException(f"--resume: no checkpoint in '{run.checkpoint_dir}' (gan_state.json); "
+                                   "train without --resume first")
     if bool(images) == bool(dataset):
         raise click.UsageError("give exactly one of --images DIR or --dataset digits|art|textures")
     key = dataset or "images"
@@ -113,6 +122,22 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     run.settings.update({"architecture": cfg.to_dict(), **asdict(settings)})
 
     trainer = GanTrainer(cfg, settings, seed=run.seed)
+    state: dict[str, Any] = {}
+    if resume:
+        state = json.loads(state_file.read_text())
+        trainer.restore(str(run.checkpoint_dir / "gan"))
+        run.history = {k: list(v) for k, v in state.get("history", {}).items()}
+    first = int(state.get("step", 0))
+    chain = [*state.get("chain", []), {"command": run.command, "from_step": first, "to_step": first,
+                                        "seconds": 0.0}]
+
+    def save_state(done: int) -> None:
+        run.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        trainer.save(str(run.checkpoint_dir / "gan"))
+        chain[-1].update(to_step=done, seconds=round(time.time() - started, 1))
+        tmp = run.checkpoint_dir / ".gan_state.tmp.json"
+        tmp.write_text(json.dumps({"step": done, "chain": chain, "history": run.history}, default=float))
+        os.replace(tmp, state_file)
     z_preview = np.random.default_rng(run.seed + 2).standard_normal((32, cfg.latent)).astype(np.float32)
     labels_preview = (np.arange(32) % classes).astype(np.int32) if classes else None
     bar = run.progress(settings.steps, desc=f"gan {run.name}")
@@ -131,6 +156,7 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
             bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()}, refresh=False)
             window.clear()
         if not run.quick and (step + 1) % 500 == 0:
+            save_state(step + 1)
             if (step + 1) % 1000 == 0:
                 run.checkpoint(trainer.ema_generator)
             run.checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -138,10 +164,12 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
             image_grid(preview, cols=8, cell=64).save(run.checkpoint_dir / f"samples_{step + 1:06d}.png")
 
     deadline = started + 60 * max_minutes if max_minutes else None
-    history = trainer.fit(data, seed=run.seed, on_step=on_step, deadline=deadline)
+    history = trainer.fit(data, seed=run.seed, on_step=on_step, deadline=deadline, start=first)
     bar.close()
-    run.metrics["steps_done"] = len(history)
-    run.metrics["train_seconds"] = round(time.time() - started, 1)
+    save_state(first + len(history))
+    run.settings["chain"] = chain
+    run.metrics["steps_done"] = first + len(history)
+    run.metrics["train_seconds"] = round(sum(c["seconds"] for c in chain), 1)
     run.save_model(inference_model(trainer.ema_generator))
 
     fn, signature = inference_function(trainer.ema_generator, cfg)

@@ -37,3 +37,11 @@ def test_train_gan_on_a_folder_quick_finishes_and_its_onnx_runs_through_the_node
     result = g.run(use_cache=False)
     assert result[ref["image"]].shape == (3, 16, 16, 3)
     assert result[walk["image"]].shape == (4, 16, 16, 3)
+
+    # --resume goes on from the checkpoint the run left (networks, EMA, optimisers, step, RNG)
+    more = artflow_cli("train", "gan", "--images", str(folder), "--quick", "-o", str(out), "--steps", "44",
+                       "--resume", timeout=300)
+    assert more.returncode == 0, more.stderr[-3000:]
+    summary = json.loads((out / "metrics.json").read_text())
+    assert summary["metrics"]["steps_done"] == 44
+    assert [(c["from_step"], c["to_step"]) for c in summary["settings"]["chain"]] == [(0, 40), (40, 44)]
