@@ -129,7 +129,7 @@ def _parse_set(values: tuple[str, ...]) -> list[tuple[str, str, Any]]:
         node_id, dot, param = target.partition(".")
         if not eq or not dot or not node_id or not param:
             raise ArtflowError(f"--set {item!r}: write it as node.param=value")
-        from .graph import MAX_DEPTH, _nested_deeper_than
+        from .graph import MAX_DEPTH, nested_deeper_than
 
         too_deep = False
         try:
@@ -138,7 +138,7 @@ def _parse_set(values: tuple[str, ...]) -> list[tuple[str, str, Any]]:
             value = raw
         except RecursionError:
             value, too_deep = None, True
-        if too_deep or _nested_deeper_than(value, MAX_DEPTH):
+        if too_deep or nested_deeper_than(value, MAX_DEPTH):
             raise ArtflowError(f"--set {node_id}.{param}: the value is nested more than {MAX_DEPTH} levels "
                                "deep; no node takes params like that")
         out.append((node_id, param, value))

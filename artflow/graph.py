@@ -214,7 +214,7 @@ class Graph:
         where = str(source) if source else "graph"
         if not isinstance(data, dict):
             raise GraphError(f"{where}: a graph must be a JSON object with 'artflow', 'seed' and 'nodes'")
-        if _nested_deeper_than(data, MAX_DEPTH):
+        if nested_deeper_than(data, MAX_DEPTH):
             raise GraphError(f"{where}: values are nested more than {MAX_DEPTH} levels deep; "
                              "no node takes params like that")
         version = data.get("artflow")
@@ -301,9 +301,10 @@ class Graph:
         return default_engine().run(self, **options)
 
 
-def _nested_deeper_than(data: Any, limit: int) -> bool:
-    """Whether lists/objects in ``data`` nest deeper than ``limit`` (checked without recursion)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
+def nested_deeper_than(data: Any, limit: int, *, start: int = 1) -> bool:
+    """Whether lists/objects in ``data`` nest deeper than ``limit`` (checked without recursion;
+    ``data`` itself counts as level ``start``)."""
+    stack: list[tuple[Any, int]] = [(data, start)]
     while stack:
         value, depth = stack.pop()
         if depth > limit:
