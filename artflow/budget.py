@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 Shape = tuple[int, ...]
 MB = 1024 * 1024
-DEFAULT_MAX_WORK = 5_000_000_000
+DEFAULT_MAX_WORK = 1_000_000_000  # about 100 s of flow-field strokes here
 
 
 class BudgetError(ArtflowError):

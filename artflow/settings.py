@@ -188,7 +188,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             default_doc="half of physical memory",
             doc="Memory budget of one run (MB), shared among gallery workers; plans over it are "
                 "refused before any pixel is computed."),
-    Setting("ARTFLOW_MAX_WORK", "int>=1", _int(1), 5_000_000_000, default_doc="5000000000",
+    Setting("ARTFLOW_MAX_WORK", "int>=1", _int(1), 1_000_000_000, default_doc="1000000000",
             doc="Most work units (e.g. strokes x steps of generate.flow_field) one node may do in a "
                 "run; plans over it are refused before anything runs."),
     Setting("ARTFLOW_MAX_PIXELS", "int>=1", _int(1), 8192 * 8192, default_doc="67108864 (8192 x 8192)",
