@@ -84,3 +84,29 @@ def test_nodes_import_no_tensorflow(quick_ae: Path, tmp_path: Path):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-1500:]
+
+
+def test_the_shipped_photo_autoencoder_reconstructs_held_out_photos_at_24_db_or_more(tmp_path: Path):
+    import artflow_autoencoder
+
+    from artflow.plugins import get_plugins
+
+    entries = {e["kind"]: e for e in artflow_autoencoder.shipped_models() if e["name"] == "photo"}
+    assert set(entries) == {"ae_encoder", "ae_decoder"}
+    card = read_card(artflow_autoencoder.MODELS_DIR / entries["ae_encoder"]["file"])
+    assert card.metrics["psnr"] >= 24.0 and min(card.metrics[f"psnr_{p}"] for p in
+                                               ("astronaut", "coffee", "chelsea", "rocket")) >= 24.0
+    assert get_plugins().models.resolve("photo", "ae_decoder").sha256 == entries["ae_decoder"]["sha256"]
+    # a held-out crop through the registered pair by default, in the engine
+    import skimage.data
+
+    from artflow.imaging import load_image, to_pil
+
+    to_pil(skimage.data.coffee()[100:228, 200:328]).save(tmp_path / "crop.png")
+    g = af.Graph(seed=0)
+    src = g.add("image.load", path=str(tmp_path / "crop.png"))
+    back = g.add("ae.decode", latent=g.add("ae.encode", image=src))
+    out = g.run(output_dir=tmp_path / "out")[back][0]
+    crop = load_image(tmp_path / "crop.png", keep_alpha=False)[..., :3]
+    psnr = 10 * np.log10(1.0 / float(np.mean((out - crop) ** 2)))
+    assert psnr >= 24.0, psnr
