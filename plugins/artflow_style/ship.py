@@ -92,10 +92,14 @@ def contact_sheet(path: Path, cell: int = 256) -> Path:
             out = g.add("style.transfer", image=src, style=name)
             result = Engine(Cache(disk=False)).run(g, use_cache=False)
             m = entry.get("metrics", {})
-            ratio, edge = m.get(f"{pname}_gram_ratio", 0), m.get(f"{pname}_edge_corr", 0)
+            ratio, edge = m.get(f"{pname}_gram_ratio"), m.get(f"{pname}_edge_corr")
             color = m.get(f"{pname}_color_ratio")
-            text = f"gram {ratio:.2f} edge {edge:.2f}" + (f" colour {color:.2f}" if color is not None else "")
-            put(result[out][0], j + 1, i + 1, text)
+            if ratio is None or edge is None:
+                caption = "not measured on this photo (older card)"
+            else:
+                caption = f"gram {ratio:.2f} edge {edge:.2f}"
+                caption += f" colour {color:.2f}" if color is not None else ""
+            put(result[out][0], j + 1, i + 1, caption)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path)
     return path
