@@ -98,7 +98,6 @@ print(json.dumps({"ran": result.ran, "value": float(result["b"].mean())}))
 
 def _run(code_dir: Path, cache: Path) -> dict:
     import json
-
     import os
 
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
