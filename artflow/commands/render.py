@@ -36,7 +36,7 @@ def render(spec_file: Path, output_dir: Path | None, workers: int | None, backen
     Finished items are skipped (resume is the default); --force renders everything again.
     """
     from artflow.cli import USER_EXIT, echo_error, one_line
-    from artflow.gallery.render import render as run_render
+    from artflow.gallery.renderer import render as run_render
     from artflow.gallery.spec import SpecError, load_spec
 
     try:

@@ -18,8 +18,8 @@ _LAZY = {
     "load_spec": ("artflow.gallery.spec", "load_spec"),
     "Job": ("artflow.gallery.jobs", "Job"),
     "expand_jobs": ("artflow.gallery.jobs", "expand_jobs"),
-    "render": ("artflow.gallery.render", "render"),
-    "RenderSummary": ("artflow.gallery.render", "RenderSummary"),
+    "render": ("artflow.gallery.renderer", "render"),
+    "RenderSummary": ("artflow.gallery.renderer", "RenderSummary"),
 }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artflow.gallery.render import render
+from artflow.gallery.renderer import render
 
 from .conftest import write_spec
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from artflow.gallery.render import render
+from artflow.gallery.renderer import render
 
 from .conftest import manifest, tree_digest, write_spec
 

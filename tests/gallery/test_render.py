@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from artflow.gallery.render import render
+from artflow.gallery.renderer import render
 from artflow.graph_files import load_graph
 from artflow.imaging import read_png_text
 
