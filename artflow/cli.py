@@ -174,6 +174,9 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
             raise GraphError(f"--set {node_id}.{param}: no node '{node_id}' in {graph_file}")
         graph.set(node_id, **{param: value})
     out_dir = output_dir or Path.cwd()
+    if sum(inst.type == "video.load" for inst in graph) == 1:  # a clip streams through in chunks
+        _run_clip(graph, out_dir, as_json, no_cache)
+        return
     try:
         # --json reports the outputs of every node that ran (cached ones are not read back)
         result = default_engine().run(graph, outputs=graph.sinks(), output_dir=out_dir,
@@ -196,6 +199,21 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
         if spec.files_output and node_id in result.values:
             for path in result.values[node_id][spec.files_output]:
                 click.echo(f"  {node_id}: {path}")
+
+
+def _run_clip(graph: Any, out_dir: Path, as_json: bool, no_cache: bool) -> None:
+    """`artflow run` on a graph with one video.load: chunks of frames, memory flat in clip length."""
+    from .video import run_clip
+
+    clip = run_clip(graph, output_dir=out_dir, use_cache=not no_cache)
+    files = [str(f) for f in clip.files]
+    if as_json:
+        click.echo(json.dumps({"clip": {"frames": clip.frames, "chunks": clip.chunks, "files": files,
+                                        "seconds": round(clip.seconds, 3)}}, indent=2))
+        return
+    click.echo(f"{clip.frames} frames in {clip.chunks} chunks in {clip.seconds:.2f}s")
+    for path in files:
+        click.echo(f"  {path}")
 
 
 @cli.command()

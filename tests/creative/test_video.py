@@ -161,3 +161,24 @@ def test_pose_and_matting_run_over_a_clip(tmp_path: Path) -> None:
     whole = g.run(output_dir=tmp_path / "whole")
     assert [len(people) for people in whole["poses"]] == [1] * 6
     assert 0.3 < float(whole["matte"].mean()) < 0.7
+
+
+def test_artflow_run_streams_a_clip_graph_through_run_clip(clip: Path, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    g = af.Graph()
+    frames = g.add("video.load", "frames", path=str(clip))
+    g.add("image.save_animation", "mp4", image=g.add("color.invert", image=frames), path="inverted.mp4",
+          fps=12)
+    graph_file = g.save(tmp_path / "clip.json")
+    env = dict(os.environ, ARTFLOW_CACHE=str(tmp_path / "cache"))
+    artflow = str(Path(sys.executable).parent / "artflow")
+    proc = subprocess.run([artflow, "run", str(graph_file), "-o", str(tmp_path / "out"), "--json"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)["clip"]
+    assert report["frames"] == describe(clip)["frames"] and report["files"]
+    assert Path(report["files"][0]).name == "inverted.mp4" and Path(report["files"][0]).is_file()
