@@ -122,8 +122,11 @@ def check_plan(plan: Plan, budget: Budget, wanted: set[str]) -> dict[str, int]:
 
     Memory is simulated in execution order: cached inputs and every output stay alive until
     their last consumer ran (wanted outputs until the end), plus the running node's working
-    memory.
+    memory. A plan with nothing to run (a cached re-run) is not estimated at all: estimates
+    may read image headers, and a re-run should touch nothing.
     """
+    if not plan.to_run:
+        return {}
     vg = plan.vg
     shapes: dict[tuple[str, str], Shape | None] = {}
     estimates: dict[str, Estimate] = {}

@@ -85,11 +85,10 @@ class Engine:
         start = time.perf_counter()
         plan = self.plan(graph, outputs=outputs, output_dir=output_dir, input_dir=input_dir,
                          use_cache=use_cache, provider=provider)
-        cache = self.cache if use_cache else NullCache()
         keep = set(plan.wanted) | (set(plan.to_run) if keep_computed else set())
         chunks = check_plan(plan, self.budget or Budget.from_settings(), keep)
         result = RunResult(graph, plan.vg, plan.lineage, plan.values, output_dir=plan.output_dir)
-        _Execution(self, plan, result, cache, chunks, keep).run(progress)
+        _Execution(self, plan, result, plan.cache, chunks, keep).run(progress)
         result.wall_seconds = time.perf_counter() - start
         if raise_errors:
             failed = [n for n in plan.vg.order if plan.lineage[n].status is NodeStatus.FAILED]

@@ -79,6 +79,7 @@ class Plan:
     values: dict[str, Outputs] = field(default_factory=dict)
     to_run: list[str] = field(default_factory=list)
     wanted: list[str] = field(default_factory=list)
+    cache: Any = None  # where hits were looked up and results go (a NullCache with use_cache=False)
 
     def ancestors(self, node_id: str) -> list[str]:
         """The node and everything upstream of it, in topological order."""
@@ -103,7 +104,7 @@ def make_plan(vg: ValidatedGraph, cache: Any, registry: ModelRegistry, wanted: l
         uses = _resolve_models(spec, vg.params[node_id], models, node_id)
         keys[node_id] = _key(vg, node_id, keys, uses, output_dir, input_dir)
         lineage[node_id] = NodeLineage(node_id, spec.name, keys[node_id], models=uses)
-    plan = Plan(vg, keys, lineage, models, output_dir, input_dir, wanted=list(wanted))
+    plan = Plan(vg, keys, lineage, models, output_dir, input_dir, wanted=list(wanted), cache=cache)
     _walk(plan, cache, wanted)
     for node_id in vg.order:
         record = lineage[node_id]
