@@ -193,7 +193,8 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
     for s in result.status.values():
         counts[s] = counts.get(s, 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    click.echo(f"{len(result.status)} nodes: {summary} in {result.wall_seconds:.2f}s")
+    per_item = f", once per image for {len(result.items)} images of mixed sizes" if result.items else ""
+    click.echo(f"{len(result.status)} nodes: {summary}{per_item} in {result.wall_seconds:.2f}s")
     for node_id in result.validated.order:
         spec = result.validated.specs[node_id]
         if spec.files_output and node_id in result.values:

@@ -21,14 +21,16 @@ from typing import TYPE_CHECKING, Any
 from .budget import Budget, check_plan
 from .cache import Cache, NullCache, Outputs, sockets_of
 from .errors import ArtflowError, NodeError, describe
+from .items import find_split, run_split
 from .lineage import ModelUse, NodeStatus, merge_providers
-from .nodes import NodeContext, NodeSpec
+from .nodes import Item, NodeContext, NodeSpec
 from .plan import Plan, make_plan
 from .result import RunResult
 
 if TYPE_CHECKING:
     from .graph import Graph
     from .models import ModelEntry
+    from .validation import ValidatedGraph
 
 
 class Engine:
@@ -53,18 +55,23 @@ class Engine:
 
     def plan(self, graph: Graph, *, outputs: Iterable[Any] | None = None,
              output_dir: str | Path | None = None, input_dir: str | Path | None = None,
-             use_cache: bool = True, provider: str | None = None) -> Plan:
+             use_cache: bool = True, provider: str | None = None,
+             items: dict[str, Item] | None = None, validated: ValidatedGraph | None = None) -> Plan:
         """Validate and plan a run without running anything (keys, models, what would run)."""
-        vg = graph.validate(self.plugins.nodes)
+        vg = validated or graph.validate(self.plugins.nodes)
         out_dir = Path(output_dir) if output_dir is not None else Path.cwd()
-        in_dir = Path(input_dir) if input_dir is not None else (graph.input_dir or Path.cwd())
+        in_dir = self._input_dir(graph, input_dir)
         wanted = list(vg.order) if outputs is None else [getattr(o, "id", o) for o in outputs]
         for node_id in wanted:
             if node_id not in vg.specs:
                 raise ArtflowError(f"no node '{node_id}' in this graph (asked for as an output)")
         cache = self.cache if use_cache else NullCache()
         return make_plan(vg, cache, self.plugins.models, wanted, output_dir=out_dir, input_dir=in_dir,
-                         provider=provider or self.provider)
+                         provider=provider or self.provider, items=items)
+
+    @staticmethod
+    def _input_dir(graph: Graph, input_dir: str | Path | None) -> Path:
+        return Path(input_dir) if input_dir is not None else (graph.input_dir or Path.cwd())
 
     def keys(self, graph: Graph, *, output_dir: str | Path = ".",
              input_dir: str | Path | None = None) -> dict[str, str]:
@@ -82,9 +89,24 @@ class Engine:
         asks for the sinks only); ``keep_computed`` also keeps the value of every node that ran.
         ``use_cache=False`` runs with a :class:`NullCache`.
         """
+        options = dict(outputs=outputs, output_dir=output_dir, input_dir=input_dir, use_cache=use_cache,
+                       provider=provider, progress=progress, keep_computed=keep_computed)
+        vg = graph.validate(self.plugins.nodes)
+        split = find_split(vg, self._input_dir(graph, input_dir))
+        if split is not None:  # a source whose items cannot be one batch: one run per item
+            return run_split(self, graph, split, raise_errors=raise_errors, **options)
+        return self.run_item(graph, {}, raise_errors=raise_errors, validated=vg, **options)
+
+    def run_item(self, graph: Graph, items: dict[str, Item], *, outputs: Iterable[Any] | None = None,
+                 output_dir: str | Path | None = None, input_dir: str | Path | None = None,
+                 use_cache: bool = True, provider: str | None = None, progress: bool | None = None,
+                 raise_errors: bool = True, keep_computed: bool = False,
+                 validated: ValidatedGraph | None = None) -> RunResult:
+        """One planned run; ``items`` tells the nodes downstream of a split source which item
+        this run is (see :mod:`artflow.items`; empty for an ordinary run)."""
         start = time.perf_counter()
         plan = self.plan(graph, outputs=outputs, output_dir=output_dir, input_dir=input_dir,
-                         use_cache=use_cache, provider=provider)
+                         use_cache=use_cache, provider=provider, items=items, validated=validated)
         keep = set(plan.wanted) | (set(plan.to_run) if keep_computed else set())
         chunks = check_plan(plan, self.budget or Budget.from_settings(), keep)
         result = RunResult(graph, plan.vg, plan.lineage, plan.values, output_dir=plan.output_dir)
@@ -196,7 +218,7 @@ class _Execution:
         record = plan.lineage[node_id]
         ctx = NodeContext(node_id=node_id, node_type=spec.name, seed=plan.vg.graph.seed,
                           output_dir=plan.output_dir, provider=plan.models.provider,
-                          input_dir=plan.input_dir)
+                          input_dir=plan.input_dir, item=plan.items.get(node_id))
         for param in record.models:
             entry = plan.models.resolve(params[param], spec.params[param].model_kind or "")
             ctx.entries[param] = entry

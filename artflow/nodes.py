@@ -88,6 +88,8 @@ class NodeSpec:
     estimate: Callable[..., Any] | None = None
     #: items are independent: the engine may run a batch in chunks of items to fit the budget
     itemwise: bool = False
+    #: a source whose data may not travel as one batch (see :mod:`artflow.items`)
+    items: Callable[..., Any] | None = None
     _fingerprint: str | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -142,6 +144,7 @@ def node(
     files_output: str | None = None,
     estimate: Callable[..., Any] | None = None,
     itemwise: bool = False,
+    items: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], NodeSpec]:
     """Declare a node type on a plain function; the function's first docstring line is its doc.
 
@@ -150,6 +153,9 @@ def node(
     ``estimate(params, input_shapes, input_dir)`` returns an :class:`artflow.budget.Estimate`
     (output shapes, working bytes, work units) so the plan is checked before anything runs;
     ``itemwise`` says items are independent, so a batch may run in chunks of items.
+    ``items(params, ctx)`` (sources only) returns None when the node's data travels as one
+    batch, else one dict of param overrides per item: the engine then runs the graph once per
+    item (images of mixed sizes, each at its own size; see :mod:`artflow.items`).
     """
 
     def wrap(fn: Callable[..., Any]) -> NodeSpec:
@@ -172,6 +178,7 @@ def node(
             files_output=files_output,
             estimate=estimate,
             itemwise=itemwise,
+            items=items,
         )
         _check_signature(spec)
         return spec
@@ -199,6 +206,16 @@ def _check_signature(spec: NodeSpec) -> None:
         raise ValueError(f"node {spec.name!r}: function lacks arguments {missing}")
 
 
+@dataclass(frozen=True)
+class Item:
+    """Which item of a split run this is: ``index`` of ``count``, split at node ``source``."""
+
+    index: int
+    count: int
+    source: str
+    name: str = ""
+
+
 @dataclass
 class NodeContext:
     """What a running node may use besides its inputs and params.
@@ -221,6 +238,9 @@ class NodeContext:
     #: resolves a model value of a kind through the run's model set (see :meth:`model`)
     resolver: Callable[[str, str], ModelEntry] | None = None
     provenance_fn: Callable[[], dict[str, str]] | None = None
+    #: set when the graph runs once per item of a source (:mod:`artflow.items`) and this node is
+    #: downstream of it: writers name their files after ``item.index`` so items never collide
+    item: Item | None = None
 
     def input_path(self, path: str) -> Path:
         """Resolve an input path: relative paths are relative to the graph file's folder (or cwd)."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .cache import Outputs, sockets_of
 from .errors import ArtflowError, ModelError, NodeError
 from .lineage import ModelUse, NodeLineage, NodeStatus
-from .nodes import NodeContext, NodeSpec
+from .nodes import Item, NodeContext, NodeSpec
 
 if TYPE_CHECKING:
     from .models import ModelEntry, ModelRegistry, Session
@@ -80,6 +80,8 @@ class Plan:
     to_run: list[str] = field(default_factory=list)
     wanted: list[str] = field(default_factory=list)
     cache: Any = None  # where hits were looked up and results go (a NullCache with use_cache=False)
+    #: per node downstream of a split source: which item this run is (see :mod:`artflow.items`)
+    items: dict[str, Item] = field(default_factory=dict)
 
     def ancestors(self, node_id: str) -> list[str]:
         """The node and everything upstream of it, in topological order."""
@@ -94,17 +96,20 @@ class Plan:
 
 
 def make_plan(vg: ValidatedGraph, cache: Any, registry: ModelRegistry, wanted: list[str], *,
-              output_dir: Path, input_dir: Path, provider: str) -> Plan:
+              output_dir: Path, input_dir: Path, provider: str,
+              items: dict[str, Item] | None = None) -> Plan:
     """Key every node, resolve its models, look up the cache from the wanted nodes upwards."""
+    items = items or {}
     models = RunModels(registry, input_dir, provider)
     keys: dict[str, str] = {}
     lineage: dict[str, NodeLineage] = {}
     for node_id in vg.order:
         spec = vg.specs[node_id]
         uses = _resolve_models(spec, vg.params[node_id], models, node_id)
-        keys[node_id] = _key(vg, node_id, keys, uses, output_dir, input_dir)
+        keys[node_id] = _key(vg, node_id, keys, uses, output_dir, input_dir, items.get(node_id))
         lineage[node_id] = NodeLineage(node_id, spec.name, keys[node_id], models=uses)
-    plan = Plan(vg, keys, lineage, models, output_dir, input_dir, wanted=list(wanted), cache=cache)
+    plan = Plan(vg, keys, lineage, models, output_dir, input_dir, wanted=list(wanted), cache=cache,
+                items=items)
     _walk(plan, cache, wanted)
     for node_id in vg.order:
         record = lineage[node_id]
@@ -138,7 +143,7 @@ def _resolve_models(spec: NodeSpec, params: dict[str, Any], models: RunModels,
 
 
 def _key(vg: ValidatedGraph, node_id: str, keys: dict[str, str], uses: dict[str, ModelUse],
-         output_dir: Path, input_dir: Path) -> str:
+         output_dir: Path, input_dir: Path, item: Item | None = None) -> str:
     spec = vg.specs[node_id]
     params = vg.params[node_id]
     material: dict[str, Any] = {
@@ -155,6 +160,8 @@ def _key(vg: ValidatedGraph, node_id: str, keys: dict[str, str], uses: dict[str,
         material["seed"] = [vg.graph.seed, node_id]
     if spec.writes_files:
         material["output_dir"] = str(output_dir.resolve())
+        if item is not None:  # a writer names its files after the item
+            material["item"] = [item.index, item.count]
     if spec.key_extra is not None:
         material["extra"] = _call_key_extra(spec, params, node_id, vg.graph.seed, input_dir)
     blob = json.dumps(material, sort_keys=True, separators=(",", ":"))

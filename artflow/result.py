@@ -28,6 +28,10 @@ class RunResult:
     wall_seconds: float = 0.0
     exceptions: dict[str, BaseException] = field(default_factory=dict)
     output_dir: Path = Path(".")
+    #: a run split per item (:mod:`artflow.items`): each item's own result, and the nodes that
+    #: ran once per item (their list outputs are joined; batches only where sizes agree)
+    items: list[RunResult] = field(default_factory=list)
+    per_item: frozenset[str] = frozenset()
 
     # -- per-node views -------------------------------------------------------------------------
     @property
@@ -100,6 +104,9 @@ class RunResult:
             raise ArtflowError(f"no node '{node_id}' in this run")
         if node_id in self.values:
             return self.values[node_id]
+        if node_id in self.per_item:
+            raise ArtflowError(f"node '{node_id}' ran once per item ({len(self.items)} images of mixed "
+                               f"sizes); take each item's value from result.items[i]['{node_id}']")
         record = self.lineage[node_id]
         if record.status is NodeStatus.FAILED:
             raise ArtflowError(f"node '{node_id}' failed: {record.error}")
@@ -111,13 +118,20 @@ class RunResult:
     def __getitem__(self, ref: Any) -> Any:
         if isinstance(ref, tuple):
             node, output = ref
-            return self.outputs(node)[output]
-        output = getattr(ref, "output", None)
-        node = getattr(ref, "node", None)
-        if isinstance(node, str):  # an OutputRef
-            outs = self.outputs(node)
-            return outs[output] if output else next(iter(outs.values()))
-        return next(iter(self.outputs(ref).values()))
+        else:
+            output = getattr(ref, "output", None)
+            node = getattr(ref, "node", None)
+            if not isinstance(node, str):  # a NodeRef or a node id: its first output
+                node = getattr(ref, "id", ref)
+                spec = self.validated.specs.get(node)
+                output = spec.outputs[0].name if spec is not None else None
+        outs = self.outputs(node)
+        if output is None:
+            return next(iter(outs.values()))
+        if output not in outs and node in self.per_item:
+            raise ArtflowError(f"'{node}.{output}' differs in size between the {len(self.items)} items "
+                               f"of this run; take each from result.items[i]['{node}', '{output}']")
+        return outs[output]
 
     def __repr__(self) -> str:
         counts: dict[str, int] = {}
@@ -153,4 +167,7 @@ class RunResult:
             spec = self.validated.specs[n]
             values = self.values[n]
             outputs[n] = {s.name: s.type.summary(values[s.name]) for s in spec.outputs if s.name in values}
-        return {"nodes": nodes, "outputs": outputs}
+        data: dict[str, Any] = {"nodes": nodes, "outputs": outputs}
+        if self.items:
+            data["items"] = len(self.items)
+        return data

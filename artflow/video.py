@@ -25,11 +25,11 @@ import numpy as np
 
 from .errors import GraphError, ImageError
 from .imaging import load_image
+from .items import downstream
 
 if TYPE_CHECKING:
     from .engine import Engine
     from .graph import Graph
-    from .validation import ValidatedGraph
 
 LOADER = "video.load"
 WRITER = "image.save_animation"
@@ -121,18 +121,6 @@ class ClipRun:
         return f"<ClipRun {self.frames} frames in {self.chunks} chunks -> {names}; {self.seconds:.2f} s>"
 
 
-def _downstream(vg: ValidatedGraph, source: str) -> set[str]:
-    users = vg.consumers()
-    seen: set[str] = set()
-    stack = [source]
-    while stack:
-        for user in users[stack.pop()]:
-            if user not in seen:
-                seen.add(user)
-                stack.append(user)
-    return seen
-
-
 def run_clip(graph: Graph, *, output_dir: str | Path | None = None, chunk_frames: int = 48,
              engine: Engine | None = None, use_cache: bool = False) -> ClipRun:
     """Run ``graph`` over its ``video.load`` clip chunk by chunk into the MP4s it writes.
@@ -153,7 +141,7 @@ def run_clip(graph: Graph, *, output_dir: str | Path | None = None, chunk_frames
     if len(loaders) != 1:
         raise GraphError(f"run_clip streams one {LOADER} node; this graph has {len(loaders)}")
     loader = loaders[0]
-    down = _downstream(vg, loader)
+    down = downstream(vg, loader)
     writers = [n for n in vg.order if n in down and vg.specs[n].name == WRITER]
     for n in vg.order:
         spec = vg.specs[n]

@@ -53,6 +53,29 @@ def _load_key(params: dict[str, Any], ctx: NodeContext) -> str:
     return json.dumps(stats)
 
 
+def _load_items(params: dict[str, Any], ctx: NodeContext) -> list[dict[str, Any]] | None:
+    """fit='each' and a glob of images of different sizes: one item per file (see artflow.items)."""
+    if params.get("fit") != "each" or not _GLOB_CHARS.search(str(params["path"])):
+        return None
+    files = _matches(params["path"], ctx)
+    sizes: set[tuple[int, int] | None] = set()
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                sizes.add(im.size)
+        except (OSError, SyntaxError, ValueError):
+            sizes.add(None)  # unreadable: its own item fails with the decoder's error, the rest run
+    if len(sizes) < 2:
+        return None
+    base = ctx.input_dir.resolve()
+    items = []
+    for f in files:  # each item loads exactly its file, named as the graph's folder sees it
+        full = f.resolve()
+        rel = full.relative_to(base).as_posix() if full.is_relative_to(base) else str(full)
+        items.append({"path": globlib.escape(rel), "_name": f.stem})
+    return items
+
+
 def _load_estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -> Estimate:
     """Batch shape from the files' headers (no pixel decoded): the budget check runs first."""
     from PIL import Image
@@ -85,9 +108,10 @@ def _load_estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Pa
             doc="an image file or a glob ('photos/*.jpg', '**/*.png'); relative to the graph file"
         ),
         "fit": Choice(
-            ["error", "first"],
-            "error",
-            doc="images of different sizes: 'error' stops, 'first' resizes all to the first's size",
+            ["each", "first", "error"],
+            "each",
+            doc="images of different sizes: 'each' runs the graph once per image, each at its own "
+            "size; 'first' resizes all to the first's size (one batch); 'error' stops",
         ),
         "alpha": Bool(True, doc="keep an alpha channel when a file has one"),
         "frames": Choice(
@@ -98,6 +122,7 @@ def _load_estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Pa
         ),
     },
     key_extra=_load_key,
+    items=_load_items,
 )
 def image_load(ctx: NodeContext, path: str, fit: str, alpha: bool, frames: str = "first") -> dict[str, Any]:
     """Load an image file, or every file a glob matches, as one batch (animated files: their first
@@ -117,11 +142,11 @@ def image_load(ctx: NodeContext, path: str, fit: str, alpha: bool, frames: str =
     h0, w0 = images[0].shape[:2]
     for f, im in zip(owners[1:], images[1:], strict=False):
         if im.shape[:2] != (h0, w0):
-            if fit == "error":
+            if fit != "first":  # 'each' splits the run before this node runs (artflow.items)
                 raise ImageError(
                     f"image.load: '{files[0].name}' is {w0}x{h0} but '{f.name}' is "
-                    f"{im.shape[1]}x{im.shape[0]}; use fit='first' to resize all to the first, "
-                    "or load them separately"
+                    f"{im.shape[1]}x{im.shape[0]}; use fit='each' to run each image at its own "
+                    "size, or fit='first' to resize all to the first"
                 )
     if fit == "first":
         images = [resize_array(im, w0, h0, "lanczos") for im in images]
@@ -143,19 +168,26 @@ def _expand(template: str, *, index: int, name: str, seed: int, node_id: str) ->
 def _target_paths(
     ctx: NodeContext, path: str, n: int, names: list[str] | None, ext: str, force_ext: bool = False
 ) -> list[Path]:
-    """One distinct output path per item: placeholders filled, suffixes added where a batch needs them."""
+    """One distinct output path per item: placeholders filled, suffixes added where a batch needs them.
+
+    In a run split per item (ctx.item: images of mixed sizes, one at a time) files are named as
+    one batch of all items would name them: {index} is the item's index, and a path without
+    placeholders gets the item's _0000 suffix."""
     has_item = "{index" in path or "{name" in path
     stems = [safe_name(names[i], "image") if names and i < len(names) else f"{i:04d}" for i in range(n)]
+    item = ctx.item
     out: list[str] = []
     for i in range(n):
-        rel = _expand(path, index=i, name=stems[i], seed=ctx.seed, node_id=ctx.node_id)
+        index = i if item is None else (item.index if n == 1 else item.index * 10000 + i)
+        rel = _expand(path, index=index, name=stems[i], seed=ctx.seed, node_id=ctx.node_id)
         p = Path(rel)
         if not p.suffix:
             p = p.with_name(p.name + ext)
         elif force_ext and _EXT_FORMAT.get(p.suffix.lower()) != _EXT_FORMAT[ext]:
             p = p.with_suffix(ext)
-        if n > 1 and not has_item:
-            p = p.with_name(f"{p.stem}_{i:04d}{p.suffix}")
+        if not has_item and (n > 1 or (item is not None and item.count > 1)):
+            suffix = f"_{i:04d}" if item is None else f"_{item.index:04d}" + (f"_{i:04d}" if n > 1 else "")
+            p = p.with_name(f"{p.stem}{suffix}{p.suffix}")
         out.append(str(p))
     counts = Counter(out)
     for i, rel in enumerate(out):  # duplicate names in the batch must not overwrite each other
@@ -234,6 +266,12 @@ def image_save_animation(
     ctx: NodeContext, image: np.ndarray, path: str, fps: float, loop: int, bounce: bool, quality: int
 ) -> list[str]:
     """Write a batch as the frames of one animated GIF, APNG, WebP or MP4 (H.264) file, atomically."""
+    if ctx.item is not None and ctx.item.count > 1:
+        raise ImageError(
+            f"node '{ctx.node_id}': an animation needs all its frames at one size, but '{ctx.item.source}' "
+            "loads images of mixed sizes, which run one at a time; set fit='first' on "
+            f"'{ctx.item.source}' to resize them to the first's size"
+        )
     target = ctx.output_path(_expand(path, index=0, name="anim", seed=ctx.seed, node_id=ctx.node_id))
     ext = target.suffix.lower()
     if ext not in (".gif", ".png", ".apng", ".webp", ".mp4"):
