@@ -53,18 +53,35 @@ def _load_key(params: dict[str, Any], ctx: NodeContext) -> str:
     return json.dumps(stats)
 
 
+_HEADERS: dict[tuple[str, int, int], tuple[int, int, int] | None] = {}
+_HEADERS_MAX = 20000
+
+
+def _header(f: Path) -> tuple[int, int, int] | None:
+    """(width, height, frames) from a file's header, or None when unreadable; remembered by
+    (path, size, mtime), so planning a run again reads no header whose file did not change."""
+    st = f.stat()
+    key = (str(f), st.st_size, st.st_mtime_ns)
+    if key not in _HEADERS:
+        try:
+            with Image.open(f) as im:
+                frames = im.n_frames if getattr(im, "is_animated", False) else 1
+                found: tuple[int, int, int] | None = (im.size[0], im.size[1], frames)
+        except (OSError, SyntaxError, ValueError):
+            found = None
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[key] = found
+    return _HEADERS[key]
+
+
 def _load_items(params: dict[str, Any], ctx: NodeContext) -> list[dict[str, Any]] | None:
     """fit='each' and a glob of images of different sizes: one item per file (see artflow.items)."""
     if params.get("fit") != "each" or not _GLOB_CHARS.search(str(params["path"])):
         return None
     files = _matches(params["path"], ctx)
-    sizes: set[tuple[int, int] | None] = set()
-    for f in files:
-        try:
-            with Image.open(f) as im:
-                sizes.add(im.size)
-        except (OSError, SyntaxError, ValueError):
-            sizes.add(None)  # unreadable: its own item fails with the decoder's error, the rest run
+    # an unreadable file (None) is an item of its own: it fails with the decoder's error, the rest run
+    sizes = {h[:2] if h else None for h in map(_header, files)}
     if len(sizes) < 2:
         return None
     base = ctx.input_dir.resolve()
@@ -78,19 +95,21 @@ def _load_items(params: dict[str, Any], ctx: NodeContext) -> list[dict[str, Any]
 
 def _load_estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -> Estimate:
     """Batch shape from the files' headers (no pixel decoded): the budget check runs first."""
-    from PIL import Image
-
     ctx = NodeContext(node_id="image.load", node_type="image.load", seed=0, output_dir=input_dir,
                       input_dir=input_dir)
     items, height, width = 0, 0, 0
     for f in _matches(params["path"], ctx)[:10000]:
-        with Image.open(f) as im:
-            frames = getattr(im, "n_frames", 1) if params.get("frames") == "all" else 1
-            items += frames
-            if not height:
-                width, height = im.size
-            elif params.get("fit") != "first":
-                width, height = max(width, im.size[0]), max(height, im.size[1])
+        header = _header(f)
+        if header is None:
+            with Image.open(f):  # the decoder's own error, named by the engine with the node
+                pass
+            continue
+        w, h, n = header
+        items += n if params.get("frames") == "all" else 1
+        if not height:
+            width, height = w, h
+        elif params.get("fit") != "first":
+            width, height = max(width, w), max(height, h)
     shape = (max(1, items), height, width, 4)
     return Estimate({"image": shape, "names": (shape[0],)}, working_bytes=nbytes((1,) + shape[1:]) * 2)
 
