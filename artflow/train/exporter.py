@@ -40,6 +40,7 @@ import numpy as np
 
 from ..errors import ModelError, describe
 from ..models.card import InputSpec, ModelCard, write_card
+from .rewrites import cancel_inverse_transposes
 
 OPSET = 17
 ATOL = 1e-4
@@ -180,6 +181,7 @@ def export_function(
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types
         raise ExportError(f"tf2onnx could not convert {card.name or out_path.name}: "
                           f"{describe(exc, with_type=False)[:300]}") from None
+    cancel_inverse_transposes(proto.graph)
     try:
         onnx.checker.check_model(proto)
     except Exception as exc:  # noqa: BLE001

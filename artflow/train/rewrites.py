@@ -23,6 +23,11 @@ The rewrites, each exact (up to float summation order):
   run on that block form directly (:func:`same_conv_blocks_tf`), so a generator's last stage
   never makes its full-resolution feature map.
 
+- **Transposes that undo each other** (:func:`cancel_inverse_transposes`): tf2onnx works in NCHW
+  and transposes back to NHWC at every graph output; an output taken mid-network (a backbone's
+  feature maps) is transposed to NHWC and straight back for the layers after it. Those layers
+  read the NCHW tensor directly instead (exact: no arithmetic). Applied to every export.
+
 Kernels are NHWC/HWIO (TensorFlow's layout); channel order after ``depth_to_space`` follows
 TensorFlow's: input channel ``(dy * b + dx) * C + c`` lands at ``(b*i + dy, b*j + dx, c)``.
 The kernel functions need only numpy; the ``*_tf`` helpers import TensorFlow (export only).
@@ -149,3 +154,33 @@ def space_to_depth_conv_tf(x_padded: Any, kernel: np.ndarray, bias: np.ndarray |
     if bias is not None:
         z = z + tf.constant(np.tile(np.asarray(bias), block * block))
     return tf.nn.depth_to_space(z, block)[:, :out_h, :out_w]
+
+
+def cancel_inverse_transposes(graph: Any) -> int:
+    """Rewire the readers of ``Transpose(p2, Transpose(p1, x))`` with p2 ∘ p1 = identity to read
+    ``x``, and drop the second transpose (ONNX ``GraphProto``, edited in place). Returns how many
+    were dropped; a transpose that is a graph output itself is kept."""
+    producer = {out: n for n in graph.node for out in n.output}
+    outputs = {o.name for o in graph.output}
+
+    def perm(n: Any) -> list[int]:
+        return next((list(a.ints) for a in n.attribute if a.name == "perm"), [])
+
+    dropped = []
+    for second in graph.node:
+        if second.op_type != "Transpose" or second.output[0] in outputs:
+            continue
+        first = producer.get(second.input[0])
+        if first is None or first.op_type != "Transpose":
+            continue
+        p1, p2 = perm(first), perm(second)
+        if not p1 or len(p1) != len(p2) or [p1[i] for i in p2] != list(range(len(p1))):
+            continue
+        for n in graph.node:
+            for i, name in enumerate(n.input):
+                if name == second.output[0]:
+                    n.input[i] = first.input[0]
+        dropped.append(second)
+    for n in dropped:
+        graph.node.remove(n)
+    return len(dropped)

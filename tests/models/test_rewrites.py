@@ -79,3 +79,26 @@ def test_kernel_shapes_are_checked() -> None:
         rewrites.subpixel_kernel(np.zeros((5, 5, 1, 1), np.float32))
     with pytest.raises(ValueError, match="square"):
         rewrites.space_to_depth_kernel(np.zeros((3, 5, 1, 1), np.float32), 2)
+
+
+def test_a_mid_network_output_no_longer_transposes_there_and_back() -> None:
+    ort = pytest.importorskip("onnxruntime")
+    tf2onnx = pytest.importorskip("tf2onnx")
+    rng = _rng()
+    k1, k2 = (rng.normal(size=(3, 3, c, 8)).astype(np.float32) for c in (3, 8))
+    sig = [tf.TensorSpec([None, 12, 10, 3], tf.float32, name="x")]
+
+    @tf.function(input_signature=sig)
+    def fn(x: tf.Tensor) -> dict[str, tf.Tensor]:
+        mid = tf.nn.relu(tf.nn.conv2d(x, k1, 1, "SAME"))
+        return {"mid": mid, "out": tf.nn.conv2d(tf.nn.max_pool2d(mid, 2, 2, "VALID"), k2, 1, "SAME")}
+
+    proto, _ = tf2onnx.convert.from_function(fn, input_signature=sig, opset=17)
+    before = sum(n.op_type == "Transpose" for n in proto.graph.node)
+    x = rng.normal(size=(2, 12, 10, 3)).astype(np.float32)
+    want = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    assert rewrites.cancel_inverse_transposes(proto.graph) == 1
+    assert sum(n.op_type == "Transpose" for n in proto.graph.node) == before - 1
+    got = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    for a, b in zip(got, want, strict=True):
+        assert np.array_equal(a, b)
