@@ -68,6 +68,42 @@ DOMAINS = {"shapes": "drawn shapes (circle, square, triangle, star, hexagon) on 
            "digits": "handwritten digits 0-9, 8x8 grey (scikit-learn digits)"}
 
 
+# models whose inputs are small enough for a principal-subspace domain check: name -> components
+DOMAIN_COMPONENTS = {"digits": 12}
+# the share of in-domain validation images the domain check may call `unknown`
+DOMAIN_QUANTILE = 0.98
+
+
+def training_inputs(name: str) -> object:
+    """The images the shipped model trained on (for the domain check's subspace)."""
+    from .data import digits_split
+
+    if name == "digits":
+        return digits_split()[0]
+    raise SystemExit(f"no training set for '{name}'")
+
+
+def domain_check(train: object, val: object, card: object, components: int) -> dict[str, object]:
+    """The principal subspace of the prepared training inputs and the quantiles of validation
+    images' distances to it (see node.domain_outside); threshold at DOMAIN_QUANTILE."""
+    import numpy as np
+
+    from .node import prepare
+
+    x = prepare(np.asarray(train, np.float32), card).reshape(len(train), -1).astype(np.float64)
+    mean = x.mean(axis=0)
+    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    basis = vt[:components]
+    v = prepare(np.asarray(val, np.float32), card).reshape(len(val), -1).astype(np.float64) - mean
+    residual = np.linalg.norm(v - (v @ basis.T) @ basis, axis=1)
+    quantiles = np.quantile(residual, np.linspace(0.0, 1.0, 101))
+    return {"kind": "principal-subspace residual", "components": np.round(basis, 6).tolist(),
+            "mean": np.round(mean, 6).tolist(), "quantiles": np.round(quantiles, 6).tolist(),
+            "threshold": round(float(np.quantile(residual, DOMAIN_QUANTILE)), 6),
+            "fit": f"{len(x)} training images, {components} components; threshold: the "
+                   f"{DOMAIN_QUANTILE:.0%} quantile of {len(v)} validation images' residuals"}
+
+
 def calibration_set(name: str) -> tuple[object, object]:
     """Validation images and labels the shipped model never trained on: shapes drawn from a seed
     range training never used (over training backgrounds), the digits' held-out 20 %."""
@@ -106,6 +142,8 @@ def calibrate(name: str) -> Path:
     soft = softened(probs, temperature)
     right = soft.argmax(-1) == np.asarray(y)
     threshold = float(np.quantile(soft.max(-1)[right], UNKNOWN_QUANTILE))
+    if name in DOMAIN_COMPONENTS:
+        card.extra["domain_check"] = domain_check(training_inputs(name), x, card, DOMAIN_COMPONENTS[name])
     card.extra.update({"temperature": round(temperature, 4), "unknown_below": round(threshold, 4),
                        "domain": DOMAINS.get(name, card.description),
                        "calibrated": f"python -m artflow_classifier.ship --calibrate {name} "

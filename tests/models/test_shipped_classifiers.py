@@ -89,3 +89,33 @@ def test_classify_graph_runs_without_importing_tensorflow(tmp_path: Path):
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out == {"tf": False, "providers": [out["providers"][0]], "n": 2}
     assert proc.stderr.strip() == "" or "onnxruntime" not in proc.stderr
+
+
+def test_digits_domain_check_calls_photos_unknown_and_keeps_real_digits(tmp_path: Path):
+    """A confident softmax on a photo (rocket: raw '4' at 0.93) is still answered 'unknown': the
+    photo lies far from the digits' principal subspace; held-out digits mostly do not."""
+    import skimage.data
+    from artflow_classifier.data import digits_split
+    from artflow_classifier.node import classify_image
+
+    from artflow.models import get_session
+    from artflow.nodes import NodeContext
+    from artflow.plugins import get_plugins
+
+    entry = get_plugins().models.resolve("digits", "classifier")
+    check = entry.card.extra["domain_check"]
+    assert len(check["components"]) == 12 and len(check["quantiles"]) == 101
+    ctx = NodeContext("c", "classify.image", 0, tmp_path, sessions={"model": get_session(entry, "cpu")},
+                      entries={"model": entry})
+    photos = [skimage.data.rocket(), skimage.data.coffee(), skimage.data.astronaut(), skimage.data.chelsea()]
+    batch = np.stack([np.asarray(p[:256, :256], np.float32) / 255.0 for p in photos])
+    answers = classify_image(ctx, image=batch, model="digits", top_k=1)
+    assert [a[0].label for a in answers] == ["unknown"] * 4
+    raw = classify_image(ctx, image=batch[:1], model="digits", top_k=1, unknown=False)
+    assert raw[0][0].label != "unknown"
+    _, x_test, _, y_test = digits_split()
+    labels = classify_image(ctx, image=x_test, model="digits", top_k=1)
+    flagged = np.array([item[0].label == "unknown" for item in labels])
+    assert flagged.mean() <= 0.05
+    kept = [(int(item[0].label), y) for item, y in zip(labels, y_test, strict=True) if item[0].label != "unknown"]
+    assert np.mean([p == y for p, y in kept]) >= 0.99
