@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArtflowError
+from .settings import DEFAULT_MAX_WORK
 
 if TYPE_CHECKING:
     from .nodes import NodeSpec
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 Shape = tuple[int, ...]
 MB = 1024 * 1024
-DEFAULT_MAX_WORK = 1_000_000_000  # about 100 s of flow-field strokes here
 
 
 class BudgetError(ArtflowError):

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from .errors import ArtflowError
+from .errors import ArtflowError, one_line
 
 # verb -> (module, attribute, one-line help); loaded only when the verb runs
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -301,15 +301,6 @@ def cache_clear() -> None:
 #: line naming the culprit; BUG_EXIT means artflow itself failed (an uncaught exception)
 USER_EXIT = 2
 BUG_EXIT = 1
-
-
-def one_line(text: Any) -> str:
-    """``text`` as exactly one printable line: line breaks of any kind (\\n, \\r, U+2028, U+2029,
-    U+0085, ...) and other control characters are shown escaped, never printed raw."""
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def echo_error(text: Any, prefix: str = "error: ") -> None:

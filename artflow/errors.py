@@ -99,3 +99,12 @@ def describe(exc: BaseException, *, with_type: bool = True) -> str:
     if isinstance(exc, ArtflowError) or (first and not with_type):
         return first
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def one_line(text: object) -> str:
+    """``text`` as exactly one printable line: line breaks of any kind (\\n, \\r, U+2028, U+2029,
+    U+0085, ...) and other control characters are shown escaped, never printed raw."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

@@ -21,6 +21,8 @@ from typing import Any
 from .errors import SettingError
 from .errors import describe as describe_error
 
+DEFAULT_MAX_WORK = 1_000_000_000  # work units one node may do (about 100 s of flow-field strokes here)
+
 PREFIX = "ARTFLOW_"
 CONFIG = "ARTFLOW_CONFIG"
 
@@ -188,7 +190,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             default_doc="half of physical memory",
             doc="Memory budget of one run (MB), shared among gallery workers; plans over it are "
                 "refused before any pixel is computed."),
-    Setting("ARTFLOW_MAX_WORK", "int>=1", _int(1), 1_000_000_000, default_doc="1000000000",
+    Setting("ARTFLOW_MAX_WORK", "int>=1", _int(1), DEFAULT_MAX_WORK, default_doc=f"{DEFAULT_MAX_WORK}",
             doc="Most work units (e.g. strokes x steps of generate.flow_field) one node may do in a "
                 "run; plans over it are refused before anything runs."),
     Setting("ARTFLOW_MAX_PIXELS", "int>=1", _int(1), 8192 * 8192, default_doc="67108864 (8192 x 8192)",

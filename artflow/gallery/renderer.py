@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DiskFullError
+from ..errors import DiskFullError, one_line
 from .jobs import Job, expand_jobs
 from .manifest import is_done, load_records, manifest_data, write_if_changed, write_manifest
 from .spec import GalleryError, GallerySpec, load_spec
@@ -158,7 +158,7 @@ def render(spec: GallerySpec | str | Path, out_dir: str | Path, *, workers: int 
                 summary.bugs += bool(record.get("bug"))
                 summary.failures.append((job.name, record.get("error") or "failed"))
                 if bar is not None:
-                    bar.write(f"failed: {job.name}: {record.get('error')}", file=sys.stderr)
+                    bar.write(one_line(f"failed: {job.name}: {record.get('error')}"), file=sys.stderr)
             if bar is not None:
                 bar.update(1)
             if time.monotonic() - last_flush >= FLUSH_SECONDS:
