@@ -73,6 +73,12 @@ def test_work_over_the_limit_is_refused():
                                           r"204,800,000,000 units of work, over the limit"):
         engine.run(g)
 
+    slow = Graph()
+    big = slow.add("generate.gradient", width=4096, height=4096)
+    slow.add("filter.median", "m", image=big, size=31)  # about 20 minutes of Pillow here
+    with pytest.raises(BudgetError, match=r"node 'm' \(filter.median\) would do about"):
+        engine.run(slow)
+
 
 def test_an_itemwise_node_over_budget_runs_in_chunks_with_the_same_result(plugins, tmp_path):
     plugins.nodes.add(chunky, "tests")
