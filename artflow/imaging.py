@@ -202,6 +202,42 @@ def resize(image: np.ndarray, height: int, width: int, method: str = "area", *,
 _process_umask: int | None = None
 
 
+def box_blur_axis(x: np.ndarray, radius: int, axis: int) -> np.ndarray:
+    """Mean over a window of 2r+1 along one axis, edges extended (cumulative sums: O(n))."""
+    if radius <= 0:
+        return x
+    pad = [(0, 0)] * x.ndim
+    pad[axis] = (radius + 1, radius)
+    padded = np.pad(x, pad, mode="edge")
+    c = np.cumsum(padded, axis=axis, dtype=np.float32)
+    n = x.shape[axis]
+    hi = [slice(None)] * x.ndim
+    lo = [slice(None)] * x.ndim
+    hi[axis] = slice(2 * radius + 1, 2 * radius + 1 + n)
+    lo[axis] = slice(0, n)
+    return (c[tuple(hi)] - c[tuple(lo)]) / np.float32(2 * radius + 1)
+
+
+def gaussian_blur(x: np.ndarray, sigma: float, axes: tuple[int, int] = (-3, -2)) -> np.ndarray:
+    """Gaussian blur approximated by three box blurs per axis (as Pillow does), in float32;
+    ``axes`` are the (height, width) axes (default: an NHWC batch)."""
+    if sigma <= 0:
+        return x.astype(np.float32, copy=False)
+    n = 3
+    w_ideal = np.sqrt(12 * sigma * sigma / n + 1)
+    wl = int(np.floor(w_ideal))
+    if wl % 2 == 0:
+        wl -= 1
+    wu = wl + 2
+    m = round((12 * sigma * sigma - n * wl * wl - 4 * n * wl - 3 * n) / (-4 * wl - 4))
+    sizes = [wl if i < m else wu for i in range(n)]
+    out = x.astype(np.float32, copy=True)
+    for size in sizes:
+        for axis in axes:
+            out = box_blur_axis(out, (size - 1) // 2, axis)
+    return out
+
+
 def _umask() -> int:
     """This process's umask, read without changing it where the system allows (setting and
     restoring it would race with threads creating files), then remembered."""

@@ -7,11 +7,12 @@ from collections.abc import Callable
 import numpy as np
 
 from artflow.errors import ArtflowError
+from artflow.imaging import gaussian_blur
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Choice, Float, Int
 from artflow.types import IMAGE, MASK
 
-from ._util import f32, fit_to, gaussian_blur, luminance, pair_batches, resize_array, rgb_to_hsv, split_alpha
+from ._util import f32, fit_to, luminance, pair_batches, resize_array, rgb_to_hsv, split_alpha
 
 
 def _soft_light(b: np.ndarray, t: np.ndarray) -> np.ndarray:

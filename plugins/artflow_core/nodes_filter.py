@@ -13,11 +13,12 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from artflow.budget import Estimate, nbytes
+from artflow.imaging import gaussian_blur
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Choice, Float, Int
 from artflow.types import IMAGE
 
-from ._util import f32, gaussian_blur, join_alpha, luminance, resize_array, split_alpha
+from ._util import f32, join_alpha, luminance, resize_array, split_alpha
 
 
 def _blur_premultiplied(image: np.ndarray, sigma: float) -> np.ndarray:

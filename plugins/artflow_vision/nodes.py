@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from artflow import IMAGE, MASK, POSES, Bool, Color, Float, In, Int, Model, ModelError, Out, node
-from artflow.imaging import resize
+from artflow.imaging import gaussian_blur, resize
 
 from .geometry import letterbox
 
@@ -205,20 +205,6 @@ def draw_pose(ctx: Any, image: np.ndarray, poses: list[list[dict[str, Any]]], co
 # --- matte.person --------------------------------------------------------------------------------
 
 
-def soften(plane: np.ndarray, radius: int) -> np.ndarray:
-    """Three box blurs of about ``radius`` pixels (close to a Gaussian), edges repeated."""
-    r = max(1, int(radius) // 2)
-    out = np.asarray(plane, np.float32)
-    for axis in (0, 1, 0, 1, 0, 1):
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (r + 1, r)
-        c = np.cumsum(np.pad(out, pad, mode="edge"), axis=axis, dtype=np.float64)
-        hi = np.take(c, np.arange(2 * r + 1, c.shape[axis]), axis=axis)
-        lo = np.take(c, np.arange(0, c.shape[axis] - 2 * r - 1), axis=axis)
-        out = ((hi - lo) / (2 * r + 1)).astype(np.float32)
-    return out
-
-
 @node(
     "matte.person",
     category="model",
@@ -247,7 +233,7 @@ def matte_person(ctx: Any, image: np.ndarray, model: str, threshold: float, feat
         if threshold > 0:
             m = (m >= threshold).astype(np.float32)
         if feather:
-            m = soften(m[..., 0], feather)[..., None]
+            m = gaussian_blur(m, feather / 2, axes=(0, 1))  # edges fade over about `feather` px
         out[i] = np.clip(m, 0.0, 1.0)
     return out
 
