@@ -43,7 +43,7 @@ def reexport(name: str) -> Path:
     real = {"image": probe, "stats": stats.numpy().astype(np.float32), "shared": np.zeros([1], np.float32)}
     fn, signature = inference_function(net)
     card.extra["reexported"] = f"python -m artflow_style.reexport {name}"
-    export_function(fn, signature, target, card, real_inputs=real, random_batches=1, atol=1e-3,
+    export_function(fn, signature, target, card, real_inputs=real, random_batches=1,
                     reference=reference_function(net))
     manifest_path = MODELS_DIR / "manifest.json"
     manifest = json.loads(manifest_path.read_text())

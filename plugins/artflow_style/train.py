@@ -294,9 +294,10 @@ def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_
     )
     real = {"image": probe.astype(np.float32), "stats": probe_stats.numpy().astype(np.float32),
             "shared": np.zeros([1], np.float32)}
-    # norm_stats are internal statistics of magnitude up to ~100 (float32 rounding ~1e-4 there);
-    # the stylized image itself agrees far tighter (benchmarks record max_abs_diff_b1)
-    run.export_function(fn, signature, card, real_inputs=real, random_batches=1, atol=1e-3,
+    # the exporter's default 1e-4 on both outputs, on the full-size held-out photo: the norm layers'
+    # statistics are summed in two stages (network._moments), so TensorFlow and ONNX Runtime agree
+    # to ~1e-5 at 512² (a single float32 reduction over all pixels gave 3e-4 to 3e-3)
+    run.export_function(fn, signature, card, real_inputs=real, random_batches=1,
                         reference=reference_function(net))
 
 
@@ -455,6 +456,8 @@ def _resume(run: TrainRun, net: Any, opt: Any, rng: np.random.Generator) -> dict
             values = [z[f"arr_{i}"] for i in range(len(z.files))]
         if len(values) == len(opt.variables):
             for var, value in zip(opt.variables, values, strict=True):
-                var.assign(value)
+                # the moments and step count go on; the learning rate is this run's --lr
+                if not var.path.endswith("learning_rate"):
+                    var.assign(value)
     rng.bit_generator.state = state["rng"]
     return state

@@ -60,3 +60,29 @@ def test_color_ratio_is_one_for_the_photo_and_zero_for_the_style_itself():
     assert color_histogram(photo).sum() == 1.0
     assert color_ratio(photo, photo, style) == 1.0
     assert color_ratio(style, photo, style) == 0.0
+
+
+def test_resume_restores_the_optimizer_state_but_keeps_this_runs_learning_rate(tmp_path: Path):
+    """A leg resumed with another --lr trains at that rate (the saved Adam variables include the
+    learning rate, which used to overwrite it silently while the card recorded the new one)."""
+    import pytest
+
+    keras = pytest.importorskip("keras")
+    from artflow_style.network import build_network
+    from artflow_style.train import _resume, _save_state
+
+    class Run:
+        checkpoint_dir = tmp_path
+
+        def checkpoint(self, net: object, name: str) -> None:
+            net.save(tmp_path / f"{name}.keras")
+
+    net = build_network((4, 4, 4), 1)
+    opt = keras.optimizers.Adam(2e-3)
+    opt.build(net.trainable_variables)
+    opt.iterations.assign(7)
+    _save_state(Run(), net, opt, np.random.default_rng(0), {"step": 7})
+    resumed = keras.optimizers.Adam(5e-4)
+    state = _resume(Run(), build_network((4, 4, 4), 1), resumed, np.random.default_rng(1))
+    assert state["step"] == 7 and int(resumed.iterations.numpy()) == 7
+    assert float(resumed.learning_rate.numpy()) == pytest.approx(5e-4)
