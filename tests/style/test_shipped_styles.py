@@ -38,11 +38,16 @@ def test_every_shipped_style_meets_the_style_and_structure_bars():
             assert entry["metrics"][f"{photo}_edge_corr"] == card.metrics[f"{photo}_edge_corr"]
 
 
-def test_shipped_halftone_style_image_is_the_one_draw_style_draws():
+def test_every_shipped_style_image_is_the_one_style_image_makes():
+    """Each style image is reproducible: drawn by artflow's generate nodes (data.draw_style) or a
+    scikit-image photo/texture (data.PHOTO_STYLES); at least one is a real photo or texture."""
     import numpy as np
-    from artflow_style.data import draw_style
+    from artflow_style.data import PHOTO_STYLES, style_image
 
     from artflow.imaging import load_image
 
-    shipped = load_image(artflow_style.MODELS_DIR / "halftone_style.png", keep_alpha=False)[..., :3]
-    assert np.abs(shipped - draw_style("halftone", 512)).max() <= 2.5 / 255
+    names = [e["name"] for e in artflow_style.shipped_models()]
+    for name in names:
+        shipped = load_image(artflow_style.MODELS_DIR / f"{name}_style.png", keep_alpha=False)[..., :3]
+        assert np.abs(shipped - style_image(name, 512)).max() <= 2.5 / 255, name
+    assert set(PHOTO_STYLES) & set(names)
