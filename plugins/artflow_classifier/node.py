@@ -10,7 +10,8 @@ Out-of-distribution honesty: a classifier knows only its training domain (the sh
 knows five drawn shapes, ``digits`` 8×8 digits), and a softmax always names one of its classes.
 When the card has ``extra.temperature`` the probabilities are softened by it (calibrated on
 validation data), and when the best calibrated score is under ``extra.unknown_below`` the answer
-is ``unknown`` (score: 1 − the best class's), followed by the classes; ``unknown = false``
+is ``unknown`` (score: the share of correct validation answers more confident than this one, from
+``extra.confidence_quantiles``; else 1 − the best class's), followed by the classes; ``unknown = false``
 turns this off. The card's ``extra.domain`` says what the model knows.
 
 A softmax threshold misses confident mistakes (the digits model calls a photo of a rocket "4" at
@@ -63,14 +64,23 @@ def softened(probs: np.ndarray, temperature: float) -> np.ndarray:
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def with_unknown(rows: list[list[Label]], threshold: float | None) -> list[list[Label]]:
-    """Put ``unknown`` (score 1 − best) first where the best class scores under ``threshold``."""
+def with_unknown(rows: list[list[Label]], threshold: float | None,
+                 quantiles: list[float] | None = None) -> list[list[Label]]:
+    """Put ``unknown`` first where the best class scores under ``threshold``. Its score: the share
+    of correct validation answers that were more confident than this one (from the card's
+    ``confidence_quantiles``: 0.99 means only 1 % of in-domain answers were this unsure), else
+    1 − best."""
     if threshold is None:
         return rows
     out = []
     for row in rows:
         if row and row[0].score < threshold:
-            row = [Label("unknown", round(1.0 - row[0].score, 6)), *row[: max(0, len(row) - 1)]]
+            best = row[0].score
+            if quantiles:
+                share = 1.0 - float(np.interp(best, quantiles, np.linspace(0.0, 1.0, len(quantiles))))
+            else:
+                share = 1.0 - best
+            row = [Label("unknown", round(share, 6)), *row[: max(0, len(row) - 1)]]
         out.append(row)
     return out
 
@@ -129,7 +139,8 @@ def classify_image(ctx: Any, image: np.ndarray, model: str, top_k: int,
     probs = session.run_batched({session.input_names[0]: feeds}, outputs=[name])[name]
     probs = softened(np.asarray(probs, dtype=np.float32), float(card.extra.get("temperature", 1.0)))
     threshold = card.extra.get("unknown_below") if unknown else None
-    rows = with_unknown(top_labels(probs, card.labels, top_k), threshold)
+    rows = with_unknown(top_labels(probs, card.labels, top_k), threshold,
+                        card.extra.get("confidence_quantiles"))
     check = card.extra.get("domain_check") if unknown else None
     if check:
         for i, share in enumerate(domain_outside(feeds, check)):

@@ -144,6 +144,8 @@ def calibrate(name: str) -> Path:
     threshold = float(np.quantile(soft.max(-1)[right], UNKNOWN_QUANTILE))
     if name in DOMAIN_COMPONENTS:
         card.extra["domain_check"] = domain_check(training_inputs(name), x, card, DOMAIN_COMPONENTS[name])
+    confidence = np.quantile(soft.max(-1)[right], np.linspace(0.0, 1.0, 101))
+    card.extra["confidence_quantiles"] = [round(float(q), 6) for q in confidence]
     card.extra.update({"temperature": round(temperature, 4), "unknown_below": round(threshold, 4),
                        "domain": DOMAINS.get(name, card.description),
                        "calibrated": f"python -m artflow_classifier.ship --calibrate {name} "
