@@ -141,9 +141,10 @@ class GanTrainer:
         self.recalibrate_batchnorm()
         return history
 
-    def recalibrate_batchnorm(self, batches: int = 50) -> None:
-        """Re-estimate the EMA generator's batch-norm statistics for its averaged weights."""
-        gen = self.ema_generator
+    def recalibrate_batchnorm(self, batches: int = 50, generator: keras.Model | None = None) -> None:
+        """Re-estimate a generator's batch-norm statistics (default: the EMA generator's, for its
+        averaged weights) from ``batches`` batches of its own samples."""
+        gen = generator if generator is not None else self.ema_generator
         bns = [layer for layer in gen.layers if isinstance(layer, keras.layers.BatchNormalization)]
         if not bns:
             return
@@ -157,15 +158,30 @@ class GanTrainer:
         for bn, m in zip(bns, old, strict=True):
             bn.momentum = m
 
+    def export_generator(self, weights: str = "ema") -> keras.Model:
+        """The generator to export: ``ema``, the moving average of the weights (its batch-norm
+        statistics re-estimated at the end of :meth:`fit`), or ``raw``, a copy of the trained
+        generator with its batch-norm statistics re-estimated the same way (the training state,
+        which a resumed run goes on from, is not touched)."""
+        if weights == "ema":
+            return self.ema_generator
+        if weights != "raw":
+            raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
+        gen = build_generator(self.cfg)
+        gen.set_weights(self.generator.get_weights())
+        self.recalibrate_batchnorm(generator=gen)
+        return gen
+
     def preview(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """Images in [0, 1] from the raw generator with batch statistics (mid-training previews)."""
         lab = None if labels is None else tf.constant(labels, tf.int32)
         out = self.generator(self._inputs(tf.constant(z, tf.float32), lab), training=True)
         return np.clip((np.asarray(out) + 1.0) * 0.5, 0.0, 1.0)
 
-    def sample(self, z: np.ndarray, labels: np.ndarray | None = None, *, ema: bool = True) -> np.ndarray:
-        """Images in [0, 1] from the (EMA) generator in inference mode."""
-        gen = self.ema_generator if ema else self.generator
+    def sample(self, z: np.ndarray, labels: np.ndarray | None = None, *, ema: bool = True,
+               generator: keras.Model | None = None) -> np.ndarray:
+        """Images in [0, 1] from ``generator`` (default: the EMA or the raw generator) in inference mode."""
+        gen = generator if generator is not None else self.ema_generator if ema else self.generator
         lab = None if labels is None else tf.constant(labels, tf.int32)
         out = gen(self._inputs(tf.constant(z, tf.float32), lab), training=False)
         return np.clip((np.asarray(out) + 1.0) * 0.5, 0.0, 1.0)

@@ -26,7 +26,9 @@ class GanConfig:
     ``upsample``: ``transpose`` (4×4 stride-2 transposed convolutions) or ``nearest`` (nearest-
     neighbour ×2 then a 3×3 convolution: no checkerboard artefacts). ``spectral_norm`` and
     ``minibatch_std`` (a batch-variation feature map, against mode collapse) shape the
-    discriminator only.
+    discriminator only. ``crop``: the generator draws ``size + 2·crop`` pixels a side and crops the
+    margin away, so the zero padding of its convolutions never reaches the image (no dark frame);
+    ``size + 2·crop`` must be a multiple of ``size / 4``.
     """
 
     size: int = 64
@@ -38,6 +40,7 @@ class GanConfig:
     spectral_norm: bool = False
     upsample: str = "transpose"
     minibatch_std: bool = False
+    crop: int = 0
 
     @property
     def upsamples(self) -> int:
@@ -45,6 +48,14 @@ class GanConfig:
         if steps < 1 or not steps.is_integer():
             raise ValueError(f"image size must be 8, 16, 32, 64, 128 …, got {self.size}")
         return int(steps)
+
+    @property
+    def base(self) -> int:
+        """Side of the generator's first feature map (4, or more with a ``crop`` margin)."""
+        side, step = self.size + 2 * self.crop, 2 ** self.upsamples
+        if self.crop < 0 or side % step:
+            raise ValueError(f"size + 2*crop must be a multiple of {step}, got {side}")
+        return side // step
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,10 +78,11 @@ def build_generator(cfg: GanConfig) -> keras.Model:
         inputs.append(label)
         emb = layers.Embedding(cfg.classes, cfg.embed, name="label_embed")(label)
         h = layers.Concatenate()([z, layers.Flatten()(emb)])
-    h = layers.Dense(4 * 4 * widths[0], use_bias=False)(h)
+    base = cfg.base
+    h = layers.Dense(base * base * widths[0], use_bias=False)(h)
     h = layers.BatchNormalization()(h)
     h = layers.ReLU()(h)
-    h = layers.Reshape((4, 4, widths[0]))(h)
+    h = layers.Reshape((base, base, widths[0]))(h)
     for w in widths[1:]:
         if cfg.upsample == "nearest":
             h = layers.UpSampling2D(2, interpolation="nearest")(h)
@@ -84,6 +96,8 @@ def build_generator(cfg: GanConfig) -> keras.Model:
         h = layers.BatchNormalization()(h)
         h = layers.ReLU()(h)
     out = layers.Conv2D(cfg.channels, 3, padding="same", activation="tanh", name="rgb")(h)
+    if cfg.crop:
+        out = layers.Cropping2D(cfg.crop, name="crop")(out)
     return keras.Model(inputs, out, name="generator")
 
 

@@ -28,7 +28,8 @@ DEFAULTS: dict[str, dict[str, int]] = {
 }
 # The digits recipe (small, conditional): transposed convolutions, logistic loss, dropout in D.
 # Colour images: nearest-neighbour upsampling, spectral norm + minibatch-std in D, hinge loss and
-# two time-scale learning rates (D 4x faster), which resists mode collapse on diverse colours.
+# two time-scale learning rates (D 4x faster), which resists mode collapse on diverse colours; the
+# generator draws a size/8 margin and crops it (GanConfig.crop), so no dark frame from zero padding.
 DIGITS_RECIPE: dict[str, Any] = {}
 COLOUR_RECIPE: dict[str, Any] = {"loss": "hinge", "lr_g": 1e-4, "lr_d": 4e-4, "beta1": 0.0, "beta2": 0.9}
 QUICK = {"width": 8, "latent": 16, "steps": 40, "batch": 16}
@@ -76,9 +77,12 @@ Length: --steps, or --epochs (passes over the data). --quick: a tiny model in se
                    "(default: the registered 'digits' classifier).")
 @click.option("--resume", is_flag=True,
               help="Go on from OUT/checkpoints (networks, EMA, optimisers, step, RNG) up to --steps.")
+@click.option("--weights", type=click.Choice(["ema", "raw"]), default="ema", show_default=True,
+              help="Export the moving average of the generator's weights, or the trained weights "
+                   "(batch-norm statistics re-estimated for either); the card records the other's FID.")
 def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int | None, gray: bool,
               steps: int | None, width: int | None, latent: int | None, max_minutes: float | None,
-              classifier: str | None, resume: bool) -> None:
+              classifier: str | None, resume: bool, weights: str) -> None:
     """Train a DCGAN generator on a folder of images or a built-in data set."""
     import json
     import os
@@ -113,7 +117,8 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     cfg = GanConfig(size=size, channels=channels, latent=latent or d["latent"], classes=classes,
                     width=width or d["width"], embed=16 if classes else 32,
                     spectral_norm=dataset != "digits", minibatch_std=dataset != "digits",
-                    upsample="transpose" if dataset == "digits" else "nearest")
+                    upsample="transpose" if dataset == "digits" else "nearest",
+                    crop=0 if dataset == "digits" else size // 8)
     recipe = DIGITS_RECIPE if dataset == "digits" else COLOUR_RECIPE
     settings = GanSettings(steps=steps or d["steps"], batch=batch, flip=dataset != "digits", **recipe)
     if run.name == "gan" and dataset:
@@ -170,17 +175,20 @@ def train_gan(run: TrainRun, images: str | None, dataset: str | None, size: int 
     run.settings["chain"] = chain
     run.metrics["steps_done"] = first + len(history)
     run.metrics["train_seconds"] = round(sum(c["seconds"] for c in chain), 1)
-    run.save_model(inference_model(trainer.ema_generator))
+    run.settings["exported_weights"] = weights
+    generator = trainer.export_generator(weights)
+    run.save_model(inference_model(generator))
 
-    fn, signature = inference_function(trainer.ema_generator, cfg)
+    fn, signature = inference_function(generator, cfg)
     rng = np.random.default_rng(run.seed + 1)
     z = rng.standard_normal((EVAL_COUNT if not run.quick else 64, cfg.latent)).astype(np.float32)
     labels = (np.arange(len(z)) % classes).astype(np.int32) if classes else None
-    samples = trainer.sample(z, labels)
+    samples = trainer.sample(z, labels, generator=generator)
     _measure(run, samples, labels, data, held_out, classes, classifier)
-    card = _card(run, cfg, data)
+    _measure_other(run, trainer, "raw" if weights == "ema" else "ema", z, labels, held_out)
+    card = _card(run, cfg, data, weights)
     real = {"z": z[:64], "label": labels[:64, None]} if classes else {"z": z[:64]}
-    reference, _ = inference_function(trainer.ema_generator, cfg, fast=False)
+    reference, _ = inference_function(generator, cfg, fast=False)
     run.export_function(fn, signature, card, real_inputs=real, reference=reference)
     shown = samples[:100] if classes else samples[:64]
     run.save_samples(shown, cols=10 if classes else 8, cell=48 if size <= 16 else 96)
@@ -195,7 +203,21 @@ def _given(param: str) -> bool:
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
-def _card(run: TrainRun, cfg: Any, data: ImageSet) -> Any:
+def _measure_other(run: TrainRun, trainer: Any, other: str, z: np.ndarray, labels: np.ndarray | None,
+                   held_out: ImageSet | None) -> None:
+    """FID in the pretrained backbone's features of the generator not exported (``fid_vgg_raw`` or
+    ``fid_vgg_ema``), on the same latents, so the card shows what the choice of weights gave."""
+    from . import evaluation
+
+    if held_out is None or evaluation.backbone_model() is None:
+        return
+    samples = trainer.sample(z, labels, generator=trainer.export_generator(other))
+    real = evaluation.backbone_features(held_out.images)
+    gen = evaluation.backbone_features(samples)
+    run.metrics[f"fid_vgg_{other}"] = round(evaluation.frechet_distance(gen, real), 3)
+
+
+def _card(run: TrainRun, cfg: Any, data: ImageSet, weights: str = "ema") -> Any:
     from artflow.models.card import InputSpec
 
     inputs = [InputSpec("z", layout="NC", size=None, channels=cfg.latent, range=[-4.0, 4.0],
@@ -216,7 +238,9 @@ def _card(run: TrainRun, cfg: Any, data: ImageSet) -> Any:
                      + f"; trained on {data.description}"),
         extra={"image_size": [cfg.size, cfg.size], "channels": cfg.channels, "architecture": cfg.to_dict(),
                "latent_distribution": "standard normal; truncation scales z toward 0",
-               "exported_weights": "exponential moving average of the generator"},
+               "exported_weights": ("exponential moving average of the generator" if weights == "ema" else
+                                    "the trained generator (not the moving average)")
+                                   + "; batch-norm statistics re-estimated from 50 batches of samples"},
     )
 
 

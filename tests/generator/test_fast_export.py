@@ -19,10 +19,10 @@ def _randomize_batchnorm(model: keras.Model, rng: np.random.Generator) -> None:
                                rng.normal(0, 0.2, c), rng.uniform(0.5, 2.0, c)])
 
 
-@pytest.mark.parametrize("classes", [0, 3])
-def test_fast_forward_matches_model(classes: int) -> None:
+@pytest.mark.parametrize(("classes", "crop"), [(0, 0), (3, 0), (0, 2)])
+def test_fast_forward_matches_model(classes: int, crop: int) -> None:
     rng = np.random.default_rng(3)
-    cfg = GanConfig(size=16, channels=3, latent=8, classes=classes, width=8, upsample="nearest")
+    cfg = GanConfig(size=16, channels=3, latent=8, classes=classes, width=8, upsample="nearest", crop=crop)
     gen = build_generator(cfg)
     _randomize_batchnorm(gen, rng)
     forward = fast_forward(gen)
@@ -38,3 +38,13 @@ def test_fast_forward_matches_model(classes: int) -> None:
 def test_transposed_conv_generators_have_no_rewrite() -> None:
     gen = build_generator(GanConfig(size=8, latent=4, width=8, upsample="transpose"))
     assert fast_forward(gen) is None
+
+
+def test_a_crop_margin_draws_a_larger_map_and_returns_the_requested_size() -> None:
+    cfg = GanConfig(size=64, latent=4, width=4, upsample="nearest", crop=8)
+    assert cfg.base == 5  # 80 = 5 * 2**4 pixels drawn, 8 cropped on each side
+    gen = build_generator(cfg)
+    assert tuple(gen.output.shape[1:]) == (64, 64, 3)
+    assert gen.layers[-1].name == "crop"
+    with pytest.raises(ValueError, match="multiple of 16"):
+        _ = GanConfig(size=64, crop=3).base
