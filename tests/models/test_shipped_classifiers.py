@@ -117,5 +117,6 @@ def test_digits_domain_check_calls_photos_unknown_and_keeps_real_digits(tmp_path
     labels = classify_image(ctx, image=x_test, model="digits", top_k=1)
     flagged = np.array([item[0].label == "unknown" for item in labels])
     assert flagged.mean() <= 0.05
-    kept = [(int(item[0].label), y) for item, y in zip(labels, y_test, strict=True) if item[0].label != "unknown"]
+    kept = [(int(item[0].label), y) for item, y in zip(labels, y_test, strict=True)
+            if item[0].label != "unknown"]
     assert np.mean([p == y for p, y in kept]) >= 0.99
