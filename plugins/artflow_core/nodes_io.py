@@ -67,8 +67,8 @@ def _header(f: Path) -> tuple[int, int, int] | None:
             with Image.open(f) as im:
                 frames = im.n_frames if getattr(im, "is_animated", False) else 1
                 found: tuple[int, int, int] | None = (im.size[0], im.size[1], frames)
-        except (OSError, SyntaxError, ValueError):
-            found = None
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+            found = None  # loading it says what is wrong (corrupt, or too large to decode safely)
         if len(_HEADERS) >= _HEADERS_MAX:
             _HEADERS.clear()
         _HEADERS[key] = found

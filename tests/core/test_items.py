@@ -16,6 +16,7 @@ from artflow.cache import Cache
 from artflow.cli import cli
 from artflow.engine import Engine
 from artflow.imaging import read_png_text
+from tests.fuzz.test_fuzz_cli import _bomb_png  # a 1x1 PNG whose header claims 100,000² pixels
 
 SIZES = {"a": (40, 30), "b": (20, 50), "c": (40, 30)}
 
@@ -136,3 +137,13 @@ def test_cli_run_lists_every_item_file(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["run", str(tmp_path / "g.json"), "-o", str(tmp_path / "out")])
     assert res.exit_code == 0 and "once per image for 3 images of mixed sizes" in res.output
     assert res.output.count("named: ") == 3
+
+
+def test_a_decompression_bomb_among_mixed_sizes_fails_alone_with_one_line(tmp_path: Path, engine) -> None:
+    _photos(tmp_path / "in")
+    _bomb_png(tmp_path / "in" / "b.png")
+    g, n = _graph(tmp_path)
+    with pytest.raises(af.NodeError, match=r"item 1 \('b'\).*too large to decode safely"):
+        engine.run(g, output_dir=tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
+        ["a_inv.png", "c_inv.png", "out_0000.png", "out_0002.png"]
