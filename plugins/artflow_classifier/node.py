@@ -64,6 +64,18 @@ def softened(probs: np.ndarray, temperature: float) -> np.ndarray:
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
+def share_below(values: Any, quantiles: list[float]) -> np.ndarray:
+    """Where ``values`` fall in a distribution given by its quantiles at 0, 1, …, 100 %: the
+    share of it below each value (0..1)."""
+    q = np.asarray(quantiles, np.float64)
+    return np.interp(values, q, np.linspace(0.0, 1.0, len(q)))
+
+
+def unknown_first(row: list[Label], score: float) -> list[Label]:
+    """``unknown`` with ``score`` first, then the row's classes (as many labels as before)."""
+    return [Label("unknown", round(float(score), 6)), *row[: max(0, len(row) - 1)]]
+
+
 def with_unknown(rows: list[list[Label]], threshold: float | None,
                  quantiles: list[float] | None = None) -> list[list[Label]]:
     """Put ``unknown`` first where the best class scores under ``threshold``. Its score: the share
@@ -76,28 +88,25 @@ def with_unknown(rows: list[list[Label]], threshold: float | None,
     for row in rows:
         if row and row[0].score < threshold:
             best = row[0].score
-            if quantiles:
-                share = 1.0 - float(np.interp(best, quantiles, np.linspace(0.0, 1.0, len(quantiles))))
-            else:
-                share = 1.0 - best
-            row = [Label("unknown", round(share, 6)), *row[: max(0, len(row) - 1)]]
+            row = unknown_first(row, 1.0 - (float(share_below(best, quantiles)) if quantiles else best))
         out.append(row)
     return out
+
+
+def subspace_residual(x: np.ndarray, mean: Any, basis: Any) -> np.ndarray:
+    """Per item: the distance of flattened ``x`` from the affine subspace ``mean + span(basis)``."""
+    centred = np.asarray(x, np.float64).reshape(len(x), -1) - np.asarray(mean, np.float64)
+    basis = np.asarray(basis, np.float64)
+    return np.linalg.norm(centred - (centred @ basis.T) @ basis, axis=1)
 
 
 def domain_outside(feeds: np.ndarray, check: dict[str, Any]) -> np.ndarray:
     """Per item: the share of in-domain validation images closer to the training inputs'
     principal subspace than this one (0..1), or -1 where it is within the check's threshold."""
-    x = np.asarray(feeds, np.float64).reshape(len(feeds), -1)
-    mean = np.asarray(check["mean"], np.float64)
-    basis = np.asarray(check["components"], np.float64)
-    if x.shape[1] != mean.shape[0]:
-        return np.full(len(x), -1.0)
-    centred = x - mean
-    residual = np.linalg.norm(centred - (centred @ basis.T) @ basis, axis=1)
-    quantiles = np.asarray(check["quantiles"], np.float64)  # residual at 0, 1, …, 100 %
-    share = np.interp(residual, quantiles, np.linspace(0.0, 1.0, len(quantiles)))
-    return np.where(residual > float(check["threshold"]), share, -1.0)
+    if int(np.prod(feeds.shape[1:])) != len(check["mean"]):
+        return np.full(len(feeds), -1.0)
+    residual = subspace_residual(feeds, check["mean"], check["components"])
+    return np.where(residual > float(check["threshold"]), share_below(residual, check["quantiles"]), -1.0)
 
 
 def top_labels(probs: np.ndarray, labels: list[str], top_k: int) -> list[list[Label]]:
@@ -145,7 +154,7 @@ def classify_image(ctx: Any, image: np.ndarray, model: str, top_k: int,
     if check:
         for i, share in enumerate(domain_outside(feeds, check)):
             if share >= 0 and rows[i] and rows[i][0].label != "unknown":
-                rows[i] = [Label("unknown", round(float(share), 6)), *rows[i][: max(0, len(rows[i]) - 1)]]
+                rows[i] = unknown_first(rows[i], share)
     return rows
 
 

@@ -88,20 +88,19 @@ def domain_check(train: object, val: object, card: object, components: int) -> d
     images' distances to it (see node.domain_outside); threshold at DOMAIN_QUANTILE."""
     import numpy as np
 
-    from .node import prepare
+    from .node import prepare, subspace_residual
 
     x = prepare(np.asarray(train, np.float32), card).reshape(len(train), -1).astype(np.float64)
     mean = x.mean(axis=0)
     _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
     basis = vt[:components]
-    v = prepare(np.asarray(val, np.float32), card).reshape(len(val), -1).astype(np.float64) - mean
-    residual = np.linalg.norm(v - (v @ basis.T) @ basis, axis=1)
+    residual = subspace_residual(prepare(np.asarray(val, np.float32), card), mean, basis)
     quantiles = np.quantile(residual, np.linspace(0.0, 1.0, 101))
     return {"kind": "principal-subspace residual", "components": np.round(basis, 6).tolist(),
             "mean": np.round(mean, 6).tolist(), "quantiles": np.round(quantiles, 6).tolist(),
             "threshold": round(float(np.quantile(residual, DOMAIN_QUANTILE)), 6),
             "fit": f"{len(x)} training images, {components} components; threshold: the "
-                   f"{DOMAIN_QUANTILE:.0%} quantile of {len(v)} validation images' residuals"}
+                   f"{DOMAIN_QUANTILE:.0%} quantile of {len(residual)} validation images' residuals"}
 
 
 def calibration_set(name: str) -> tuple[object, object]:
