@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .budget import Budget, check_plan
 from .cache import Cache, NullCache, Outputs, sockets_of
-from .errors import ArtflowError, NodeError, describe
+from .errors import ArtflowError, describe
 from .items import find_split, run_split
 from .lineage import ModelUse, NodeStatus, merge_providers
 from .nodes import Item, NodeContext, NodeSpec
@@ -94,7 +94,7 @@ class Engine:
         vg = graph.validate(self.plugins.nodes)
         split = find_split(vg, self._input_dir(graph, input_dir))
         if split is not None:  # a source whose items cannot be one batch: one run per item
-            return run_split(self, graph, split, raise_errors=raise_errors, **options)
+            return run_split(self, graph, vg, split, raise_errors=raise_errors, **options)
         return self.run_item(graph, {}, raise_errors=raise_errors, validated=vg, **options)
 
     def run_item(self, graph: Graph, items: dict[str, Item], *, outputs: Iterable[Any] | None = None,
@@ -113,12 +113,7 @@ class Engine:
         _Execution(self, plan, result, plan.cache, chunks, keep).run(progress)
         result.wall_seconds = time.perf_counter() - start
         if raise_errors:
-            failed = [n for n in plan.vg.order if plan.lineage[n].status is NodeStatus.FAILED]
-            if failed:
-                first = failed[0]
-                err = NodeError(first, plan.vg.specs[first].name, plan.lineage[first].error or "")
-                err.result = result  # type: ignore[attr-defined]
-                raise err from result.exceptions.get(first)
+            result.raise_first_failure()
         return result
 
 

@@ -50,7 +50,7 @@ class Split:
 
 def find_split(vg: ValidatedGraph, input_dir: Path) -> Split | None:
     """The one source of this graph that asks to run per item, or None; two is an error."""
-    found: list[tuple[str, list[dict[str, Any]]]] = []
+    found: list[tuple[str, list[tuple[str, dict[str, Any]]]]] = []
     for node_id in vg.order:
         spec = vg.specs[node_id]
         if spec.items is None:
@@ -71,16 +71,16 @@ def find_split(vg: ValidatedGraph, input_dir: Path) -> Split | None:
         names = ", ".join(f"'{n}'" for n, _ in found)
         raise GraphError(f"nodes {names} each need to run one item at a time (images of mixed sizes); "
                          "only one source may split a run: set fit='first' on all but one of them")
-    source, overrides = found[0]
-    names = [str(o.pop("_name", i)) for i, o in enumerate(overrides)]
-    return Split(source, overrides, names, downstream(vg, source) | {source})
+    source, items = found[0]
+    return Split(source, [dict(o) for _, o in items], [str(n) for n, _ in items],
+                 downstream(vg, source) | {source})
 
 
-def run_split(engine: Engine, graph: Graph, split: Split, *, raise_errors: bool = True,
-              **options: Any) -> RunResult:
-    """Run ``graph`` once per item of ``split`` (options as :meth:`Engine.run`) and merge."""
+def run_split(engine: Engine, graph: Graph, vg: ValidatedGraph, split: Split, *,
+              raise_errors: bool = True, **options: Any) -> RunResult:
+    """Run ``graph`` (validated as ``vg``) once per item of ``split`` (options as
+    :meth:`Engine.run`) and merge."""
     start = time.perf_counter()
-    vg = graph.validate(engine.plugins.nodes)
     results: list[RunResult] = []
     count = len(split.overrides)
     for index, override in enumerate(split.overrides):
@@ -93,13 +93,7 @@ def run_split(engine: Engine, graph: Graph, split: Split, *, raise_errors: bool 
     merged.wall_seconds = time.perf_counter() - start
     if raise_errors:
         for index, part in enumerate(results):
-            failed = [n for n in part.validated.order if part.lineage[n].status is NodeStatus.FAILED]
-            if failed:
-                first = failed[0]
-                err = NodeError(first, vg.specs[first].name,
-                                f"item {index} ('{split.names[index]}'): {part.lineage[first].error}")
-                err.result = merged  # type: ignore[attr-defined]
-                raise err from part.exceptions.get(first)
+            part.raise_first_failure(f"item {index} ('{split.names[index]}'): ", report=merged)
     return merged
 
 

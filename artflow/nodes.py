@@ -154,8 +154,8 @@ def node(
     (output shapes, working bytes, work units) so the plan is checked before anything runs;
     ``itemwise`` says items are independent, so a batch may run in chunks of items.
     ``items(params, ctx)`` (sources only) returns None when the node's data travels as one
-    batch, else one dict of param overrides per item: the engine then runs the graph once per
-    item (images of mixed sizes, each at its own size; see :mod:`artflow.items`).
+    batch, else one ``(name, param overrides)`` pair per item: the engine then runs the graph
+    once per item (images of mixed sizes, each at its own size; see :mod:`artflow.items`).
     """
 
     def wrap(fn: Callable[..., Any]) -> NodeSpec:

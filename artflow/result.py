@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cache import Outputs
-from .errors import ArtflowError
+from .errors import ArtflowError, NodeError
 from .lineage import NodeLineage, NodeStatus
 
 if TYPE_CHECKING:
@@ -95,6 +95,17 @@ class RunResult:
                 seen.add(n)
                 stack.extend(src for src, _ in self.validated.inputs[n].values())
         return {n: self.lineage[n] for n in self.validated.order if n in seen}
+
+    def raise_first_failure(self, prefix: str = "", report: RunResult | None = None) -> None:
+        """Raise a :class:`NodeError` for the first failed node in graph order, if any, with
+        ``.result`` set to ``report`` (default: this result); ``prefix`` goes before its error."""
+        failed = [n for n in self.validated.order if self.lineage[n].status is NodeStatus.FAILED]
+        if failed:
+            first = failed[0]
+            message = prefix + (self.lineage[first].error or "")
+            err = NodeError(first, self.validated.specs[first].name, message)
+            err.result = report or self  # type: ignore[attr-defined]
+            raise err from self.exceptions.get(first)
 
     # -- outputs --------------------------------------------------------------------------------
     def outputs(self, node: Any) -> Outputs:

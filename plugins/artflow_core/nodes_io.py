@@ -75,7 +75,7 @@ def _header(f: Path) -> tuple[int, int, int] | None:
     return _HEADERS[key]
 
 
-def _load_items(params: dict[str, Any], ctx: NodeContext) -> list[dict[str, Any]] | None:
+def _load_items(params: dict[str, Any], ctx: NodeContext) -> list[tuple[str, dict[str, Any]]] | None:
     """fit='each' and a glob of images of different sizes: one item per file (see artflow.items)."""
     if params.get("fit") != "each" or not _GLOB_CHARS.search(str(params["path"])):
         return None
@@ -89,7 +89,7 @@ def _load_items(params: dict[str, Any], ctx: NodeContext) -> list[dict[str, Any]
     for f in files:  # each item loads exactly its file, named as the graph's folder sees it
         full = f.resolve()
         rel = full.relative_to(base).as_posix() if full.is_relative_to(base) else str(full)
-        items.append({"path": globlib.escape(rel), "_name": f.stem})
+        items.append((f.stem, {"path": globlib.escape(rel)}))
     return items
 
 
@@ -100,10 +100,8 @@ def _load_estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Pa
     items, height, width = 0, 0, 0
     for f in _matches(params["path"], ctx)[:10000]:
         header = _header(f)
-        if header is None:
-            with Image.open(f):  # the decoder's own error, named by the engine with the node
-                pass
-            continue
+        if header is None:  # unreadable: size unknown; loading it says what is wrong
+            return Estimate({"image": None, "names": None})
         w, h, n = header
         items += n if params.get("frames") == "all" else 1
         if not height:
