@@ -49,6 +49,9 @@ _LAZY = {
     "Engine": ("artflow.engine", "Engine"),
     "RunResult": ("artflow.engine", "RunResult"),
     "get_plugins": ("artflow.plugins", "get_plugins"),
+    "keyframes": ("artflow.schedule", "keyframes"),
+    "wave": ("artflow.schedule", "wave"),
+    "wobble": ("artflow.schedule", "wobble"),
 }
 
 
@@ -68,4 +71,5 @@ __all__ = [
     "BOXES", "IMAGE", "LABELS", "LATENT", "LATENT_MAP", "MASK", "NUMBER", "POSES", "TEXT", "Box", "Label",
     "ArraySocket", "JsonSocket", "SocketType",
     "Graph", "NodeRef", "Engine", "RunResult", "get_plugins", "__version__",
+    "keyframes", "wave", "wobble",
 ]

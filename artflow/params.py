@@ -94,6 +94,10 @@ class Param:
         """Return the value in the form the node function receives, or raise ParamError."""
         if value is None and (self.optional or self.default is None):
             return None
+        if isinstance(value, dict) and any(m in value for m in ("keyframes", "wave", "wobble")):
+            from .schedule import bind  # a value that changes over frames (see artflow.schedule)
+
+            return bind(self, value, f"node '{node_id}' ({node_type}) param '{name}'")
         try:
             return _CONVERT[self.kind](self, value)
         except (TypeError, ValueError) as exc:
@@ -246,9 +250,12 @@ def Path(default: Any = REQUIRED, *, doc: str = "", optional: bool = False) -> P
     return Param("path", default, doc, optional=optional)
 
 
-def Model(kind: str, default: Any = REQUIRED, *, doc: str = "", optional: bool = False) -> Param:
-    """A model: a registered name of the given kind, or a path to an .onnx file with a card."""
-    return Param("model", default, doc, optional=optional, model_kind=kind)
+def Model(kind: str, default: Any = REQUIRED, *, doc: str = "", optional: bool = False,
+          card: bool = False) -> Param:
+    """A model: a registered name of the given kind, or a path to an .onnx file. The engine refuses
+    a file whose artflow card is of another kind, and with ``card=True`` one without a card."""
+    return Param("model", default, doc, optional=optional, model_kind=kind,
+                 extra={"card": True} if card else {})
 
 
 def Floats(default: Any = REQUIRED, *, length: int | None = None, min: float | None = None,
