@@ -70,31 +70,9 @@ def _background(rng: np.random.Generator, split: str, size: int) -> np.ndarray:
     return np.array(random_background(rng, size, size), dtype=np.float32)
 
 
-def _shape_color(rng: np.random.Generator, under: np.ndarray) -> tuple[float, float, float]:
-    """A random colour that stands out from the background pixels it will cover."""
-    from artflow_core.draw import random_color
-
-    mean = under.reshape(-1, 3).mean(axis=0)
-    lum = float(mean @ [0.299, 0.587, 0.114])
-    best, best_d = None, -1.0
-    for _ in range(24):
-        if rng.random() < 0.2:
-            v = float(rng.uniform(0.0, 0.15)) if lum > 0.5 else float(rng.uniform(0.85, 1.0))
-            c = np.full(3, v, dtype=np.float32)
-        else:
-            c = np.asarray(random_color(rng), dtype=np.float32)
-        d = float(np.linalg.norm(c - mean)) + abs(float(c @ [0.299, 0.587, 0.114]) - lum)
-        if d > best_d:
-            best, best_d = c, d
-        if d >= 0.6:
-            break
-    assert best is not None
-    return (float(best[0]), float(best[1]), float(best[2]))
-
-
 def draw_shape_image(seed: int, label: int, split: str = "train", size: int = SHAPES_SIZE) -> np.ndarray:
     """One procedural image (HWC float32 RGB in [0, 1]) of shape class ``label``, from ``seed``."""
-    from artflow_core.draw import draw_shape
+    from artflow_core.draw import contrasting_color, draw_shape
 
     rng = np.random.default_rng(seed)
     canvas = _background(rng, split, size)
@@ -105,7 +83,7 @@ def draw_shape_image(seed: int, label: int, split: str = "train", size: int = SH
     rotation = float(rng.uniform(0, 360))
     r = int(max(2, diameter * 0.35))
     under = canvas[max(0, int(cy) - r) : int(cy) + r, max(0, int(cx) - r) : int(cx) + r]
-    color = _shape_color(rng, under)
+    color = contrasting_color(rng, under)
     draw_shape(canvas, SHAPE_CLASSES[label], (cx, cy), diameter, rotation, color)
     if rng.random() < 0.25:  # mild sensor noise
         canvas = np.clip(canvas + rng.normal(0, rng.uniform(0.01, 0.04), canvas.shape), 0, 1)
@@ -247,17 +225,13 @@ def fewshot_folder(root: str | Path, per_class: int, *, half: str = "train", see
     """Write ``root/CLASS/i.png``: ``per_class`` random square crops (30–70 % of the short side,
     resized to ``size``) of each scikit-image picture in ``sources``, taken from its left half
     (``half="train"``) or its right half (``"heldout"``), so the two never share pixels."""
-    import skimage.data
+    from artflow_core.photos import sample_photo
     from PIL import Image
 
     root = Path(root)
     rng = np.random.default_rng(seed + (0 if half == "train" else 1_000_003))
     for name in sources:
-        value = getattr(skimage.data, name)()
-        img = np.asarray(value[0] if isinstance(value, tuple) else value)
-        if img.ndim == 2:
-            img = np.repeat(img[..., None], 3, axis=-1)
-        img = img[..., :3].astype(np.uint8)
+        img = (sample_photo(name) * 255 + 0.5).astype(np.uint8)
         w = img.shape[1]
         img = img[:, : w // 2] if half == "train" else img[:, w // 2:]
         h, w = img.shape[:2]

@@ -170,6 +170,26 @@ def random_color(
     return (float(c[0]), float(c[1]), float(c[2]))
 
 
+def contrasting_color(rng: np.random.Generator, under: np.ndarray) -> tuple[float, float, float]:
+    """A random colour that stands out from the pixels (N, 3) it will cover: of up to 24 draws
+    (a fifth near black or white against the luminance), the farthest from their mean colour."""
+    mean = under.reshape(-1, 3).mean(axis=0) if under.size else np.full(3, 0.5, np.float32)
+    lum = float(mean @ [0.299, 0.587, 0.114])
+    best, best_d = np.zeros(3, np.float32), -1.0
+    for _ in range(24):
+        if rng.random() < 0.2:
+            v = float(rng.uniform(0.0, 0.15)) if lum > 0.5 else float(rng.uniform(0.85, 1.0))
+            c = np.full(3, v, dtype=np.float32)
+        else:
+            c = np.asarray(random_color(rng), dtype=np.float32)
+        d = float(np.linalg.norm(c - mean)) + abs(float(c @ [0.299, 0.587, 0.114]) - lum)
+        if d > best_d:
+            best, best_d = c, d
+        if d >= 0.6:
+            break
+    return (float(best[0]), float(best[1]), float(best[2]))
+
+
 def gradient_field(
     width: int, height: int, kind: str = "linear", angle: float = 0.0, center: Sequence[float] = (0.5, 0.5)
 ) -> np.ndarray:

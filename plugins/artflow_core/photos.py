@@ -8,9 +8,14 @@ import functools
 import numpy as np
 
 
-@functools.cache
 def sample_photo(name: str) -> np.ndarray:
-    """One `skimage.data` image as float32 HWC RGB in [0, 1] (grey and boolean images widened)."""
+    """One `skimage.data` image as float32 HWC RGB in [0, 1] (grey and boolean images widened);
+    a fresh copy, so callers may change it."""
+    return _cached_photo(name).copy()
+
+
+@functools.cache
+def _cached_photo(name: str) -> np.ndarray:
     import skimage.data
 
     img = getattr(skimage.data, name)()
@@ -33,7 +38,7 @@ def photo_crop(rng: np.random.Generator, names: tuple[str, ...], size: int, *, m
     from [max(min_side, short side // min_divisor), short side]; flips and a tint vary too."""
     from PIL import Image
 
-    img = sample_photo(names[int(rng.integers(len(names)))])
+    img = _cached_photo(names[int(rng.integers(len(names)))])
     h, w = img.shape[:2]
     side = int(rng.integers(max(min_side, min(h, w) // min_divisor), min(h, w) + 1))
     y0 = int(rng.integers(0, h - side + 1))

@@ -71,31 +71,10 @@ def background(rng: np.random.Generator, split: str, size: int) -> np.ndarray:
     return np.array(random_background(rng, size, size), dtype=np.float32)
 
 
-def contrasting_color(rng: np.random.Generator, under: np.ndarray) -> tuple[float, float, float]:
-    """A random colour that stands out from the pixels it will cover."""
-    from artflow_core.draw import random_color
-
-    mean = under.reshape(-1, 3).mean(axis=0) if under.size else np.full(3, 0.5, np.float32)
-    lum = float(mean @ [0.299, 0.587, 0.114])
-    best, best_d = np.zeros(3, np.float32), -1.0
-    for _ in range(24):
-        if rng.random() < 0.2:
-            v = float(rng.uniform(0.0, 0.15)) if lum > 0.5 else float(rng.uniform(0.85, 1.0))
-            c = np.full(3, v, dtype=np.float32)
-        else:
-            c = np.asarray(random_color(rng), dtype=np.float32)
-        d = float(np.linalg.norm(c - mean)) + abs(float(c @ [0.299, 0.587, 0.114]) - lum)
-        if d > best_d:
-            best, best_d = c, d
-        if d >= 0.6:
-            break
-    return (float(best[0]), float(best[1]), float(best[2]))
-
-
 def render_scene(seed: int, size: int = 256, split: str = "train", *,
                  n_objects: int | None = None) -> Scene:
     """Draw one scene from ``seed`` (same seed, size and split → same pixels and boxes)."""
-    from artflow_core.draw import shape_coverage
+    from artflow_core.draw import contrasting_color, shape_coverage
 
     rng = np.random.default_rng(seed)
     canvas = background(rng, split, size)

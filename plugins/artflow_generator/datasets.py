@@ -77,21 +77,12 @@ def load_folder(folder: str | Path, size: int, channels: int = 3) -> ImageSet:
     return ImageSet(np.stack(out), description=f"{len(out)} images from {root.name}/")
 
 
-def _skimage_image(name: str) -> np.ndarray:
-    from skimage import data
-
-    img = np.asarray(getattr(data, name)(), dtype=np.float32)
-    if img.max() > 1.0:
-        img = img / 255.0
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=-1)
-    return img[..., :3]
-
-
 def texture_patches(count: int, size: int, seed: int, names: tuple[str, ...] = TEXTURE_TRAIN) -> ImageSet:
     """Random crops (at random scales 1–3×, flips) of scikit-image's sample photos and textures."""
     rng = np.random.default_rng(seed)
-    sources = [_skimage_image(n) for n in names]
+    from artflow_core.photos import sample_photo
+
+    sources = [sample_photo(n) for n in names]
     out = np.empty((count, size, size, 3), np.float32)
     for i in range(count):
         src = sources[rng.integers(len(sources))]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from artflow_core.photos import sample_photo
 from PIL import Image
 
 from artflow import imaging
@@ -25,15 +26,6 @@ TRAIN_PHOTOS = ("hubble_deep_field", "immunohistochemistry", "retina",
                 "stereo_motorcycle", "colorwheel", "camera", "coins", "moon", "clock", "brick",
                 "grass", "gravel", "cell", "page")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
-
-def _skimage(name: str) -> np.ndarray:
-    import skimage.data
-
-    value = getattr(skimage.data, name)()
-    if isinstance(value, tuple):
-        value = value[0]
-    return _as_rgb(np.asarray(value))
 
 
 def _as_rgb(a: np.ndarray) -> np.ndarray:
@@ -57,14 +49,14 @@ def content_photos(folder: str | None = None, *, limit: int | None = None) -> li
             raise ArtflowError(f"no images in content folder '{folder}'")
         images = [_as_rgb(np.asarray(Image.open(f).convert("RGB"))) for f in files[:limit]]
     else:
-        images = [_skimage(n) for n in TRAIN_PHOTOS[:limit]]
+        images = [sample_photo(n) for n in TRAIN_PHOTOS[:limit]]
     return [im for im in images if min(im.shape[:2]) >= 32]
 
 
 def heldout_photos() -> dict[str, np.ndarray]:
     """The evaluation photos, never trained on: astronaut (512²), coffee (400×600), chelsea
     (300×451) and rocket (427×640)."""
-    return {name: _skimage(name) for name in HELD_OUT}
+    return {name: sample_photo(name) for name in HELD_OUT}
 
 
 def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -112,7 +104,7 @@ PHOTO_STYLES = {"stain": "immunohistochemistry"}
 def style_image(name: str, size: int = 512, seed: int = 11) -> np.ndarray:
     """Any shipped style's image: drawn (:func:`draw_style`) or a scikit-image photo/texture."""
     if name in PHOTO_STYLES:
-        return fit_short_side(_skimage(PHOTO_STYLES[name]), size)
+        return fit_short_side(sample_photo(PHOTO_STYLES[name]), size)
     return draw_style(name, size, seed)
 
 
