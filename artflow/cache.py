@@ -101,7 +101,7 @@ class MemoryCache:
 
 
 class DiskCache:
-    """Entries as `<dir>/v1/<k[:2]>/<k>.npz`; atomic writes; LRU eviction by access time."""
+    """Entries as `<dir>/<FORMAT>/<k[:2]>/<k>.npz`; atomic writes; LRU eviction by access time."""
 
     def __init__(self, root: Path, max_bytes: int):
         self.root = Path(root) / FORMAT

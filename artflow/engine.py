@@ -234,10 +234,10 @@ class _Execution:
         plan = self.plan
         record = plan.lineage[node_id]
         notes = dict(ctx.info)
-        legacy_provider = notes.pop("provider", None)  # nodes written before the model layer
+        notes.pop("provider", None)  # the engine records providers; a node's own claim is ignored
         notes.pop("models", None)
         providers = {s.provider for s in ctx.sessions.values()}
-        own = sorted(providers)[0] if providers else legacy_provider
+        own = sorted(providers)[0] if providers else None
         with self.lock:
             plan.values[node_id] = outputs
             record.status = NodeStatus.RAN

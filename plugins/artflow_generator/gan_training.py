@@ -199,14 +199,3 @@ def _batches(data: ImageSet, batch: int, seed: int) -> Iterator[tuple[np.ndarray
         for i in range(0, n - batch + 1, batch):
             idx = order[i : i + batch]
             yield images[idx].astype(np.float32), labels[idx].astype(np.int32)
-
-
-def sample_grid(images: np.ndarray, columns: int) -> np.ndarray:
-    """Tile a batch into one HWC image, ``columns`` per row (missing cells black)."""
-    n, h, w, c = images.shape
-    rows = -(-n // columns)
-    grid = np.zeros((rows * h, columns * w, c), np.float32)
-    for i, img in enumerate(images):
-        r, col = divmod(i, columns)
-        grid[r * h : (r + 1) * h, col * w : (col + 1) * w] = img
-    return grid

@@ -222,17 +222,6 @@ def mean_std(f: Any) -> tuple[Any, Any]:
     return mean, tf.sqrt(var + 1e-5)
 
 
-def sorted_projections(f: Any, directions: Any, n: int) -> Any:
-    """Sliced-Wasserstein view of features: per image, the values of the features projected on
-    ``directions`` (C, P), sorted, resampled to ``n`` quantiles → (N, n, P)."""
-    shape = tf.shape(f)
-    flat = tf.reshape(f, [shape[0], shape[1] * shape[2], shape[3]])
-    proj = tf.sort(tf.matmul(flat, directions), axis=1)
-    m = tf.shape(proj)[1]
-    idx = tf.cast(tf.round(tf.linspace(0.0, tf.cast(m - 1, tf.float32), n)), tf.int32)
-    return tf.gather(proj, idx, axis=1)
-
-
 def gram(f: Any) -> Any:
     """Gram matrices (N, C, C) of NHWC features, normalised by H·W."""
     shape = tf.shape(f)
