@@ -104,6 +104,14 @@ function render(s) {
 }
 const events = new EventSource("/events");
 events.addEventListener("state", (e) => render(JSON.parse(e.data)));
-events.onerror = () => { $("phase").textContent = "disconnected"; $("phase").className = "error"; };
+events.addEventListener("full", (e) => {  // the server's cap on open pages: say so, stop trying
+  events.close();
+  $("phase").textContent = "not connected"; $("phase").className = "error";
+  $("error").hidden = false; $("error").textContent = JSON.parse(e.data);
+});
+events.onerror = () => {
+  if (events.readyState === EventSource.CLOSED) return;
+  $("phase").textContent = "disconnected"; $("phase").className = "error";
+};
 </script></body></html>
 """

@@ -14,6 +14,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from ..errors import ArtflowError, NodeError, describe
 
@@ -225,4 +226,5 @@ def _file_entry(node_id: str, path: Path, output_dir: Path) -> dict[str, Any]:
     except ValueError:
         return {"node": node_id, "kind": kind, "name": path.name, "path": str(path.resolve()),
                 "stamp": stamp}
-    return {"node": node_id, "kind": kind, "name": str(rel), "url": f"/files/{rel.as_posix()}?v={stamp}"}
+    url = f"/files/{quote(rel.as_posix())}?v={stamp}"  # x#1.png, 100%41.png: encoded
+    return {"node": node_id, "kind": kind, "name": str(rel), "url": url}

@@ -1,176 +1,394 @@
-"""The live page's server: 127.0.0.1 only, standard library only.
+"""The live page's server: 127.0.0.1 only, standard library only, answering only its own page.
 
-Routes: ``/`` the page, ``/state`` the current snapshot (JSON), ``/events`` server-sent events
-(one ``state`` event per change; the page never polls), ``/files/...`` files under the output
-folder, ``/written/KEY/NAME`` a file a sketch wrote elsewhere (only files a run reported),
-``/node/RUN/ID.png`` a preview of any node's image output, ``/seen?v=N`` the page's note that it
-finished showing version N (the watch benchmark times edits with it).
+Routes (GET and HEAD; anything else is 405):
+
+- ``/`` the page; ``/state`` the current snapshot (JSON); ``/events`` server-sent events (one
+  ``state`` event per change; the page never polls);
+- ``/files/PATH`` a file under the output folder (symlinks resolved; nothing outside it);
+- ``/written/KEY/NAME`` a file a sketch wrote elsewhere (only files the current page shows);
+- ``/node/RUN/ID.png`` a preview of any node's image output;
+- ``/seen?v=N`` the page's note that it finished showing version N (the benchmark times edits).
+
+Who may ask: a request whose ``Host`` is not this server's own address (``127.0.0.1:PORT``,
+``localhost:PORT``, ``[::1]:PORT``) is refused, so a web page whose name is made to resolve to
+127.0.0.1 (DNS rebinding) reads nothing; so is a sub-resource request another site's page makes
+(``Origin``, ``Sec-Fetch-Site``). No CORS headers, ``Cache-Control: no-store`` everywhere.
+
+Resources are bounded: at most :data:`MAX_CONNECTIONS` connections (when full, the one waiting
+longest for its request is closed), :data:`MAX_EVENT_STREAMS` event streams, socket timeouts,
+files streamed from disk, and no spinning when the process runs out of descriptors.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import mimetypes
+import os
+import socket
+import stat
+import sys
 import threading
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 from .page import PAGE
+from .state import LiveState
+
+__all__ = ["LiveState", "WatchServer", "make_server"]
 
 KEEPALIVE_S = 15.0
+#: connections served at once (each holds a thread)
+MAX_CONNECTIONS = 64
+#: open event streams (pages) at once; one more is told so, and its page says it in one line
+MAX_EVENT_STREAMS = 16
+#: a socket read or write that waits longer ends its connection
+SOCKET_TIMEOUT_S = 10.0
+#: a connection that has not sent its whole request by then is closed when room is needed
+REQUEST_DEADLINE_S = 20.0
+MAX_REQUEST_LINE = 8192
+#: how long accept() waits before trying again when the process is out of descriptors
+ACCEPT_BACKOFF_S = 0.05
+_OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+PAGE_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+               "img-src 'self'; media-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+#: files are shown by the page, never run in its origin (an .svg or .html a graph wrote)
+FILE_POLICY = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
 
 
-class LiveState:
-    """The snapshot the page shows, with a condition that wakes every event stream on change."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self.data: dict[str, Any] = {"version": 0, "phase": "starting", "nodes": [], "outputs": [],
-                                     "error": None}
-        self.results: list[Any] = []
-        self.seen: dict[int, float] = {}
-        self.closed = False
-        self.written: dict[str, Path] = {}  # files the runs wrote outside the output folder
-
-    def allow_file(self, path: Path) -> str:
-        """Serve ``path`` (a file a run wrote) under /written/KEY/; the same path keeps its key."""
-        with self._cond:
-            for key, known in self.written.items():
-                if known == path:
-                    return key
-            key = str(len(self.written))
-            self.written[key] = path
-            return key
-
-    def update(self, results: list[Any] | None = None, **changes: Any) -> dict[str, Any]:
-        with self._cond:
-            self.data = {**self.data, **changes, "version": self.data["version"] + 1}
-            if results is not None:
-                self.results = results
-            self._cond.notify_all()
-            return self.data
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._cond:
-            return dict(self.data)
-
-    def wait_newer(self, version: int, timeout: float) -> dict[str, Any] | None:
-        """The snapshot once its version passes ``version``; None on timeout or when closing."""
-        with self._cond:
-            self._cond.wait_for(lambda: self.closed or self.data["version"] > version, timeout)
-            if self.closed or self.data["version"] <= version:
-                return None
-            return dict(self.data)
-
-    def mark_seen(self, version: int) -> None:
-        with self._cond:
-            self.seen.setdefault(version, time.time())
-            self._cond.notify_all()
-
-    def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
+def own_hosts(port: int) -> frozenset[str]:
+    """The ``Host`` values a request to this server may carry."""
+    names = ("127.0.0.1", "localhost", "[::1]")
+    hosts = {f"{n}:{port}" for n in names}
+    if port == 80:
+        hosts.update(names)
+    return frozenset(hosts)
 
 
-def make_server(state: LiveState, output_dir: Path, port: int = 0) -> ThreadingHTTPServer:
-    """A threaded HTTP server bound to 127.0.0.1 (``port`` 0 picks a free one)."""
-    root = output_dir.resolve()
+class Handler(BaseHTTPRequestHandler):
+    """One connection, one request (HTTP/1.0): check who asks, then answer from the routes."""
 
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "artflow-watch"
+    server: WatchServer
+    server_version = "artflow-watch"
+    sys_version = ""
+    timeout = SOCKET_TIMEOUT_S
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+        return
+
+    # -- reading the request ----------------------------------------------------------------------
+    def handle_one_request(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
+            if not self.raw_requestline or not self.server.still_open(self.connection):
+                self.close_connection = True
+                return
+            if len(self.raw_requestline) > MAX_REQUEST_LINE:
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+                return
+            if not self.parse_request():
+                return
+            if not self.server.request_read(self.connection):
+                self.close_connection = True  # closed to make room while it was still sending
+                return
+            self.answer()
+            self.wfile.flush()
+        except (OSError, ValueError):  # the client went away, stalled past the timeout, or was closed
+            self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors as one plain-text line (the stock page echoes the request in HTML)."""
+        self.close_connection = True
+        status = HTTPStatus(code)
+        self.reply((message or status.phrase).encode("ascii", "replace"), "text/plain; charset=utf-8",
+                   status)
+
+    def reply(self, body: bytes, ctype: str, status: HTTPStatus = HTTPStatus.OK,
+              headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in {**SECURITY_HEADERS, **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body and getattr(self, "command", "") != "HEAD":
+            self.wfile.write(body)
+
+    def refuse(self, status: HTTPStatus, line: str) -> None:
+        self.reply(line.encode() + b"\n", "text/plain; charset=utf-8", status)
+
+    # -- routing ----------------------------------------------------------------------------------
+    def answer(self) -> None:
+        if self.command not in ("GET", "HEAD"):
+            self.reply(b"only GET and HEAD\n", "text/plain; charset=utf-8", HTTPStatus.METHOD_NOT_ALLOWED,
+                       {"Allow": "GET, HEAD"})
             return
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            url = urlsplit(self.path)
-            path = unquote(url.path)
-            if path in ("/", "/index.html"):
-                self._send(PAGE.encode(), "text/html; charset=utf-8")
-            elif path == "/state":
-                data = {**state.snapshot(), "seen": {str(k): v for k, v in state.seen.items()}}
-                self._send(json.dumps(data).encode(), "application/json")
-            elif path == "/events":
-                self._events()
-            elif path == "/seen":
-                try:
-                    state.mark_seen(int(parse_qs(url.query).get("v", ["0"])[0]))
-                except ValueError:
-                    pass
-                self._send(b"", "text/plain", status=HTTPStatus.NO_CONTENT)
-            elif path.startswith("/files/"):
-                self._file(path[len("/files/"):])
-            elif path.startswith("/written/"):
-                target = state.written.get(path.split("/")[2])
-                if target is None or not target.is_file():
-                    self._send(b"not found", "text/plain", status=HTTPStatus.NOT_FOUND)
-                else:
-                    ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-                    self._send(target.read_bytes(), ctype)
-            elif path.startswith("/node/"):
-                self._node(path[len("/node/"):])
-            else:
-                self._send(b"not found", "text/plain", status=HTTPStatus.NOT_FOUND)
-
-        def _send(self, body: bytes, ctype: str, status: HTTPStatus = HTTPStatus.OK) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-
-        def _file(self, rel: str) -> None:
-            target = (root / rel).resolve()
-            if root not in target.parents or not target.is_file():
-                self._send(b"not found", "text/plain", status=HTTPStatus.NOT_FOUND)
+        problem = self.server.refusal(self.headers)
+        if problem:
+            self.refuse(HTTPStatus.FORBIDDEN, problem)
+            return
+        raw, _, query = self.path.partition("#")[0].partition("?")
+        if not raw.isascii():
+            self.refuse(HTTPStatus.BAD_REQUEST, "the path must be ASCII (percent-encode other characters)")
+            return
+        try:
+            path = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            self.refuse(HTTPStatus.BAD_REQUEST, "the path is not UTF-8")
+            return
+        if not path.startswith("/") or not path.isprintable():
+            self.refuse(HTTPStatus.BAD_REQUEST, "the path has control characters or does not start with /")
+            return
+        exact: dict[str, Callable[[str], None]] = {
+            "/": self.page, "/index.html": self.page, "/state": self.live_state, "/events": self.events,
+            "/seen": self.seen}
+        prefixed: dict[str, Callable[[str], None]] = {
+            "/files/": self.output_file, "/written/": self.written_file, "/node/": self.node_preview}
+        if path in exact:
+            exact[path](query)
+            return
+        for prefix, route in prefixed.items():
+            if path.startswith(prefix):
+                route(path[len(prefix):])
                 return
-            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            self._send(target.read_bytes(), ctype)
+        self.refuse(HTTPStatus.NOT_FOUND, "not found")
 
-        def _node(self, rest: str) -> None:
-            from ..display import thumbnail_png
+    def page(self, _query: str) -> None:
+        self.reply(PAGE.encode(), "text/html; charset=utf-8",
+                   headers={"Content-Security-Policy": PAGE_POLICY})
 
-            run, _, name = rest.partition("/")
-            node_id = name.removesuffix(".png")
-            try:
-                result = state.results[int(run)]
-                outs = result.outputs(node_id)
-                spec = result.validated.specs[node_id]
-                batch = next(outs[s.name] for s in spec.outputs
-                             if getattr(s.type, "name", "") in ("IMAGE", "MASK") and s.name in outs)
-                body = thumbnail_png(batch[0], 1024)
-            except Exception:  # noqa: BLE001 - a stale or unknown node is just not found
-                self._send(b"no preview", "text/plain", status=HTTPStatus.NOT_FOUND)
-                return
-            self._send(body, "image/png")
+    def live_state(self, _query: str) -> None:
+        state = self.server.state
+        data = {**state.snapshot(), "seen": state.seen_copy()}
+        self.reply(json.dumps(data).encode(), "application/json")
 
-        def _events(self) -> None:
-            self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Connection", "keep-alive")
-            self.end_headers()
+    def seen(self, query: str) -> None:
+        try:
+            version = int(parse_qs(query, max_num_fields=4).get("v", ["-1"])[0])
+        except ValueError:
             version = -1
-            try:
-                current = state.snapshot()
-                while not state.closed:
-                    if current is not None:
-                        version = current["version"]
-                        self.wfile.write(f"event: state\ndata: {json.dumps(current)}\n\n".encode())
-                    else:
-                        self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-                    current = state.wait_newer(version, KEEPALIVE_S)
-            except (BrokenPipeError, ConnectionResetError):
-                return
+        if self.server.state.mark_seen(version):
+            self.reply(b"", "text/plain", HTTPStatus.NO_CONTENT)
+        else:
+            self.refuse(HTTPStatus.BAD_REQUEST, "v must be a version the page was sent")
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    return server
+    def output_file(self, rel: str) -> None:
+        root = self.server.root
+        target = (root / rel).resolve()
+        if target == root or not target.is_relative_to(root):
+            self.refuse(HTTPStatus.NOT_FOUND, "not found")
+            return
+        self.stream(target)
+
+    def written_file(self, rest: str) -> None:
+        target = self.server.state.written_file(rest.split("/")[0])
+        if target is None:
+            self.refuse(HTTPStatus.NOT_FOUND, "not found")
+            return
+        self.stream(target)
+
+    def stream(self, target: Path) -> None:
+        """A regular file, sent from disk in pieces (constant memory at any size)."""
+        try:
+            fh = open(target, "rb")  # noqa: SIM115 - closed below
+        except OSError:
+            self.refuse(HTTPStatus.NOT_FOUND, "not found")
+            return
+        with fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                self.refuse(HTTPStatus.NOT_FOUND, "not found")
+                return
+            self.send_response(HTTPStatus.OK)
+            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(info.st_size))
+            for name, value in {**SECURITY_HEADERS, "Content-Security-Policy": FILE_POLICY}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD" and info.st_size:
+                self.connection.sendfile(fh, 0, info.st_size)
+
+    def node_preview(self, rest: str) -> None:
+        from ..display import thumbnail_png
+
+        run, _, name = rest.partition("/")
+        node_id = name.removesuffix(".png")
+        try:
+            result = self.server.state.results[int(run)]
+            outs = result.outputs(node_id)
+            spec = result.validated.specs[node_id]
+            batch = next(outs[s.name] for s in spec.outputs
+                         if getattr(s.type, "name", "") in ("IMAGE", "MASK") and s.name in outs)
+            body = thumbnail_png(batch[0], 1024)
+        except Exception:  # noqa: BLE001 - a stale or unknown node is just not found
+            self.refuse(HTTPStatus.NOT_FOUND, "no preview")
+            return
+        self.reply(body, "image/png")
+
+    def events(self, _query: str) -> None:
+        state = self.server.state
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if not self.server.open_stream():
+            line = f"{self.server.max_streams} watch pages are open already: close one, then reload this one"
+            self.wfile.write(f"retry: 60000\nevent: full\ndata: {json.dumps(line)}\n\n".encode())
+            return
+        try:
+            version = -1
+            current: dict[str, Any] | None = state.snapshot()
+            while not state.closed:
+                if current is not None:
+                    version = current["version"]
+                    self.wfile.write(f"event: state\ndata: {json.dumps(current)}\n\n".encode())
+                else:
+                    self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+                current = state.wait_newer(version, KEEPALIVE_S)
+        finally:
+            self.server.close_stream()
+
+
+class WatchServer(ThreadingHTTPServer):
+    """A threaded HTTP server on 127.0.0.1 that counts and caps its connections and streams."""
+
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 64
+
+    def __init__(self, state: LiveState, output_dir: Path, port: int = 0, *,
+                 max_connections: int = MAX_CONNECTIONS, max_streams: int = MAX_EVENT_STREAMS):
+        self.state = state
+        self.root = output_dir.resolve()
+        self.max_connections = max_connections
+        self.max_streams = max_streams
+        self._lock = threading.Lock()
+        #: open connections: when each started, and whether its request is read yet
+        self._open: dict[socket.socket, tuple[float, bool]] = {}
+        self._streams = 0
+        super().__init__(("127.0.0.1", port), Handler)
+        self.hosts = own_hosts(self.server_address[1])
+
+    def refusal(self, headers: Any) -> str | None:
+        """Why a request may not be answered (another host name, another site's page), or None."""
+        port = self.server_address[1]
+        host = (headers.get("Host") or "").strip().lower()
+        if host not in self.hosts:
+            return (f"this server answers only requests to http://127.0.0.1:{port}/ "
+                    f"(Host {host[:80] or 'missing'!r} refused)")
+        origin = headers.get("Origin")
+        if origin is not None and origin.lower() not in {f"http://{h}" for h in self.hosts}:
+            return "requests from other sites' pages are refused"
+        if headers.get("Sec-Fetch-Site", "").lower() in ("cross-site", "same-site") \
+                and headers.get("Sec-Fetch-Mode", "").lower() != "navigate":
+            return "requests from other sites' pages are refused"
+        return None
+
+    # -- connections ------------------------------------------------------------------------------
+    def get_request(self) -> tuple[socket.socket, Any]:
+        try:
+            return super().get_request()
+        except OSError as exc:
+            if exc.errno in _OUT_OF_DESCRIPTORS:  # free one for the next try instead of spinning
+                self._close_waiting(1)
+                time.sleep(ACCEPT_BACKOFF_S)
+            raise
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            late = [s for s, (t, read) in self._open.items() if not read and now - t > REQUEST_DEADLINE_S]
+            self._drop(late)
+            if len(self._open) >= self.max_connections:
+                self._close_waiting(1, locked=True)
+            if len(self._open) >= self.max_connections:
+                refused = True
+            else:
+                refused = False
+                self._open[request] = (now, False)
+        if refused:
+            try:
+                request.settimeout(0.5)
+                request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                                b"Cache-Control: no-store\r\nContent-Length: 32\r\n\r\n"
+                                b"too many connections: try again\n")
+            except OSError:
+                pass
+        return not refused
+
+    def still_open(self, request: socket.socket) -> bool:
+        with self._lock:
+            return request in self._open
+
+    def request_read(self, request: socket.socket) -> bool:
+        """Mark the request as read; False when the connection was closed to make room."""
+        with self._lock:
+            if request not in self._open:
+                return False
+            self._open[request] = (self._open[request][0], True)
+            return True
+
+    def _close_waiting(self, count: int, *, locked: bool = False) -> None:
+        """Close the ``count`` connections that have waited longest for their request to arrive."""
+        if not locked:
+            with self._lock:
+                self._close_waiting(count, locked=True)
+            return
+        waiting = sorted((t, id(s), s) for s, (t, read) in self._open.items() if not read)
+        self._drop([s for _, _, s in waiting[:count]])
+
+    def _drop(self, sockets: list[socket.socket]) -> None:
+        for s in sockets:
+            self._open.pop(s, None)
+            try:
+                s.shutdown(socket.SHUT_RDWR)  # its thread wakes, finds it closed and ends
+            except OSError:
+                pass
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._open.pop(request, None)
+        super().shutdown_request(request)
+
+    def open_stream(self) -> bool:
+        with self._lock:
+            if self._streams >= self.max_streams:
+                return False
+            self._streams += 1
+            return True
+
+    def close_stream(self) -> None:
+        with self._lock:
+            self._streams -= 1
+
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line on stderr instead of a traceback (requests never raise by design)."""
+        exc = sys.exc_info()[1]
+        print(f"artflow watch: a request failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def make_server(state: LiveState, output_dir: Path, port: int = 0) -> WatchServer:
+    """The watch server bound to 127.0.0.1 (``port`` 0 picks a free one)."""
+    return WatchServer(state, output_dir, port)

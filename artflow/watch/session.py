@@ -6,9 +6,11 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .runner import Target, snapshot
-from .server import LiveState, make_server
+from .server import make_server
+from .state import LiveState
 
 
 class WatchSession:
@@ -22,6 +24,7 @@ class WatchSession:
         self._thread: threading.Thread | None = None
         self.watched: set[Path] = {self.target.path}
         self._last_good: list[dict[str, Any]] = []
+        self._last_good_files: set[Path] = set()
 
     @property
     def url(self) -> str:
@@ -43,20 +46,30 @@ class WatchSession:
         record = self.target.run()
         self.watched = record.watched or {self.target.path}
         view = snapshot(record, self.target.output_dir)
-        for entry in view["outputs"]:  # files a sketch wrote outside the output folder
-            if "path" in entry:
-                key = self.state.allow_file(Path(entry.pop("path")))
-                entry["url"] = f"/written/{key}/{entry['name']}?v={entry.pop('stamp')}"
+        shown = self._serve_written(view["outputs"])
         ran = sum(1 for n in view["nodes"] if n["status"] == "ran")
         common = {"file": self.target.path.name, "seconds": round(record.seconds, 3), "ran": ran,
                   "finished": time.strftime("%H:%M:%S"), "done_at": time.time()}
         if record.error:
             nodes = view["nodes"] or self.state.snapshot()["nodes"]
+            self.state.keep_files(self._last_good_files)  # the page shows the last good files
             return self.state.update(phase="error", error=record.error, nodes=nodes,
                                      outputs=self._last_good, **common)
-        self._last_good = view["outputs"]
+        self._last_good, self._last_good_files = view["outputs"], shown
+        self.state.keep_files(shown)
         return self.state.update(record.results, phase="done", error=None, nodes=view["nodes"],
                                  outputs=view["outputs"], **common)
+
+    def _serve_written(self, outputs: list[dict[str, Any]]) -> set[Path]:
+        """Give the files a sketch wrote outside the output folder their /written/ URLs."""
+        paths = set()
+        for entry in outputs:
+            if "path" in entry:
+                path = Path(entry.pop("path"))
+                key = self.state.allow_file(path)
+                entry["url"] = f"/written/{key}/{quote(entry['name'])}?v={entry.pop('stamp')}"
+                paths.add(path)
+        return paths
 
     def watch(self, stop: threading.Event | None = None, *, on_run: Any = None) -> None:
         """Block, re-running on every save of a watched file, until ``stop`` is set (or Ctrl-C)."""
