@@ -155,8 +155,10 @@ def _parse_set(values: tuple[str, ...]) -> list[tuple[str, str, Any]]:
 @click.option("--no-cache", is_flag=True, help="Run every node; neither read nor write the cache.")
 @click.option("--provider", type=click.Choice(["auto", "cuda", "cpu"]), default="auto", show_default=True,
               help="ONNX Runtime provider for model nodes.")
+@click.option("--allow-path", "allow", multiple=True, metavar="DIR",
+              help="A folder the graph a PNG carries may read besides the PNG's own (repeatable).")
 def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_json: bool, no_cache: bool,
-        provider: str) -> None:
+        provider: str, allow: tuple[str, ...]) -> None:
     """Run a graph file, or re-render the graph a PNG written by artflow carries.
 
     \b
@@ -166,13 +168,15 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
     """
     from .engine import default_engine
     from .errors import GraphError, NodeError
-    from .graph_files import load_graph
+    from .graph_files import check_reads, load_graph
 
-    graph = load_graph(graph_file)
+    graph = load_graph(graph_file, allow)
     for node_id, param, value in _parse_set(sets):
         if node_id not in graph.nodes:
             raise GraphError(f"--set {node_id}.{param}: no node '{node_id}' in {graph_file}")
         graph.set(node_id, **{param: value})
+    if sets:
+        check_reads(graph)  # a PNG's graph reads only where allowed, whatever --set changed
     out_dir = output_dir or Path.cwd()
     if sum(inst.type == "video.load" for inst in graph) == 1:  # a clip streams through in chunks
         _run_clip(graph, out_dir, as_json, no_cache)

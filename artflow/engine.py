@@ -213,7 +213,8 @@ class _Execution:
         record = plan.lineage[node_id]
         ctx = NodeContext(node_id=node_id, node_type=spec.name, seed=plan.vg.graph.seed,
                           output_dir=plan.output_dir, provider=plan.models.provider,
-                          input_dir=plan.input_dir, item=plan.items.get(node_id))
+                          input_dir=plan.input_dir, item=plan.items.get(node_id),
+                          read_policy=plan.models.read_policy)
         for param in record.models:
             entry = plan.models.resolve(params[param], spec.params[param].model_kind or "")
             ctx.entries[param] = entry

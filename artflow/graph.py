@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import GraphError
 
 if TYPE_CHECKING:
+    from .paths import ReadPolicy
     from .registry import NodeRegistry
     from .result import RunResult
     from .validation import ValidatedGraph
@@ -105,6 +106,8 @@ class Graph:
         self.source = Path(source) if source else None
         #: where relative input paths (image.load) resolve: the graph file's folder, else cwd
         self.input_dir: Path | None = self.source.parent if self.source else None
+        #: set on a graph read from a picture: where it may read (artflow.paths.ReadPolicy)
+        self.read_policy: ReadPolicy | None = None
 
     # -- building -------------------------------------------------------------------------------
     def add(self, type: str, node_id: str | None = None, /, **kwargs: Any) -> NodeRef:  # noqa: A002
@@ -178,6 +181,7 @@ class Graph:
     def copy(self) -> Graph:
         twin = Graph.from_dict(self.to_dict(), source=self.source)
         twin.input_dir = self.input_dir
+        twin.read_policy = self.read_policy
         return twin
 
     def _instance(self, node: NodeRef | str) -> NodeInstance:

@@ -56,7 +56,8 @@ def find_split(vg: ValidatedGraph, input_dir: Path) -> Split | None:
         if spec.items is None:
             continue
         ctx = NodeContext(node_id=node_id, node_type=spec.name, seed=vg.graph.seed,
-                          output_dir=Path.cwd(), input_dir=input_dir)
+                          output_dir=Path.cwd(), input_dir=input_dir,
+                          read_policy=getattr(vg.graph, "read_policy", None))
         try:
             overrides = spec.items(dict(vg.params[node_id]), ctx)
         except NodeError:

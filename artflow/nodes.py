@@ -27,6 +27,7 @@ from .types import SocketType
 
 if TYPE_CHECKING:
     from .models import ModelEntry, Session
+    from .paths import ReadPolicy
 
 
 @dataclass(frozen=True)
@@ -241,11 +242,22 @@ class NodeContext:
     #: set when the graph runs once per item of a source (:mod:`artflow.items`) and this node is
     #: downstream of it: writers name their files after ``item.index`` so items never collide
     item: Item | None = None
+    #: where a graph carried by a picture may read (None: anywhere; see artflow.paths.ReadPolicy)
+    read_policy: ReadPolicy | None = None
 
     def input_path(self, path: str) -> Path:
-        """Resolve an input path: relative paths are relative to the graph file's folder (or cwd)."""
+        """Resolve an input path: relative paths are relative to the graph file's folder (or cwd);
+        a graph from a picture may not leave the folders its read policy allows."""
+        if self.read_policy is not None:
+            return self.read_policy.input_path(self.input_dir, path, f"node '{self.node_id}'")
         candidate = Path(path).expanduser()
         return candidate if candidate.is_absolute() else self.input_dir / candidate
+
+    def readable(self, path: Path, raw: str) -> Path:
+        """``path`` (a glob match, a file in a folder ``raw`` named) when the read policy allows it."""
+        if self.read_policy is not None:
+            return self.read_policy.readable(path, raw, f"node '{self.node_id}'")
+        return path
 
     def rng(self, item: int | str = 0) -> np.random.Generator:
         """A generator seeded from (graph seed, node id, item key): each item reproducible alone."""

@@ -26,6 +26,7 @@ from .nodes import Item, NodeContext, NodeSpec
 
 if TYPE_CHECKING:
     from .models import ModelEntry, ModelRegistry, Session
+    from .paths import ReadPolicy
     from .validation import ValidatedGraph
 
 KEY_VERSION = "2"  # 2: code fingerprints, models resolved against the graph's folder
@@ -35,10 +36,13 @@ class RunModels:
     """The models of one run: each (value, kind) resolved and verified once, each session opened
     once; thread-safe, so a node may still resolve an undeclared model while others run."""
 
-    def __init__(self, registry: ModelRegistry, input_dir: Path, provider: str):
+    def __init__(self, registry: ModelRegistry, input_dir: Path, provider: str,
+                 read_policy: ReadPolicy | None = None):
         self.registry = registry
         self.input_dir = input_dir
         self.provider = provider
+        #: a graph carried by a picture reads model files only where its policy allows
+        self.read_policy = read_policy
         self.entries: dict[tuple[str, str], ModelEntry] = {}
         self.sessions: dict[tuple[str, str], Session] = {}
         self.resolutions = 0  # how many registry resolutions this run made (tests count them)
@@ -50,6 +54,8 @@ class RunModels:
             entry = self.entries.get(key)
             if entry is None:
                 self.resolutions += 1
+                if self.read_policy is not None:
+                    self.read_policy.model(self.registry, str(value), kind, self.input_dir, "a model")
                 entry = self.registry.resolve(str(value), kind, base_dir=self.input_dir)
                 self.entries[key] = entry
             return entry
@@ -100,7 +106,7 @@ def make_plan(vg: ValidatedGraph, cache: Any, registry: ModelRegistry, wanted: l
               items: dict[str, Item] | None = None) -> Plan:
     """Key every node, resolve its models, look up the cache from the wanted nodes upwards."""
     items = items or {}
-    models = RunModels(registry, input_dir, provider)
+    models = RunModels(registry, input_dir, provider, getattr(vg.graph, "read_policy", None))
     keys: dict[str, str] = {}
     lineage: dict[str, NodeLineage] = {}
     for node_id in vg.order:
@@ -163,7 +169,8 @@ def _key(vg: ValidatedGraph, node_id: str, keys: dict[str, str], uses: dict[str,
         if item is not None:  # a writer names its files after the item
             material["item"] = [item.index, item.count]
     if spec.key_extra is not None:
-        material["extra"] = _call_key_extra(spec, params, node_id, vg.graph.seed, input_dir)
+        material["extra"] = _call_key_extra(spec, params, node_id, vg.graph.seed, input_dir,
+                                            getattr(vg.graph, "read_policy", None))
     blob = json.dumps(material, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -215,7 +222,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _call_key_extra(spec: NodeSpec, params: dict[str, Any], node_id: str, seed: int,
-                    input_dir: Path) -> Any:
+                    input_dir: Path, read_policy: ReadPolicy | None = None) -> Any:
     fn: Callable[..., Any] | None = spec.key_extra
     assert fn is not None
     try:
@@ -225,7 +232,7 @@ def _call_key_extra(spec: NodeSpec, params: dict[str, Any], node_id: str, seed: 
     try:
         if n_args >= 2:
             ctx = NodeContext(node_id=node_id, node_type=spec.name, seed=seed, output_dir=Path.cwd(),
-                              input_dir=input_dir)
+                              input_dir=input_dir, read_policy=read_policy)
             return fn(params, ctx)
         return fn(params)
     except ArtflowError as exc:

@@ -98,6 +98,14 @@ def _path(value: Any) -> Path:
     return Path(value.strip()).expanduser()
 
 
+def _paths(value: Any) -> tuple[Path, ...]:
+    """Folders separated by the OS path separator (':' here), or a TOML list of them."""
+    items = value if isinstance(value, list) else str(value).split(os.pathsep)
+    if not all(isinstance(v, str) for v in items):
+        raise ValueError
+    return tuple(Path(v.strip()).expanduser() for v in items if v.strip())
+
+
 def _names(value: Any) -> tuple[str, ...]:
     """Comma-separated names (or a TOML list of them), lower-cased."""
     items = value if isinstance(value, list) else str(value).split(",")
@@ -172,6 +180,7 @@ _WORDS = {
     "bool": "1/0 (or true/false, yes/no, on/off)",
     "path": "a folder or file path",
     "names": "comma-separated names",
+    "paths": "folders separated by ':' (a list in the config file)",
     "auto|0|1": "auto, 0 or 1",
     "overrides": "'dist:name,name;dist2:name' (a distribution, then the names it may replace)",
 }
@@ -195,6 +204,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
                 "run; plans over it are refused before anything runs."),
     Setting("ARTFLOW_MAX_PIXELS", "int>=1", _int(1), 8192 * 8192, default_doc="67108864 (8192 x 8192)",
             doc="Largest image (width x height) artflow decodes or creates."),
+    Setting("ARTFLOW_ALLOW_PATHS", "paths", _paths, (), default_doc="none (the PNG's folder only)",
+            doc="Folders a graph carried by a PNG may read besides the PNG's own (as --allow-path)."),
     Setting("ARTFLOW_THREADS", "int>=1", _int(1), None, default_doc="usable cores, at most 8",
             doc="ONNX Runtime intra-op threads per session (gallery workers set it per worker)."),
     Setting("ARTFLOW_ORT_SPIN", "auto|0|1", _spin, "auto",

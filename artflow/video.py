@@ -169,7 +169,8 @@ def run_clip(graph: Graph, *, output_dir: str | Path | None = None, chunk_frames
         targets[n] = ctx.output_path(rel)
 
     lp = vg.params[loader]
-    ctx = NodeContext(node_id=loader, node_type=LOADER, seed=graph.seed, output_dir=out_dir, input_dir=in_dir)
+    ctx = NodeContext(node_id=loader, node_type=LOADER, seed=graph.seed, output_dir=out_dir, input_dir=in_dir,
+                      read_policy=graph.read_policy)
     src = ctx.input_path(lp["path"])
     if not src.exists():
         raise ImageError(f"{LOADER}: '{lp['path']}' not found (looked for {src})")

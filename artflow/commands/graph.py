@@ -11,15 +11,15 @@ if TYPE_CHECKING:
     from artflow.graph import Graph
 
 
-def load_any_graph(path: Path) -> Graph:
-    """The graph a JSON file, an artflow PNG or a gallery spec (TOML) holds."""
+def load_any_graph(path: Path, allow: tuple[str, ...] = ()) -> Graph:
+    """The graph a JSON file, an artflow PNG (read policy: ``allow``) or a gallery spec (TOML) holds."""
     from artflow.graph_files import load_graph
 
     if path.suffix.lower() == ".toml":
         from artflow.gallery.spec import load_spec
 
         return load_spec(path).graph
-    return load_graph(path)
+    return load_graph(path, allow)
 
 
 @click.command("graph")
@@ -27,7 +27,9 @@ def load_any_graph(path: Path) -> Graph:
 @click.option("--svg", "svg_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="OUT.svg", help="Write the diagram here (default: print the SVG).")
 @click.option("--title", default=None, help="A title above the diagram (default: the file name).")
-def graph(graph_file: Path, svg_out: Path | None, title: str | None) -> None:
+@click.option("--allow-path", "allow", multiple=True, metavar="DIR",
+              help="A folder the graph a PNG carries may read besides the PNG's own (repeatable).")
+def graph(graph_file: Path, svg_out: Path | None, title: str | None, allow: tuple[str, ...]) -> None:
     """Draw a graph as a layered diagram: node ids and types, typed sockets, params.
 
     \b
@@ -38,7 +40,7 @@ def graph(graph_file: Path, svg_out: Path | None, title: str | None) -> None:
     from artflow.diagram import graph_svg
     from artflow.imaging import atomic_write_bytes
 
-    g = load_any_graph(graph_file)
+    g = load_any_graph(graph_file, allow)
     text = graph_svg(g, title=title if title is not None else graph_file.name)
     if svg_out is None:
         click.echo(text, nl=False)

@@ -20,7 +20,7 @@ from artflow.imaging import as_batch, atomic_write_bytes, encode_image, load_fra
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Choice, Float, Int
 from artflow.params import Path as PathParam
-from artflow.paths import safe_name
+from artflow.paths import glob_files, safe_name
 from artflow.types import IMAGE, TEXT
 
 from ._util import resize_array
@@ -29,10 +29,12 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 def _matches(pattern: str, ctx: NodeContext) -> list[Path]:
-    """Files a path or glob names, sorted; relative patterns resolve against the graph's folder."""
+    """Files a path or glob names, sorted; relative patterns resolve against the graph's folder.
+    ``**`` never descends through a symlinked folder (no loops, no duplicates); a graph read from a
+    picture may not read a match that resolves outside the folders it is allowed."""
     full = ctx.input_path(pattern)
     if _GLOB_CHARS.search(pattern):
-        found = sorted(Path(p) for p in globlib.glob(str(full), recursive=True) if Path(p).is_file())
+        found = [ctx.readable(p, pattern) for p in glob_files(full)]
         if not found:
             raise ImageError(f"image.load: no files match '{pattern}' (looked in {full.parent})")
         return found
@@ -41,7 +43,7 @@ def _matches(pattern: str, ctx: NodeContext) -> list[Path]:
                          f"the images in it use a glob such as '{pattern.rstrip('/')}/*.png'")
     if not full.is_file():
         raise ImageError(f"image.load: image '{pattern}' not found (looked for {full})")
-    return [full]
+    return [ctx.readable(full, pattern)]
 
 
 def _load_key(params: dict[str, Any], ctx: NodeContext) -> str:

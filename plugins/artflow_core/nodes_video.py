@@ -26,6 +26,8 @@ from artflow.video import VIDEO_SUFFIXES, frame_files, probe, read_video_frames,
 def _source(ctx: NodeContext, path: str) -> Path:
     full = ctx.input_path(path)
     if full.is_dir():
+        for frame in frame_files(full):
+            ctx.readable(frame, path)
         return full
     if not full.is_file():
         raise ImageError(f"video.load: '{path}' not found (looked for {full}); give a video file or "
@@ -33,7 +35,7 @@ def _source(ctx: NodeContext, path: str) -> Path:
     if full.suffix.lower() not in VIDEO_SUFFIXES:
         raise ImageError(f"video.load: cannot read '{full.name}' as a video; use .mp4, .mov, .mkv, "
                          ".webm, .avi or a folder of frames")
-    return full
+    return ctx.readable(full, path)
 
 
 def _key(params: dict[str, Any], ctx: NodeContext) -> str:
