@@ -9,18 +9,21 @@ running; nodes report nothing themselves.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from .budget import Budget, check_plan
 from .cache import Cache, NullCache, Outputs, sockets_of
-from .errors import ArtflowError, describe
+from .errors import ArtflowError, NodeError, describe
 from .items import find_split, run_split
 from .lineage import ModelUse, NodeStatus, merge_providers
 from .nodes import Item, NodeContext, NodeSpec
@@ -31,6 +34,50 @@ if TYPE_CHECKING:
     from .graph import Graph
     from .models import ModelEntry
     from .validation import ValidatedGraph
+
+#: the calling thread's observer of runs (see observe_runs): a callback, defaults for unset options
+_observer: contextvars.ContextVar[tuple[Callable[[RunResult], Any], dict[str, Any]] | None] = \
+    contextvars.ContextVar("artflow_run_observer", default=None)
+_P = ParamSpec("_P")
+
+
+@contextmanager
+def observe_runs(report: Callable[[RunResult], Any], **defaults: Any) -> Iterator[None]:
+    """Within the block, in this thread, every :meth:`Engine.run` takes ``defaults`` for the
+    options its caller left unset and hands its result to ``report``, a failed run's too (how
+    `artflow watch` sees a sketch's runs). Runs nested in an observed run are not reported."""
+    token = _observer.set((report, defaults))
+    try:
+        yield
+    finally:
+        _observer.reset(token)
+
+
+def _observable(run: Callable[_P, RunResult]) -> Callable[_P, RunResult]:
+    """:meth:`Engine.run` as :func:`observe_runs` sees it (a plain call when nobody observes)."""
+
+    @functools.wraps(run)
+    def observed(*args: _P.args, **options: _P.kwargs) -> RunResult:
+        watcher = _observer.get()
+        if watcher is None:
+            return run(*args, **options)
+        report, defaults = watcher
+        for name, value in defaults.items():
+            if options.get(name) is None:
+                options[name] = value
+        token = _observer.set(None)
+        try:
+            result = run(*args, **options)
+        except NodeError as exc:
+            if getattr(exc, "result", None) is not None:
+                report(exc.result)  # type: ignore[attr-defined]
+            raise
+        finally:
+            _observer.reset(token)
+        report(result)
+        return result
+
+    return observed
 
 
 class Engine:
@@ -79,6 +126,7 @@ class Engine:
         return self.plan(graph, outputs=[], output_dir=output_dir, input_dir=input_dir,
                          use_cache=False).keys
 
+    @_observable
     def run(self, graph: Graph, *, outputs: Iterable[Any] | None = None,
             output_dir: str | Path | None = None, input_dir: str | Path | None = None,
             use_cache: bool = True, provider: str | None = None, progress: bool | None = None,

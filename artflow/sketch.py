@@ -16,6 +16,7 @@ import hashlib
 import inspect
 import io
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +153,17 @@ def lookup(sha: str, folder: Path) -> np.ndarray:
     with _LOCK:
         _STORE[sha] = batch
     return batch
+
+
+def release_arrays(graphs: Iterable[Graph]) -> int:
+    """Forget every array of this process that none of ``graphs`` uses; return how many went.
+    `artflow watch` calls it after each run of a sketch that may make new arrays on every save."""
+    keep = {str(inst.params.get("sha256")) for graph in graphs for inst in graph if inst.type == CONST_TYPE}
+    with _LOCK:
+        gone = [sha for sha in _STORE if sha not in keep]
+        for sha in gone:
+            del _STORE[sha]
+    return len(gone)
 
 
 def save_arrays(graph: Graph, folder: str | Path) -> list[Path]:

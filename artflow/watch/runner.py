@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..errors import ArtflowError, NodeError, describe
+from ..errors import ArtflowError, describe
 
 if TYPE_CHECKING:
     from ..engine import Engine, RunResult
@@ -70,7 +70,8 @@ class Target:
         record = RunRecord()
         try:
             graph = Graph.load(self.path)
-            result = self.engine.run(graph, output_dir=self.output_dir, raise_errors=False, progress=False)
+            result = self.engine.run(graph, outputs=self._shown_nodes(graph), output_dir=self.output_dir,
+                                     raise_errors=False, progress=False)
         except ArtflowError as exc:
             record.error = str(exc)
             return record
@@ -80,6 +81,19 @@ class Target:
         record.results.append(result)
         record.error = _first_failure(result)
         return record
+
+    def _shown_nodes(self, graph: Any) -> list[str] | None:
+        """The nodes whose values the page needs: all of them (any node can be previewed), but
+        for a graph that runs once per item (a glob of mixed sizes) only those that run once and
+        the sinks, so no item's intermediates outlive it (as `artflow run` keeps only sinks)."""
+        from ..items import find_split
+
+        vg = graph.validate(self.engine.plugins.nodes)
+        split = find_split(vg, graph.input_dir or self.path.parent)
+        if split is None:
+            return None
+        consumers = vg.consumers()
+        return [n for n in vg.order if n not in split.downstream or not consumers[n]]
 
     # -- sketches ---------------------------------------------------------------------------------
     def _module_files(self) -> set[Path]:
@@ -111,39 +125,24 @@ class Target:
                 self.local_modules.add(name)
 
     def _run_sketch(self) -> RunRecord:
-        from ..engine import Engine
+        from ..engine import observe_runs
+        from ..graph import Graph
+        from ..sketch import release_arrays
 
         record = RunRecord()
+        graphs: list[Graph] = []
         engine = self.engine
-        out_dir, in_dir = self.output_dir, self.path.parent
-        original = Engine.run
-
-        def captured(eng: Engine, graph: Any, **options: Any) -> RunResult:
-            options.setdefault("output_dir", out_dir)
-            options.setdefault("input_dir", in_dir)
-            options.setdefault("progress", False)
-            try:
-                result = original(eng, graph, **options)
-            except NodeError as exc:
-                partial = getattr(exc, "result", None)
-                if partial is not None:
-                    record.results.append(partial)
-                raise
-            record.results.append(result)
-            return result
-
+        in_dir = self.path.parent
         self._forget_local_modules()
         old_argv, old_path = sys.argv, list(sys.path)
         sys.argv = [str(self.path)]
         sys.path.insert(0, str(in_dir))
-        Engine.run = captured  # type: ignore[method-assign]
-        try:
-            namespace = runpy.run_path(str(self.path), run_name="__main__")
-            if not record.results:  # a sketch that builds a graph but never runs it
-                from ..graph import Graph
-
+        try:  # every run the sketch makes is seen, saving under the watch's folder by default
+            with observe_runs(record.results.append, output_dir=self.output_dir, input_dir=in_dir,
+                              progress=False):
+                namespace = runpy.run_path(str(self.path), run_name="__main__")
                 graphs = [v for v in namespace.values() if isinstance(v, Graph)]
-                if graphs:
+                if not record.results and graphs:  # a sketch that builds a graph but never runs it
                     engine.run(graphs[-1])
         except SystemExit as exc:
             if exc.code not in (None, 0):
@@ -156,10 +155,10 @@ class Target:
         except Exception as exc:  # noqa: BLE001 - shown in the page, the watch goes on
             record.error = _with_line(describe(exc), exc, self.path)
         finally:
-            Engine.run = original  # type: ignore[method-assign]
             sys.argv = old_argv
             sys.path[:] = old_path
             self._note_local_modules()
+            release_arrays(graphs + [r.graph for r in record.results])  # the last run's arrays only
         del engine
         return record
 

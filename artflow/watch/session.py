@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from pathlib import Path
@@ -53,12 +54,16 @@ class WatchSession:
         if record.error:
             nodes = view["nodes"] or self.state.snapshot()["nodes"]
             self.state.keep_files(self._last_good_files)  # the page shows the last good files
-            return self.state.update(phase="error", error=record.error, nodes=nodes,
-                                     outputs=self._last_good, **common)
-        self._last_good, self._last_good_files = view["outputs"], shown
-        self.state.keep_files(shown)
-        return self.state.update(record.results, phase="done", error=None, nodes=view["nodes"],
-                                 outputs=view["outputs"], **common)
+            published = self.state.update(phase="error", error=record.error, nodes=nodes,
+                                          outputs=self._last_good, **common)
+        else:
+            self._last_good, self._last_good_files = view["outputs"], shown
+            self.state.keep_files(shown)
+            published = self.state.update(record.results, phase="done", error=None, nodes=view["nodes"],
+                                          outputs=view["outputs"], **common)
+        del record
+        gc.collect()  # results hold reference cycles: free the replaced run's arrays now, not later
+        return published
 
     def _serve_written(self, outputs: list[dict[str, Any]]) -> set[Path]:
         """Give the files a sketch wrote outside the output folder their /written/ URLs."""
