@@ -122,15 +122,36 @@ def make_plan(vg: ValidatedGraph, cache: Any, registry: ModelRegistry, wanted: l
         if node_id in plan.to_run or record.status is NodeStatus.CACHED:
             continue
         record.status = NodeStatus.CACHED if cache.has(keys[node_id]) else NodeStatus.SKIPPED
-    for node_id in plan.to_run:  # open every model that will run, before anything runs
-        for param in vg.specs[node_id].model_params:
+    for node_id in plan.to_run:  # open every model that will run (its card checked), before anything runs
+        spec = vg.specs[node_id]
+        for param in spec.model_params:
             if param in lineage[node_id].models:
-                models.session(models.resolve(vg.params[node_id][param], _kind(vg.specs[node_id], param)))
+                value = vg.params[node_id][param]
+                session = models.session(models.resolve(value, _kind(spec, param)))
+                _check_card(spec, param, node_id, value, session.card)
     return plan
 
 
 def _kind(spec: NodeSpec, param: str) -> str:
     return spec.params[param].model_kind or ""
+#: the model kind of `onnx.model`: any ONNX file, whatever its card says
+ANY_MODEL = "onnx"
+
+
+def _check_card(spec: NodeSpec, param: str, node_id: str, value: Any, card: Any) -> None:
+    """The one check of a model's card against its ``af.Model(kind)``: a card of another kind is
+    refused, and so is a file without one where the param says ``card=True``."""
+    kind, declared = _kind(spec, param), spec.params[param]
+    if kind == ANY_MODEL or (card is None and not declared.extra.get("card")):
+        return
+    where = f"node '{node_id}' ({spec.name}) param '{param}': model '{value}'"
+    if card is None:
+        raise ModelError(f"{where} has no artflow card: export it with `artflow export` or "
+                         "`artflow train`, or run it with the onnx.model node")
+    if card.kind and card.kind != kind:
+        raise ModelError(f"{where} is a {card.kind} model, not a {kind} model")
+
+
 
 
 def _resolve_models(spec: NodeSpec, params: dict[str, Any], models: RunModels,

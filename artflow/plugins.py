@@ -11,8 +11,7 @@ each with a warning."""
 
 from __future__ import annotations
 
-import importlib
-import sys
+import re
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -244,9 +243,10 @@ def _collect(ps: PluginSet) -> None:
     def add_trainer(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         given = dict(zip(("kind", "trainer"), args, strict=False), **kwargs)
         kind, trainer = given.get("kind"), given.get("trainer")
-        if not isinstance(kind, str) or not kind or not callable(trainer):
-            _refuse(info, "trainer", str(kind), "register it as register(kind, trainer) with a "
-                    "callable trainer")
+        reference = isinstance(trainer, str) and re.fullmatch(r"[\w.]+:\w+", trainer)
+        if not isinstance(kind, str) or not kind or not (reference or callable(trainer)):
+            _refuse(info, "trainer", str(kind), "register it as register(kind, "
+                    "'your_plugin.train:command')")
             return
         if claim(info, "trainer", kind, ps._trainers.owner(kind)):
             ps._trainers.add(kind, trainer, info.name, replace=True)
@@ -306,8 +306,3 @@ def _refuse(info: PluginInfo, what: str, name: str, why: str) -> None:
 
 def _warn(message: str) -> None:
     warnings.warn(message, PluginWarning, stacklevel=3)
-
-
-def import_module(name: str) -> Any:
-    """Import a module by name (used by the CLI for lazily loaded commands)."""
-    return sys.modules.get(name) or importlib.import_module(name)

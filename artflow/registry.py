@@ -8,6 +8,7 @@ at load time instead, with the problem named.
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -47,6 +48,15 @@ def check_node(spec: Any) -> list[str]:
     for name, param in spec.params.items():
         problems += [f"param '{name}' {p}" for p in _param_problems(name, param, spec.name)]
     return problems
+
+
+def register_modules(register: Callable[[NodeSpec], None], package: str, *modules: str) -> list[NodeSpec]:
+    """What a plugin's ``register_nodes`` hook calls: register every spec in the ``NODES`` list of
+    each of the package's ``modules`` (imported now, when the registry is first used)."""
+    specs = [spec for module in modules for spec in importlib.import_module(f"{package}.{module}").NODES]
+    for spec in specs:
+        register(spec)
+    return specs
 
 
 def _param_problems(name: str, param: Any, node_type: str) -> list[str]:
@@ -140,11 +150,14 @@ class NodeRegistry:
         return len(self._specs)
 
 
-Trainer = Callable[..., Any]
+#: a trainer as registered: ``"package.module:command"`` (imported when `artflow train KIND` runs)
+#: or the click command itself
+Trainer = Callable[..., Any] | str
 
 
 class TrainerRegistry:
-    """Trainers by model kind (`artflow train KIND`)."""
+    """Trainers by model kind (`artflow train KIND`). The documented way to register one is
+    ``register("kind", "my_plugin.train:train_kind")``: the module loads only when it is used."""
 
     def __init__(self) -> None:
         self._trainers: dict[str, tuple[Trainer, str]] = {}
@@ -160,11 +173,17 @@ class TrainerRegistry:
         """The plugin that registered the trainer of ``kind`` (None: none)."""
         return self._trainers[kind][1] if kind in self._trainers else None
 
-    def get(self, kind: str) -> Trainer:
+    def get(self, kind: str) -> Callable[..., Any]:
+        """The trainer of ``kind``, its ``"module:name"`` reference imported on first use."""
         if kind not in self._trainers:
             known = ", ".join(sorted(self._trainers)) or "none"
             raise GraphError(f"no trainer for '{kind}' (known: {known})")
-        return self._trainers[kind][0]
+        trainer, plugin = self._trainers[kind]
+        if isinstance(trainer, str):
+            module, _, name = trainer.partition(":")
+            trainer = getattr(importlib.import_module(module), name)
+            self._trainers[kind] = (trainer, plugin)
+        return trainer
 
     def kinds(self) -> list[str]:
         return sorted(self._trainers)

@@ -22,12 +22,13 @@ Models are pluggable: every registered model (``artflow models``) whose kind has
 :data:`NODE_BENCH` gets a node figure; every model with a ``.keras`` next to its ``.onnx`` (or a
 ``keras`` path in its registry extras) gets TF figures. Inputs are drawn from each model's card.
 To add a kind, add a function ``(model_name, card) -> (graph, source_node_id, model_node_id)``
-to NODE_BENCH (or write ``node_bench(name, card)`` in the plugin module; see ``_node_graph``).
+to NODE_BENCH (or write ``node_bench(name, card)`` in the plugin's bench.py; see ``_node_graph``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -105,8 +106,8 @@ NODE_BENCH: dict[str, Callable[[str, Any], tuple[Any, str, str]]] = {
 def _node_graph(entry: Any, card: Any) -> tuple[Any, str, str] | None:
     builder = NODE_BENCH.get(entry.kind)
     if builder is None:
-        try:
-            module = __import__(f"artflow_{entry.plugin}") if entry.plugin else None
+        try:  # a plugin's benchmark graph: node_bench in its bench.py
+            module = importlib.import_module(f"artflow_{entry.plugin}.bench") if entry.plugin else None
         except ImportError:
             module = None
         builder = getattr(module, "node_bench", None)

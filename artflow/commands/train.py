@@ -1,11 +1,11 @@
 """Wired by artflow.cli with ``cli.add_command`` lazily (LAZY_COMMANDS: "train" → ``train``).
 
 `artflow train KIND [OPTIONS]`: a click group whose subcommands are the trainers plugins
-register with the ``register_trainers(register)`` hook (``register(kind, trainer)``).
+register with the ``register_trainers(register)`` hook
+(``register(kind, "my_plugin.train:train_kind")``, imported when that trainer is used).
 
 A trainer is a ``click.Command`` (build it with :func:`artflow.train.trainer.trainer_command`, which
-adds ``--out``, ``--seed``, ``--quick``, ``--epochs``, ``--batch-size``, ``--name``, ``--json``), or
-a no-argument callable returning one. Plugins are loaded only when the group lists or resolves
+adds ``--out``, ``--seed``, ``--quick``, ``--epochs``, ``--batch-size``, ``--name``, ``--json``). Plugins are loaded only when the group lists or resolves
 its subcommands, and TensorFlow only when a trainer runs.
 
     artflow train classifier --dataset digits -o runs/digits

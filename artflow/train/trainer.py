@@ -2,12 +2,12 @@
 
 Needs the ``train`` extra; TensorFlow/Keras are imported inside functions only.
 
-A trainer is a :class:`click.Command`, registered under its kind by a plugin::
+A trainer is a :class:`click.Command`, registered under its kind by a plugin by reference (the
+module is imported only when `artflow train KIND` runs)::
 
     @hookimpl
     def register_trainers(register):
-        from .train import train_classifier      # light: no TensorFlow at import
-        register("classifier", train_classifier)
+        register("classifier", "artflow_classifier.train:train_classifier")
 
 The easy way to write one is :func:`trainer_command`, which adds the standard options
 (``--out/-o DIR``, ``--seed``, ``--quick``, ``--epochs``, ``--batch-size``, ``--name``) and hands
@@ -339,12 +339,11 @@ def _command_line(ctx: click.Context) -> str:
 
 
 def as_command(kind: str, trainer: Any) -> click.Command:
-    """A registered trainer as a click command: a ``click.Command``, or a no-argument callable
-    returning one (a factory, for plugins that want to defer even building the command)."""
-    command = trainer if isinstance(trainer, click.Command) else trainer()
-    if not isinstance(command, click.Command):
-        raise TrainError(f"the trainer registered for '{kind}' is not a click command")
-    return command
+    """A registered trainer (the ``"module:command"`` reference resolved) as a click command."""
+    if not isinstance(trainer, click.Command):
+        raise TrainError(f"the trainer registered for '{kind}' is not a click command: make it with "
+                         "artflow.train.trainer.trainer_command")
+    return trainer
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,44 +7,23 @@ convolutional, so any image size works. They ship as two ONNX models of kinds ``
 ``ae_decoder`` under one name. Importing the plugin is light: no TensorFlow, no session.
 """
 
-from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
-
 from artflow import hookimpl
-from artflow.shipping import read_manifest, register_manifest
+from artflow.registry import register_modules
+from artflow.shipping import models_dir, register_shipped_models
 
-MODELS_DIR = Path(__file__).parent / "models"
-
-
-def shipped_models() -> list[dict[str, Any]]:
-    """The entries of models/manifest.json."""
-    return read_manifest(MODELS_DIR)
+MODELS_DIR = models_dir(__package__)
 
 
 @hookimpl
-def register_nodes(register: Any) -> None:
-    """Register `ae.encode`, `ae.decode` and `ae.blend`."""
-    from .nodes import NODES
-
-    for spec in NODES:
-        register(spec)
+def register_nodes(register):
+    register_modules(register, __package__, "nodes")
 
 
 @hookimpl
-def register_models(register: Any) -> None:
-    """Register the shipped encoder/decoder pairs with their sha256."""
-    register_manifest(register, MODELS_DIR)
+def register_models(register):
+    register_shipped_models(register, __package__)
 
 
 @hookimpl
-def register_trainers(register: Any) -> None:
-    """`artflow train autoencoder`, built on first use (no TensorFlow at plugin load)."""
-
-    def factory() -> Any:
-        from .train import train_autoencoder
-
-        return train_autoencoder
-
-    register("autoencoder", factory)
+def register_trainers(register):
+    register("autoencoder", f"{__package__}.train:train_autoencoder")

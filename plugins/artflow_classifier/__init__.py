@@ -5,40 +5,23 @@ Registered through the same `artflow` entry-point group a third-party plugin use
 is light: no TensorFlow, no ONNX Runtime session until a node runs.
 """
 
-from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
-
 from artflow import hookimpl
-from artflow.shipping import read_manifest, register_manifest
+from artflow.registry import register_modules
+from artflow.shipping import models_dir, register_shipped_models
 
-MODELS_DIR = Path(__file__).parent / "models"
-
-
-def shipped_models() -> list[dict[str, Any]]:
-    """The entries of models/manifest.json (name, kind, file, sha256, …), written by the ship step."""
-    return read_manifest(MODELS_DIR)
+MODELS_DIR = models_dir(__package__)
 
 
 @hookimpl
-def register_nodes(register: Any) -> None:
-    """Register `classify.image`."""
-    from .node import NODES
-
-    for spec in NODES:
-        register(spec)
+def register_nodes(register):
+    register_modules(register, __package__, "node")
 
 
 @hookimpl
-def register_models(register: Any) -> None:
-    """Register the shipped models with the sha256 recorded when they were shipped."""
-    register_manifest(register, MODELS_DIR)
+def register_models(register):
+    register_shipped_models(register, __package__)
 
 
 @hookimpl
-def register_trainers(register: Any) -> None:
-    """Register `artflow train classifier`."""
-    from .train import train_classifier
-
-    register("classifier", train_classifier)
+def register_trainers(register):
+    register("classifier", f"{__package__}.train:train_classifier")

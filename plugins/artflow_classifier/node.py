@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from artflow import IMAGE, LABELS, Bool, In, Int, Label, Model, ModelError, Out, node
+from artflow import IMAGE, LABELS, Bool, In, Int, Label, Model, Out, node
 from artflow import models as runtime
 
 
@@ -123,7 +123,7 @@ def top_labels(probs: np.ndarray, labels: list[str], top_k: int) -> list[list[La
     inputs={"image": In(IMAGE, "images to classify (any size; resized to the model's input)")},
     outputs={"labels": Out(LABELS, "per image: the top-k classes with scores, best first")},
     params={
-        "model": Model("classifier", "shapes",
+        "model": Model("classifier", "shapes", card=True,
                        doc="a registered classifier (shapes, digits) or a path to an .onnx with a card"),
         "top_k": Int(3, min=1, max=1000, doc="how many classes to keep per image"),
         "unknown": Bool(True, doc="answer 'unknown' first when the best calibrated score is under the "
@@ -136,12 +136,7 @@ def classify_image(ctx: Any, image: np.ndarray, model: str, top_k: int,
     """Classify each image with an ONNX classifier; top-k labels with scores (``unknown`` first
     when the model is not confident enough for its calibrated threshold)."""
     session = ctx.session("model")
-    card = session.card
-    if card is None:
-        raise ModelError(f"model '{model}' has no artflow card: export it with `artflow export` "
-                         "or wrap it with the onnx.model node")
-    if card.kind and card.kind != "classifier":
-        raise ModelError(f"model '{model}' is a {card.kind} model, not a classifier")
+    card = session.card  # present and a classifier's: the engine checked it (af.Model card=True)
     feeds = prepare(image, card)
     # by name: a card's outputs are stored sorted, and a transfer classifier also has `features`
     name = "probs" if "probs" in card.outputs else next(iter(card.outputs), None) or session.output_names[0]

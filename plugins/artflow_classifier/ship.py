@@ -4,213 +4,51 @@
     python -m artflow_classifier.ship --calibrate shapes digits     # temperature + unknown threshold
     python -m artflow_classifier.ship --ood-sheet gallery/classify_out_of_domain.png
 
-The manifest (models/manifest.json) is what `register_models` registers; the registry refuses a
-file whose sha256 differs from the one recorded here. The ``.keras`` file next to each ``.onnx``
-(the TensorFlow weights it was exported from) is copied too, for benchmarks/run.py's TF side; it
-lives in the repository only (not package data).
+The ``.keras`` weights next to each ``.onnx`` are copied too, for benchmarks/run.py's TF side
+(repository only, not package data).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
+import tempfile
 from pathlib import Path
 
-from artflow.models import file_sha256
-from artflow.models.card import read_card
+from artflow import shipping
 
-from . import MODELS_DIR, shipped_models
+from . import MODELS_DIR
 
 
 def ship(paths: list[Path]) -> list[dict[str, object]]:
-    entries = {e["name"]: e for e in shipped_models()}
-    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    """Ship each exported classifier (and its Keras weights, without optimizer state) into models/."""
+    items = []
     for path in paths:
-        card = read_card(path)
-        if card is None:
-            raise SystemExit(f"{path} has no artflow card; export it with artflow.train.exporter")
-        target = MODELS_DIR / f"{card.name}.onnx"
-        if path.resolve() != target.resolve():
-            shutil.copyfile(path, target)
-        keras_file = path.with_suffix(".keras")  # the TF weights it was exported from (benchmarks)
-        if keras_file.is_file() and keras_file.resolve() != target.with_suffix(".keras").resolve():
-            _copy_weights_only(keras_file, target.with_suffix(".keras"))
-        entries[card.name] = {
-            "name": card.name,
-            "kind": card.kind,
-            "file": target.name,
-            "sha256": file_sha256(target),
-            "labels": card.labels,
-            "description": card.description,
-            "accuracy": card.metrics.get("accuracy"),
-        }
-        if target.with_suffix(".keras").is_file():
-            entries[card.name]["files"] = {"keras": target.with_suffix(".keras").name}
-    items = [entries[k] for k in sorted(entries)]
-    (MODELS_DIR / "manifest.json").write_text(json.dumps({"models": items}, indent=2) + "\n")
+        card = shipping.carded(path, "classifier")
+        keras_file, files = path.with_suffix(".keras"), {}
+        with tempfile.TemporaryDirectory() as tmp:
+            if keras_file.is_file():
+                shipped = keras_file.parent == MODELS_DIR
+                files["keras"] = (keras_file if shipped else _weights_only(keras_file, Path(tmp) / "w.keras"),
+                                  f"{card.name}.keras")
+            items.append(shipping.ship(__package__, path, kind="classifier", files=files, labels=card.labels,
+                                       accuracy=card.metrics.get("accuracy")))
     return items
 
 
-def _copy_weights_only(source: Path, target: Path) -> None:
-    """The Keras model without its optimizer state (a third of the size); a plain copy without TF."""
-    try:
-        import keras
-    except ImportError:
-        shutil.copyfile(source, target)
-        return
+def _weights_only(source: Path, target: Path) -> Path:
+    """The Keras model without its optimizer state (a third of the size)."""
+    import keras
+
     keras.models.load_model(source, compile=False).save(target)
-
-
-# the share of correct in-distribution answers that may fall under the `unknown` threshold
-UNKNOWN_QUANTILE = 0.02
-DOMAINS = {"shapes": "drawn shapes (circle, square, triangle, star, hexagon) on any background, 64x64",
-           "digits": "handwritten digits 0-9, 8x8 grey (scikit-learn digits)"}
-
-
-# models whose inputs are small enough for a principal-subspace domain check: name -> components
-DOMAIN_COMPONENTS = {"digits": 12}
-# the share of in-domain validation images the domain check may call `unknown`
-DOMAIN_QUANTILE = 0.98
-
-
-def training_inputs(name: str) -> object:
-    """The images the shipped model trained on (for the domain check's subspace)."""
-    from .data import digits_split
-
-    if name == "digits":
-        return digits_split()[0]
-    raise SystemExit(f"no training set for '{name}'")
-
-
-def domain_check(train: object, val: object, card: object, components: int) -> dict[str, object]:
-    """The principal subspace of the prepared training inputs and the quantiles of validation
-    images' distances to it (see node.domain_outside); threshold at DOMAIN_QUANTILE."""
-    import numpy as np
-
-    from .node import prepare, subspace_residual
-
-    x = prepare(np.asarray(train, np.float32), card).reshape(len(train), -1).astype(np.float64)
-    mean = x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
-    basis = vt[:components]
-    residual = subspace_residual(prepare(np.asarray(val, np.float32), card), mean, basis)
-    quantiles = np.quantile(residual, np.linspace(0.0, 1.0, 101))
-    return {"kind": "principal-subspace residual", "components": np.round(basis, 6).tolist(),
-            "mean": np.round(mean, 6).tolist(), "quantiles": np.round(quantiles, 6).tolist(),
-            "threshold": round(float(np.quantile(residual, DOMAIN_QUANTILE)), 6),
-            "fit": f"{len(x)} training images, {components} components; threshold: the "
-                   f"{DOMAIN_QUANTILE:.0%} quantile of {len(residual)} validation images' residuals"}
-
-
-def calibration_set(name: str) -> tuple[object, object]:
-    """Validation images and labels the shipped model never trained on: shapes drawn from a seed
-    range training never used (over training backgrounds), the digits' held-out 20 %."""
-    from .data import digits_split, shapes_dataset
-
-    if name == "shapes":
-        return shapes_dataset(1000, split="train", seed=3)
-    if name == "digits":
-        _, x_te, _, y_te = digits_split()
-        return x_te, y_te
-    raise SystemExit(f"no calibration set for '{name}' (known: shapes, digits)")
-
-
-def calibrate(name: str) -> Path:
-    """Fit the shipped classifier's temperature (validation NLL, never below 1) and its `unknown`
-    threshold (the score under which only UNKNOWN_QUANTILE of correct validation answers fall);
-    write both and the model's domain into its card (the weights are not touched)."""
-    import numpy as np
-    import onnx
-
-    from artflow import models as runtime
-    from artflow.models.card import write_card
-
-    from .node import prepare, softened
-    from .train import fit_temperature
-
-    target = MODELS_DIR / f"{name}.onnx"
-    card = read_card(target)
-    if card is None or card.kind != "classifier":
-        raise SystemExit(f"{target} is not a shipped classifier with an artflow card")
-    x, y = calibration_set(name)
-    session = runtime.get_session(target, "cpu")
-    probs = session.run_batched({session.input_names[0]: prepare(np.asarray(x, np.float32), card)})["probs"]
-    logits = np.log(np.clip(probs, 1e-12, 1.0))
-    temperature = fit_temperature(logits, np.asarray(y))
-    soft = softened(probs, temperature)
-    right = soft.argmax(-1) == np.asarray(y)
-    threshold = float(np.quantile(soft.max(-1)[right], UNKNOWN_QUANTILE))
-    if name in DOMAIN_COMPONENTS:
-        card.extra["domain_check"] = domain_check(training_inputs(name), x, card, DOMAIN_COMPONENTS[name])
-    confidence = np.quantile(soft.max(-1)[right], np.linspace(0.0, 1.0, 101))
-    card.extra["confidence_quantiles"] = [round(float(q), 6) for q in confidence]
-    card.extra.update({"temperature": round(temperature, 4), "unknown_below": round(threshold, 4),
-                       "domain": DOMAINS.get(name, card.description),
-                       "calibrated": f"python -m artflow_classifier.ship --calibrate {name} "
-                                     f"({len(right)} validation images; accuracy {right.mean():.4f})"})
-    proto = onnx.load(str(target))
-    write_card(proto, card)
-    tmp = target.with_name(f".{target.name}.tmp")
-    onnx.save(proto, str(tmp))
-    tmp.replace(target)
-    runtime.clear_sessions()
     return target
 
 
-def ood_sheet(path: Path, cell: int = 200) -> Path:
-    """gallery: classify.image (shapes, digits) on scikit-image photos and on a drawn shape, each
-    captioned with the calibrated answer and, below it, the raw top class (unknown = false)."""
-    import tempfile
-
-    import numpy as np
-    import skimage.data
-    from PIL import Image, ImageDraw
-
-    import artflow as af
-    from artflow.imaging import to_pil
-
-    from .data import draw_shape_image
-
-    tmp = Path(tempfile.mkdtemp(prefix="ood-"))
-    pictures = {name: getattr(skimage.data, name)() for name in ("astronaut", "coffee", "chelsea", "rocket")}
-    pictures["star drawing"] = (draw_shape_image(7, 3, "heldout", 128) * 255).astype(np.uint8)
-    g = af.Graph(seed=0)
-    nodes = {}
-    for name, img in pictures.items():
-        to_pil(np.asarray(img, np.float32) / 255.0).save(tmp / f"{name}.png")
-        src = g.add("image.load", path=str(tmp / f"{name}.png"))
-        nodes[name] = {m: (g.add("classify.image", image=src, model=m, top_k=2),
-                           g.add("classify.image", image=src, model=m, top_k=1, unknown=False))
-                       for m in ("shapes", "digits")}
-    run = g.run(output_dir=tmp / "out")
-    text_h = 62
-    sheet = Image.new("RGB", (len(pictures) * (cell + 6) + 6, cell + text_h + 12), (24, 24, 28))
-    draw = ImageDraw.Draw(sheet)
-    for i, (name, img) in enumerate(pictures.items()):
-        tile = Image.fromarray(np.asarray(img)[..., :3] if np.asarray(img).ndim == 3 else np.asarray(img))
-        tile = tile.convert("RGB")
-        tile.thumbnail((cell, cell))
-        x = 6 + i * (cell + 6)
-        sheet.paste(tile, (x + (cell - tile.width) // 2, 6 + (cell - tile.height) // 2))
-        lines = [name]
-        for m, (calibrated, raw) in nodes[name].items():
-            best, plain = run[calibrated][0][0], run[raw][0][0]
-            lines.append(f"{m}: {best.label} {best.score:.2f} (raw {plain.label} {plain.score:.2f})")
-        draw.multiline_text((x + 2, cell + 10), "\n".join(lines), fill=(230, 230, 230), spacing=3)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path)
-    return path
-
-
 if __name__ == "__main__":
+    from .calibration import calibrate, ood_sheet
+
     args = sys.argv[1:]
     if args[:1] == ["--ood-sheet"]:
         print(ood_sheet(Path(args[1] if len(args) > 1 else "gallery/classify_out_of_domain.png")))
         raise SystemExit(0)
-    if args[:1] == ["--calibrate"]:
-        paths = [calibrate(n) for n in args[1:]]
-    else:
-        paths = [Path(p) for p in args]
-    for item in ship(paths):
+    for item in ship([calibrate(n) for n in args[1:]] if args[:1] == ["--calibrate"] else map(Path, args)):
         print(f"{item['name']}: {item['sha256']}")

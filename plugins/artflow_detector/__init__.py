@@ -1,62 +1,30 @@
 """artflow's built-in detector plugin: `detect.objects`, `detect.crop`, `composite.paste_boxes`,
-the shipped `shapes` detector, the `artflow train detector` trainer and `artflow eval detector`.
-
-Registered through the same `artflow` entry-point group a third-party plugin uses. Importing it
-is light: no TensorFlow, no ONNX Runtime session until a node runs.
-"""
-
-from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
+the shipped `shapes` detector, `artflow train detector` and `artflow eval detector` (light to import)."""
 
 from artflow import hookimpl
-from artflow.shipping import read_manifest, register_manifest
+from artflow.registry import register_modules
+from artflow.shipping import models_dir, register_shipped_models
 
-MODELS_DIR = Path(__file__).parent / "models"
-
-
-def shipped_models() -> list[dict[str, Any]]:
-    """The entries of models/manifest.json (name, kind, file, sha256, …), written by the ship step."""
-    return read_manifest(MODELS_DIR)
+MODELS_DIR = models_dir(__package__)
 
 
 @hookimpl
-def register_nodes(register: Any) -> None:
-    """Register `detect.objects`, `detect.crop` and `composite.paste_boxes`."""
-    from .nodes import NODES
-
-    for spec in NODES:
-        register(spec)
+def register_nodes(register):
+    register_modules(register, __package__, "nodes")
 
 
 @hookimpl
-def register_models(register: Any) -> None:
-    """Register the shipped detectors with the sha256 recorded when they were shipped."""
-    register_manifest(register, MODELS_DIR)
+def register_models(register):
+    register_shipped_models(register, __package__)
 
 
 @hookimpl
-def register_trainers(register: Any) -> None:
-    """Register `artflow train detector`."""
-    from .train import train_detector
-
-    register("detector", train_detector)
+def register_trainers(register):
+    register("detector", f"{__package__}.train:train_detector")
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
-    """Add `artflow eval detector` (click only here; the evaluation loads when it runs)."""
-    from .commands import add_to
+def register_commands(cli):
+    from .commands import add_to  # click only here; the evaluation loads when it runs
 
     add_to(cli)
-
-
-def node_bench(name: str, card: Any) -> tuple[Any, str, str]:
-    """For benchmarks/run.py: a 256x256 shapes image → detect.objects (graph, source id, node id)."""
-    import artflow as af
-
-    g = af.Graph(seed=1)
-    src = g.add("generate.shapes", width=256, height=256)
-    found = g.add("detect.objects", image=src, model=name)
-    return g, src.id, found.id

@@ -44,16 +44,15 @@ def evaluate_detector(model: str, scenes: int, size: int, seed: int, score_thres
     from artflow import models as runtime
     from artflow.errors import ModelError
     from artflow.plugins import get_plugins
+    from artflow.shipping import carded
 
     from .detect import detections
     from .evaluation import average_precision, format_report
     from .scenes import CLASSES, scene_batch
 
     entry = get_plugins().models.resolve(model, "detector")
+    card = carded(entry.path, "detector")
     session = runtime.get_session(entry, provider)
-    card = session.card
-    if card is None or (card.kind and card.kind != "detector"):
-        raise ModelError(f"model '{model}' is not an artflow detector")
     labels = card.labels or list(CLASSES)
     if list(labels) != list(CLASSES):
         raise ModelError(f"model '{model}' detects {', '.join(labels)}; the held-out scenes hold "

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from artflow.errors import ArtflowError, ModelError
+from artflow.errors import ArtflowError
 from artflow.imaging import resize
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Float, Int, Model
@@ -31,7 +31,7 @@ from .detect import detections, to_boxes
     inputs={"image": In(IMAGE, "images to search (any size; letterboxed to the model's input)")},
     outputs={"boxes": Out(BOXES, "per image: boxes xyxy in its pixels, with label and score, best first")},
     params={
-        "model": Model("detector", "shapes",
+        "model": Model("detector", "shapes", card=True,
                        doc="a registered detector (shapes; coco: 80 COCO classes in photos) or a path "
                            "to an .onnx detector with a card"),
         "score_threshold": Float(0.3, min=0.0, max=1.0, doc="drop detections scoring below this"),
@@ -43,11 +43,7 @@ def detect_objects(ctx: NodeContext, image: np.ndarray, model: str, score_thresh
                    max_detections: int) -> list[list[Box]]:
     """Find objects in each image with an ONNX detector; labelled boxes in the image's pixels."""
     session = ctx.session("model")
-    card = session.card
-    if card is None:
-        raise ModelError(f"model '{model}' has no artflow card: train it with `artflow train detector`")
-    if card.kind and card.kind != "detector":
-        raise ModelError(f"model '{model}' is a {card.kind} model, not a detector")
+    card = session.card  # present and a detector's: the engine checked it (af.Model card=True)
     found = detections(session, image, score_threshold, max_detections)
     return to_boxes(found, card.labels)
 

@@ -29,15 +29,6 @@ SKELETON = [("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"
             ("left_knee", "left_ankle"), ("right_hip", "right_knee"), ("right_knee", "right_ankle")]
 
 
-def _card(session: Any, model: str, kind: str) -> Any:
-    card = session.card
-    if card is None:
-        raise ModelError(f"model '{model}' has no artflow card: bring it in with `artflow import`")
-    if card.kind and card.kind != kind:
-        raise ModelError(f"model '{model}' is a {card.kind} model, not a {kind} model")
-    return card
-
-
 def _side(card: Any, default: int) -> int:
     """The square input side a fixed-size model declares (``default`` for any-size models)."""
     spec = card.input()
@@ -81,7 +72,8 @@ def thin_edges(edge: np.ndarray) -> np.ndarray:
     inputs={"image": In(IMAGE, "photos or drawings (any size)")},
     outputs={"image": Out(IMAGE, "line art: dark lines on white, the input's size")},
     params={
-        "model": Model("edges", "hed", doc="a registered edge model (hed) or a path to an .onnx with a card"),
+        "model": Model("edges", "hed", card=True,
+                       doc="a registered edge model (hed) or a path to an .onnx with a card"),
         "strength": Float(1.0, min=0.1, max=5.0,
                           doc="line darkness: edge probabilities are multiplied by this"),
         "threshold": Float(0.1, min=0.0, max=1.0, doc="edge probabilities below this become white"),
@@ -95,7 +87,6 @@ def edges_hed(ctx: Any, image: np.ndarray, model: str, strength: float, threshol
               max_side: int) -> np.ndarray:
     """Holistically-Nested Edge Detection: dark lines on white, with a line-strength control."""
     session = ctx.session("model")
-    _card(session, model, "edges")
     x = _rgb(image)
     n, h, w = x.shape[:3]
     scale = min(1.0, max_side / max(h, w))
@@ -125,7 +116,7 @@ def edges_hed(ctx: Any, image: np.ndarray, model: str, strength: float, threshol
     inputs={"image": In(IMAGE, "photos with people (any size; letterboxed to the model's input)")},
     outputs={"poses": Out(POSES, "per image: people with 17 named keypoints in its pixels and a score")},
     params={
-        "model": Model("pose", "movenet-multipose",
+        "model": Model("pose", "movenet-multipose", card=True,
                        doc="a registered pose model (movenet-multipose) or a path to an .onnx with a card"),
         "min_person_score": Float(0.2, min=0.0, max=1.0, doc="drop people scoring below this"),
     },
@@ -135,7 +126,7 @@ def pose_estimate(ctx: Any, image: np.ndarray, model: str,
                   min_person_score: float) -> list[list[dict[str, Any]]]:
     """Find people's keypoints (nose, eyes, ears, shoulders, … ankles) with a MoveNet model."""
     session = ctx.session("model")
-    card = _card(session, model, "pose")
+    card = session.card
     side = _side(card, 256)
     x, geo = letterbox(_rgb(image), side)
     out = session.run_batched({session.input_names[0]: x}, outputs=["keypoints", "scores"])
@@ -211,7 +202,8 @@ def draw_pose(ctx: Any, image: np.ndarray, poses: list[list[dict[str, Any]]], co
     inputs={"image": In(IMAGE, "photos with people (any size)")},
     outputs={"mask": Out(MASK, "per image: 1 on people, 0 on the background, the input's size")},
     params={
-        "model": Model("matte", "selfie", doc="a registered matting model (selfie) or a path to an .onnx"),
+        "model": Model("matte", "selfie", card=True,
+                       doc="a registered matting model (selfie) or a path to an .onnx"),
         "threshold": Float(0.0, min=0.0, max=1.0,
                            doc="0: soft mask (probabilities); above 0: hard mask at this probability"),
         "feather": Int(0, min=0, max=64, doc="soften the mask's edge over about this many pixels"),
@@ -221,7 +213,7 @@ def draw_pose(ctx: Any, image: np.ndarray, poses: list[list[dict[str, Any]]], co
 def matte_person(ctx: Any, image: np.ndarray, model: str, threshold: float, feather: int) -> np.ndarray:
     """Separate people from the background: a mask for composite nodes (background replacement)."""
     session = ctx.session("model")
-    card = _card(session, model, "matte")
+    card = session.card
     side = _side(card, 256)
     x, geo = letterbox(_rgb(image), side)
     masks = session.run_batched({session.input_names[0]: x}, outputs=["mask"])["mask"]

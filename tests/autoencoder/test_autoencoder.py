@@ -14,6 +14,7 @@ import pytest
 
 import artflow as af
 from artflow.models.card import read_card
+from artflow.shipping import shipped_models
 
 pytest.importorskip("tf2onnx")
 
@@ -91,7 +92,7 @@ def test_the_shipped_photo_autoencoder_reconstructs_held_out_photos_at_24_db_or_
 
     from artflow.plugins import get_plugins
 
-    entries = {e["kind"]: e for e in artflow_autoencoder.shipped_models() if e["name"] == "photo"}
+    entries = {e["kind"]: e for e in shipped_models("artflow_autoencoder") if e["name"] == "photo"}
     assert set(entries) == {"ae_encoder", "ae_decoder"}
     card = read_card(artflow_autoencoder.MODELS_DIR / entries["ae_encoder"]["file"])
     assert card.metrics["psnr"] >= 24.0 and min(card.metrics[f"psnr_{p}"] for p in

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from artflow_generator import MANIFEST, MODELS_DIR
+from artflow_generator import MODELS_DIR
 
 import artflow as af
 from artflow.models import file_sha256
 from artflow.models.card import read_card
+from artflow.shipping import shipped_models
 
 
 def _manifest() -> dict:
-    return json.loads(MANIFEST.read_text())
+    return {entry["name"]: entry for entry in shipped_models("artflow_generator")}
 
 
 def test_every_shipped_model_matches_its_manifest_sha256_and_is_small() -> None:

@@ -8,13 +8,14 @@ from pathlib import Path
 import artflow_style
 
 from artflow.models.card import read_card
+from artflow.shipping import shipped_models
 
 
 def test_every_shipped_style_lists_its_style_image_and_held_out_metrics(artflow_cli):
     proc = artflow_cli("models", "--json")
     assert proc.returncode == 0, proc.stderr
     listed = {m["name"]: m for m in json.loads(proc.stdout) if m["kind"] == "style"}
-    shipped = artflow_style.shipped_models()
+    shipped = shipped_models("artflow_style")
     assert len(shipped) >= 2 and set(listed) == {e["name"] for e in shipped}
     for entry in shipped:
         model = listed[entry["name"]]
@@ -30,7 +31,7 @@ def test_every_shipped_style_lists_its_style_image_and_held_out_metrics(artflow_
 
 def test_every_shipped_style_meets_the_style_and_structure_bars():
     """On both held-out photos: Gram distance ≤ 0.5 × the photo's, smoothed-edge correlation ≥ 0.55."""
-    for entry in artflow_style.shipped_models():
+    for entry in shipped_models("artflow_style"):
         card = read_card(artflow_style.MODELS_DIR / entry["file"])
         for photo in ("astronaut", "coffee"):
             assert card.metrics[f"{photo}_gram_ratio"] <= 0.5, (entry["name"], photo)
@@ -46,7 +47,7 @@ def test_every_shipped_style_image_is_the_one_style_image_makes():
 
     from artflow.imaging import load_image
 
-    names = [e["name"] for e in artflow_style.shipped_models()]
+    names = [e["name"] for e in shipped_models("artflow_style")]
     for name in names:
         shipped = load_image(artflow_style.MODELS_DIR / f"{name}_style.png", keep_alpha=False)[..., :3]
         assert np.abs(shipped - style_image(name, 512)).max() <= 2.5 / 255, name

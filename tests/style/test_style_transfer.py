@@ -90,11 +90,11 @@ def test_alpha_is_kept(quick_style: Path):
 def test_a_classifier_model_is_refused_as_a_style(tmp_path: Path):
     import artflow_classifier
 
-    from artflow.errors import NodeError
+    from artflow.errors import ModelError
 
     digits = Path(artflow_classifier.__file__).parent / "models" / "digits.onnx"
     save_png(tmp_path / "in.png", photo(64, 64))
-    with pytest.raises(NodeError, match="not a style model"):
+    with pytest.raises(ModelError, match="is a classifier model, not a style model"):  # refused by the plan
         run_node("style.transfer", tmp_path / "in.png", style=str(digits))
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import artflow_style
 
 from artflow.models.card import read_card
+from artflow.shipping import shipped_models
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 
 
 def _pretrained_cards() -> list:
-    cards = [read_card(artflow_style.MODELS_DIR / e["file"]) for e in artflow_style.shipped_models()]
+    cards = [read_card(artflow_style.MODELS_DIR / e["file"]) for e in shipped_models("artflow_style")]
     return [c for c in cards if c.extra.get("loss_network", {}).get("kind") == "vgg16"]
 
 
@@ -29,13 +30,13 @@ def test_every_style_trained_with_the_pretrained_network_carries_its_palette_and
 
 
 def test_every_shipped_style_names_its_loss_network():
-    for entry in artflow_style.shipped_models():
+    for entry in shipped_models("artflow_style"):
         card = read_card(artflow_style.MODELS_DIR / entry["file"])
         assert card.extra["loss_network"]["kind"] in ("vgg16", "random", "vgg19"), entry["name"]
 
 
 def test_the_shipped_styles_together_meet_the_mean_colour_and_structure_bars():
-    entries = artflow_style.shipped_models()
+    entries = shipped_models("artflow_style")
     assert len(entries) >= 6
     colour = [e["metrics"][f"{p}_color_ratio"] for e in entries for p in PHOTOS]
     edge = [e["metrics"][f"{p}_edge_corr"] for e in entries for p in PHOTOS]

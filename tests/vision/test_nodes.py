@@ -129,13 +129,14 @@ def test_edges_hed_lines_are_dark_on_white_and_thin_makes_them_thinner() -> None
 
 
 def test_shipped_vision_models_carry_source_licence_and_parity() -> None:
-    from artflow_vision import MODELS_DIR, shipped_models
+    from artflow_vision import MODELS_DIR
 
     from artflow.models.card import read_card
+    from artflow.shipping import shipped_models
 
-    names = {m["name"] for m in shipped_models()}
+    names = {m["name"] for m in shipped_models("artflow_vision")}
     assert {"hed", "coco", "movenet-multipose", "selfie"} <= names
-    for item in shipped_models():
+    for item in shipped_models("artflow_vision"):
         card = read_card(MODELS_DIR / item["file"])
         src = card.extra["source"]
         assert src["licence"] and src["authors"] and src["files_sha256"], item["name"]
