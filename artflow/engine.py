@@ -29,6 +29,7 @@ from .lineage import ModelUse, NodeStatus, merge_providers
 from .nodes import Item, NodeContext, NodeSpec
 from .plan import Plan, make_plan
 from .result import RunResult
+from .timeline import FrameTime, has_schedules, run_frames
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -103,9 +104,15 @@ class Engine:
     def plan(self, graph: Graph, *, outputs: Iterable[Any] | None = None,
              output_dir: str | Path | None = None, input_dir: str | Path | None = None,
              use_cache: bool = True, provider: str | None = None,
-             items: dict[str, Item] | None = None, validated: ValidatedGraph | None = None) -> Plan:
-        """Validate and plan a run without running anything (keys, models, what would run)."""
+             items: dict[str, Item] | None = None, validated: ValidatedGraph | None = None,
+             frame_time: FrameTime | None = None) -> Plan:
+        """Validate and plan a run without running anything (keys, models, what would run);
+        a graph with schedules is planned at ``frame_time`` (default: its first frame)."""
         vg = validated or graph.validate(self.plugins.nodes)
+        if frame_time is None and has_schedules(vg):
+            frame_time = FrameTime.first(graph)
+        if frame_time is not None:
+            vg = frame_time.view(vg)
         out_dir = Path(output_dir) if output_dir is not None else Path.cwd()
         in_dir = self._input_dir(graph, input_dir)
         wanted = list(vg.order) if outputs is None else [getattr(o, "id", o) for o in outputs]
@@ -114,7 +121,7 @@ class Engine:
                 raise ArtflowError(f"no node '{node_id}' in this graph (asked for as an output)")
         cache = self.cache if use_cache else NullCache()
         return make_plan(vg, cache, self.plugins.models, wanted, output_dir=out_dir, input_dir=in_dir,
-                         provider=provider or self.provider, items=items)
+                         provider=provider or self.provider, items=items, time=frame_time)
 
     @staticmethod
     def _input_dir(graph: Graph, input_dir: str | Path | None) -> Path:
@@ -130,16 +137,21 @@ class Engine:
     def run(self, graph: Graph, *, outputs: Iterable[Any] | None = None,
             output_dir: str | Path | None = None, input_dir: str | Path | None = None,
             use_cache: bool = True, provider: str | None = None, progress: bool | None = None,
-            raise_errors: bool = True, keep_computed: bool = False) -> RunResult:
+            raise_errors: bool = True, keep_computed: bool = False, frames: int | None = None,
+            fps: float | None = None, frame_workers: int = 1) -> RunResult:
         """Run a graph; raise the first node failure (with ``.result`` attached) unless told not to.
 
         ``outputs``: the nodes whose values the result must hold (default: every node; the CLI
         asks for the sinks only); ``keep_computed`` also keeps the value of every node that ran.
-        ``use_cache=False`` runs with a :class:`NullCache`.
+        ``use_cache=False`` runs with a :class:`NullCache`. ``frames``/``fps`` (or the graph's own)
+        run it over time, ``frame_workers`` frames at once (see :mod:`artflow.timeline`).
         """
         options = dict(outputs=outputs, output_dir=output_dir, input_dir=input_dir, use_cache=use_cache,
                        provider=provider, progress=progress, keep_computed=keep_computed)
         vg = graph.validate(self.plugins.nodes)
+        if frames is not None or graph.frames is not None or has_schedules(vg):
+            return run_frames(self, graph, vg, frames=frames, fps=fps, workers=frame_workers,
+                              raise_errors=raise_errors, **options)
         split = find_split(vg, self._input_dir(graph, input_dir))
         if split is not None:  # a source whose items cannot be one batch: one run per item
             return run_split(self, graph, vg, split, raise_errors=raise_errors, **options)
@@ -149,12 +161,13 @@ class Engine:
                  output_dir: str | Path | None = None, input_dir: str | Path | None = None,
                  use_cache: bool = True, provider: str | None = None, progress: bool | None = None,
                  raise_errors: bool = True, keep_computed: bool = False,
-                 validated: ValidatedGraph | None = None) -> RunResult:
+                 validated: ValidatedGraph | None = None, frame_time: FrameTime | None = None) -> RunResult:
         """One planned run; ``items`` tells the nodes downstream of a split source which item
         this run is (see :mod:`artflow.items`; empty for an ordinary run)."""
         start = time.perf_counter()
         plan = self.plan(graph, outputs=outputs, output_dir=output_dir, input_dir=input_dir,
-                         use_cache=use_cache, provider=provider, items=items, validated=validated)
+                         use_cache=use_cache, provider=provider, items=items, validated=validated,
+                         frame_time=frame_time)
         keep = set(plan.wanted) | (set(plan.to_run) if keep_computed else set())
         chunks = check_plan(plan, self.budget or Budget.from_settings(), keep)
         result = RunResult(graph, plan.vg, plan.lineage, plan.values, output_dir=plan.output_dir)
@@ -277,6 +290,8 @@ class _Execution:
 
         ctx.resolver = resolver
         ctx.provenance_fn = lambda: self.provenance(node_id)
+        if plan.time is not None:
+            ctx.frame, ctx.frames, ctx.fps = plan.time.frame, plan.time.frames, plan.time.fps
         return ctx
 
     def finish(self, node_id: str, outputs: Outputs, ctx: NodeContext, seconds: float) -> None:

@@ -97,10 +97,13 @@ class Graph:
     """A typed node graph with a seed; build it in Python or load it from JSON."""
 
     def __init__(self, seed: int = 0, *, meta: Mapping[str, Any] | None = None,
-                 source: str | Path | None = None):
+                 source: str | Path | None = None, frames: int | None = None, fps: float | None = None):
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise GraphError(f"graph seed must be an integer, got {seed!r}")
         self.seed = seed
+        #: run over time (artflow.timeline): how many frames, at what rate; ``frame``: only that one
+        self.frames, self.fps = _time_field("frames", frames), _time_field("fps", fps)
+        self.frame: int | None = None
         self.nodes: dict[str, NodeInstance] = {}
         self.meta: dict[str, Any] = dict(meta or {})
         self.source = Path(source) if source else None
@@ -194,6 +197,9 @@ class Graph:
     # -- JSON -----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"artflow": FORMAT_VERSION, "seed": self.seed}
+        for name in ("frames", "fps", "frame"):
+            if getattr(self, name, None) is not None:
+                out[name] = getattr(self, name)
         if self.meta:
             out["meta"] = copy.deepcopy(self.meta)
         out["nodes"] = {i: n.to_dict() for i, n in self.nodes.items()}
@@ -225,17 +231,18 @@ class Graph:
         if version != FORMAT_VERSION:
             raise GraphError(f"{where}: unsupported graph format {version!r}; this artflow reads "
                              f"\"artflow\": {FORMAT_VERSION}")
-        unknown = set(data) - {"artflow", "seed", "nodes", "meta"}
+        unknown = set(data) - {"artflow", "seed", "nodes", "meta", "frames", "fps", "frame"}
         if unknown:
             raise GraphError(f"{where}: unknown top-level key(s) {sorted(unknown)}; "
-                             "allowed: artflow, seed, nodes, meta")
+                             "allowed: artflow, seed, nodes, meta, frames, fps")
         seed = data.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise GraphError(f"{where}: 'seed' must be an integer, got {seed!r}")
         meta = data.get("meta", {})
         if not isinstance(meta, dict):
             raise GraphError(f"{where}: 'meta' must be an object")
-        g = cls(seed, meta=meta, source=source)
+        g = cls(seed, meta=meta, source=source, frames=data.get("frames"), fps=data.get("fps"))
+        g.frame = _time_field("frame", data.get("frame"))
         nodes = data.get("nodes")
         if not isinstance(nodes, dict) or not nodes:
             raise GraphError(f"{where}: 'nodes' must be a non-empty object of node id -> node")
@@ -318,6 +325,21 @@ def nested_deeper_than(data: Any, limit: int, *, start: int = 1) -> bool:
         elif isinstance(value, (list, tuple)):
             stack.extend((v, depth + 1) for v in value)
     return False
+
+
+def _time_field(name: str, value: Any) -> Any:
+    """A graph's frames (whole, >= 1), fps (> 0) or frame (whole, >= 0), or None."""
+    if value is None:
+        return None
+    ok = not isinstance(value, bool) and isinstance(value, (int, float))
+    if name == "fps":
+        if not ok or not 0 < value <= 1000:
+            raise GraphError(f"graph 'fps' must be a number in (0, 1000], got {value!r}")
+        return float(value)
+    if not ok or not float(value).is_integer() or value < (1 if name == "frames" else 0):
+        least = 1 if name == "frames" else 0
+        raise GraphError(f"graph '{name}' must be a whole number >= {least}, got {value!r}")
+    return int(value)
 
 
 def _check_id(node_id: Any) -> None:

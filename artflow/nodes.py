@@ -91,6 +91,9 @@ class NodeSpec:
     itemwise: bool = False
     #: a source whose data may not travel as one batch (see :mod:`artflow.items`)
     items: Callable[..., Any] | None = None
+    #: reads ``ctx.frame``/``ctx.time``: in a run over frames it runs once per frame (see
+    #: :mod:`artflow.timeline`) even when its params and inputs stay the same
+    animated: bool = False
     _fingerprint: str | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -146,6 +149,7 @@ def node(
     estimate: Callable[..., Any] | None = None,
     itemwise: bool = False,
     items: Callable[..., Any] | None = None,
+    animated: bool = False,
 ) -> Callable[[Callable[..., Any]], NodeSpec]:
     """Declare a node type on a plain function; the function's first docstring line is its doc.
 
@@ -157,6 +161,7 @@ def node(
     ``items(params, ctx)`` (sources only) returns None when the node's data travels as one
     batch, else one ``(name, param overrides)`` pair per item: the engine then runs the graph
     once per item (images of mixed sizes, each at its own size; see :mod:`artflow.items`).
+    ``animated`` says the node reads ``ctx.frame``/``ctx.time``, so a run over frames runs it per frame.
     """
 
     def wrap(fn: Callable[..., Any]) -> NodeSpec:
@@ -180,6 +185,7 @@ def node(
             estimate=estimate,
             itemwise=itemwise,
             items=items,
+            animated=animated,
         )
         _check_signature(spec)
         return spec
@@ -242,6 +248,15 @@ class NodeContext:
     #: set when the graph runs once per item of a source (:mod:`artflow.items`) and this node is
     #: downstream of it: writers name their files after ``item.index`` so items never collide
     item: Item | None = None
+    #: in a run over frames (:mod:`artflow.timeline`): this frame, the frame count and the rate
+    frame: int = 0
+    frames: int = 1
+    fps: float = 24.0
+
+    @property
+    def time(self) -> float:
+        """Seconds since the first frame (``frame / fps``)."""
+        return self.frame / self.fps
     #: where a graph carried by a picture may read (None: anywhere; see artflow.paths.ReadPolicy)
     read_policy: ReadPolicy | None = None
 

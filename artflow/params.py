@@ -97,7 +97,7 @@ class Param:
         if isinstance(value, dict) and any(m in value for m in ("keyframes", "wave", "wobble")):
             from .schedule import bind  # a value that changes over frames (see artflow.schedule)
 
-            return bind(self, value, f"node '{node_id}' ({node_type}) param '{name}'")
+            return bind(self, value, f"node '{node_id}' ({node_type}) param '{name}'", parse_color)
         try:
             return _CONVERT[self.kind](self, value)
         except (TypeError, ValueError) as exc:

@@ -88,6 +88,8 @@ class Plan:
     cache: Any = None  # where hits were looked up and results go (a NullCache with use_cache=False)
     #: per node downstream of a split source: which item this run is (see :mod:`artflow.items`)
     items: dict[str, Item] = field(default_factory=dict)
+    #: in a run over frames: which frame this plan is (an :class:`artflow.timeline.FrameTime`)
+    time: Any = None
 
     def ancestors(self, node_id: str) -> list[str]:
         """The node and everything upstream of it, in topological order."""
@@ -103,7 +105,7 @@ class Plan:
 
 def make_plan(vg: ValidatedGraph, cache: Any, registry: ModelRegistry, wanted: list[str], *,
               output_dir: Path, input_dir: Path, provider: str,
-              items: dict[str, Item] | None = None) -> Plan:
+              items: dict[str, Item] | None = None, time: Any = None) -> Plan:
     """Key every node, resolve its models, look up the cache from the wanted nodes upwards."""
     items = items or {}
     models = RunModels(registry, input_dir, provider, getattr(vg.graph, "read_policy", None))
@@ -112,10 +114,10 @@ def make_plan(vg: ValidatedGraph, cache: Any, registry: ModelRegistry, wanted: l
     for node_id in vg.order:
         spec = vg.specs[node_id]
         uses = _resolve_models(spec, vg.params[node_id], models, node_id)
-        keys[node_id] = _key(vg, node_id, keys, uses, output_dir, input_dir, items.get(node_id))
+        keys[node_id] = _key(vg, node_id, keys, uses, output_dir, input_dir, items.get(node_id), time)
         lineage[node_id] = NodeLineage(node_id, spec.name, keys[node_id], models=uses)
     plan = Plan(vg, keys, lineage, models, output_dir, input_dir, wanted=list(wanted), cache=cache,
-                items=items)
+                items=items, time=time)
     _walk(plan, cache, wanted)
     for node_id in vg.order:
         record = lineage[node_id]
@@ -170,7 +172,7 @@ def _resolve_models(spec: NodeSpec, params: dict[str, Any], models: RunModels,
 
 
 def _key(vg: ValidatedGraph, node_id: str, keys: dict[str, str], uses: dict[str, ModelUse],
-         output_dir: Path, input_dir: Path, item: Item | None = None) -> str:
+         output_dir: Path, input_dir: Path, item: Item | None = None, time: Any = None) -> str:
     spec = vg.specs[node_id]
     params = vg.params[node_id]
     material: dict[str, Any] = {
@@ -189,6 +191,8 @@ def _key(vg: ValidatedGraph, node_id: str, keys: dict[str, str], uses: dict[str,
         material["output_dir"] = str(output_dir.resolve())
         if item is not None:  # a writer names its files after the item
             material["item"] = [item.index, item.count]
+    if time is not None and node_id in time.keyed:  # reads the frame, or names its files after it
+        material["frame"] = [time.frame, time.frames, time.fps]
     if spec.key_extra is not None:
         material["extra"] = _call_key_extra(spec, params, node_id, vg.graph.seed, input_dir,
                                             getattr(vg.graph, "read_policy", None))

@@ -50,7 +50,8 @@ _IN: dict[str, Callable[[float], float]] = {
     "expo": _in_expo,
 }
 #: the named easings (Robert Penner's set, as CSS and animation tools name them)
-EASINGS: dict[str, Callable[[float], float]] = {"linear": lambda t: t, "step": lambda t: 0.0 if t < 1 else 1.0}
+EASINGS: dict[str, Callable[[float], float]] = {
+    "linear": lambda t: t, "step": lambda t: 0.0 if t < 1 else 1.0}
 for _name, _f in _IN.items():
     EASINGS[f"in_{_name}"] = _f
     EASINGS[f"out_{_name}"] = (lambda f: lambda t: 1 - f(1 - t))(_f)
@@ -356,10 +357,11 @@ class Curve:
         return f"<schedule {self.data}>"
 
 
-def bind(param: Any, data: dict[str, Any], where: str) -> Curve:
+def bind(param: Any, data: dict[str, Any], where: str,
+         parse_color: Callable[[Any], tuple[float, ...]]) -> Curve:
     """Validate schedule ``data`` for ``param`` (a :class:`artflow.params.Param`); ``where`` names
-    the node and param. Every value the curve reaches must be one the param allows."""
-    from .params import parse_color
+    the node and param, ``parse_color`` reads a colour. Every value the curve reaches must be one
+    the param allows."""
 
     if param.kind not in SCHEDULABLE:
         raise ParamError(f"{where} cannot take a schedule: only number, colour and number-list params "

@@ -202,6 +202,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("ARTFLOW_MAX_WORK", "int>=1", _int(1), DEFAULT_MAX_WORK, default_doc=f"{DEFAULT_MAX_WORK}",
             doc="Most work units (e.g. strokes x steps of generate.flow_field) one node may do in a "
                 "run; plans over it are refused before anything runs."),
+    Setting("ARTFLOW_MAX_FRAMES", "int>=1", _int(1), 100000,
+            doc="Most frames one run over time may render (`--frames`, a graph's `frames`)."),
     Setting("ARTFLOW_MAX_PIXELS", "int>=1", _int(1), 8192 * 8192, default_doc="67108864 (8192 x 8192)",
             doc="Largest image (width x height) artflow decodes or creates."),
     Setting("ARTFLOW_ALLOW_PATHS", "paths", _paths, (), default_doc="none (the PNG's folder only)",

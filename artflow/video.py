@@ -13,7 +13,6 @@ pose, matting, filters do); a node that lays out the whole batch (layout.grid) s
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .animation import Mp4Writer
 from .errors import GraphError, ImageError
 from .imaging import load_image
 from .items import downstream
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 LOADER = "video.load"
 WRITER = "image.save_animation"
+__all__ = ["Mp4Writer", "run_clip", "probe", "frame_files"]  # Mp4Writer lives in artflow.animation
 
 
 FRAME_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
@@ -206,69 +207,6 @@ def run_clip(graph: Graph, *, output_dir: str | Path | None = None, chunk_frames
             encoder.abort()
     run.seconds = time.perf_counter() - start_time
     return run
-
-
-class Mp4Writer:
-    """H.264 MP4 written frame by frame with imageio-ffmpeg's bundled ffmpeg (yuv420p; odd sizes
-    padded by one edge pixel) into a temp file that :meth:`close` renames over the target."""
-
-    def __init__(self, target: str | Path, *, fps: float, quality: int = 90):
-        self.target = Path(target)
-        self.fps = fps
-        self.crf = round(40 - 0.25 * quality)  # quality 90 -> crf 18 (visually lossless), 1 -> 40
-        self.tmp = self.target.with_name(f".{self.target.stem}.{os.getpid()}.tmp.mp4")
-        self.frames = 0
-        self._encoder: Any = None
-        self._shape: tuple[int, ...] = ()
-
-    def write(self, frame: np.ndarray) -> None:
-        """Append one HWC float frame in [0, 1] (RGB, RGBA or gray)."""
-        import imageio_ffmpeg
-
-        rgb = np.clip(np.asarray(frame, np.float32)[..., :3] * 255 + 0.5, 0, 255).astype(np.uint8)
-        if rgb.shape[-1] == 1:
-            rgb = np.repeat(rgb, 3, axis=-1)
-        h, w = rgb.shape[:2]
-        if h % 2 or w % 2:
-            rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-        if self._encoder is None:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            self._shape = rgb.shape
-            self._encoder = imageio_ffmpeg.write_frames(
-                str(self.tmp), (rgb.shape[1], rgb.shape[0]), fps=self.fps, codec="libx264", quality=None,
-                pix_fmt_out="yuv420p", macro_block_size=1, ffmpeg_log_level="error",
-                output_params=["-crf", str(self.crf), "-preset", "veryfast", "-movflags", "+faststart"],
-            )
-            self._encoder.send(None)
-        elif rgb.shape != self._shape:
-            raise ImageError(f"cannot write '{self.target.name}': frames of different sizes "
-                             f"({self._shape[1]}x{self._shape[0]} and {rgb.shape[1]}x{rgb.shape[0]})")
-        self._encoder.send(np.ascontiguousarray(rgb))
-        self.frames += 1
-
-    def close(self) -> Path:
-        """Finish the file and move it into place."""
-        if self._encoder is None:
-            raise ImageError(f"cannot write '{self.target.name}': no frames")
-        self._encoder.close()
-        self._encoder = None
-        os.replace(self.tmp, self.target)
-        return self.target
-
-    def abort(self) -> None:
-        """Stop and remove the temp file (nothing happens after a successful close)."""
-        if self._encoder is not None:
-            self._encoder.close()
-            self._encoder = None
-        self.tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> Mp4Writer:
-        return self
-
-    def __exit__(self, kind: Any, *_: Any) -> None:
-        if kind is None:
-            self.close()
-        self.abort()
 
 
 def _release_memory() -> None:

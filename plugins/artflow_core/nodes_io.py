@@ -174,13 +174,13 @@ def image_load(ctx: NodeContext, path: str, fit: str, alpha: bool, frames: str =
 
 _FORMATS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 _EXT_FORMAT = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
-def _expand(template: str, *, index: int, name: str, seed: int, node_id: str) -> str:
+def _expand(template: str, *, index: int, name: str, seed: int, node_id: str, frame: int = 0) -> str:
     try:
-        return template.format(index=index, name=name, seed=seed)
+        return template.format(index=index, name=name, seed=seed, frame=frame)
     except (KeyError, IndexError, ValueError) as exc:
         raise ArtflowError(
             f"node '{node_id}': path '{template}' has a bad placeholder ({exc}); "
-            "use {index}, {name}, {seed}"
+            "use {index}, {name}, {seed}, {frame}"
         ) from None
 
 
@@ -198,7 +198,7 @@ def _target_paths(
     out: list[str] = []
     for i in range(n):
         index = i if item is None else (item.index if n == 1 else item.index * 10000 + i)
-        rel = _expand(path, index=index, name=stems[i], seed=ctx.seed, node_id=ctx.node_id)
+        rel = _expand(path, index=index, name=stems[i], seed=ctx.seed, node_id=ctx.node_id, frame=ctx.frame)
         p = Path(rel)
         if not p.suffix:
             p = p.with_name(p.name + ext)
@@ -228,7 +228,8 @@ def _target_paths(
     params={
         "path": PathParam(
             "out.png",
-            doc="file under the output folder; may use {index}, {name}, {seed}; a batch "
+            doc="file under the output folder; may use {index}, {name}, {seed}, {frame:04d} (a run over "
+            "frames); a batch "
             "without {index}/{name} gets _0000, _0001… suffixes",
         ),
         "format": Choice(
