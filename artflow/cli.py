@@ -157,14 +157,21 @@ def _parse_set(values: tuple[str, ...]) -> list[tuple[str, str, Any]]:
               help="ONNX Runtime provider for model nodes.")
 @click.option("--allow-path", "allow", multiple=True, metavar="DIR",
               help="A folder the graph a PNG carries may read besides the PNG's own (repeatable).")
+@click.option("--frames", type=click.IntRange(min=1), default=None,
+              help="Run over N frames (schedules move).")
+@click.option("--fps", type=click.FloatRange(min=0, min_open=True, max=1000), default=None,
+              help="Frame rate of a run over frames (default: the graph's, else 24).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Frames rendered at once in a run over frames.")
 def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_json: bool, no_cache: bool,
-        provider: str, allow: tuple[str, ...]) -> None:
+        provider: str, allow: tuple[str, ...], frames: int | None, fps: float | None, workers: int) -> None:
     """Run a graph file, or re-render the graph a PNG written by artflow carries.
 
     \b
     artflow run sketch.json -o out/
     artflow run sketch.json --set blur.radius=8 --json
     artflow run out/picture.png -o again/
+    artflow run loop.json --frames 96 --fps 24 -o out/
     """
     from .engine import default_engine
     from .errors import GraphError, NodeError
@@ -184,14 +191,20 @@ def run(graph_file: Path, output_dir: Path | None, sets: tuple[str, ...], as_jso
     try:
         # --json reports the outputs of every node that ran (cached ones are not read back)
         result = default_engine().run(graph, outputs=graph.sinks(), output_dir=out_dir,
-                                      use_cache=not no_cache, provider=provider, keep_computed=as_json)
+                                      use_cache=not no_cache, provider=provider, keep_computed=as_json,
+                                      frames=frames, fps=fps, frame_workers=workers)
     except NodeError as exc:
         partial = getattr(exc, "result", None)
         if as_json and partial is not None:
             click.echo(json.dumps(partial.to_json(), indent=2))
         raise
+    timeline = getattr(result, "timeline", None)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps({**result.to_json(), **({"timeline": timeline.to_json()} if timeline else {})},
+                              indent=2))
+        return
+    if timeline is not None:
+        click.echo(timeline.summary())
         return
     counts: dict[str, int] = {}
     for s in result.status.values():

@@ -82,6 +82,20 @@ class Timeline:
     chunk: int = 1
     workers: int = 1
 
+    def to_json(self) -> dict[str, Any]:
+        return {"frames": self.frames, "fps": self.fps, "rendered": len(self.rendered), "runs": self.runs,
+                "files": self.files, "seconds": round(self.seconds, 3)}
+
+    def summary(self, shown: int = 3) -> str:
+        """What `artflow run` prints: frames, how often each node ran, the files (a few of them)."""
+        runs = ", ".join(f"{n} x{k}" for n, k in self.runs.items())
+        lines = [f"{len(self.rendered)} of {self.frames} frames at {self.fps:g} fps in {self.seconds:.2f}s; "
+                 f"runs: {runs}"]
+        lines += [f"  {p}" for p in self.files[:shown]]
+        if len(self.files) > shown:
+            lines.append(f"  ... {len(self.files) - shown} more files, the last {self.files[-1]}")
+        return "\n".join(lines)
+
 
 def animated_nodes(vg: ValidatedGraph) -> set[str]:
     """Nodes whose output can change from frame to frame: a schedule among their params, an
