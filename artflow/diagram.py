@@ -9,9 +9,10 @@ barycentre sweeps, which removes most crossings in the graphs people write by ha
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 from dataclasses import dataclass, field
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +31,17 @@ GAP_X = 90
 GAP_Y = 26
 PAD = 20
 WAYPOINT_H = 12
+
+
+_UNSHOWABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def escape(text: str) -> str:
+    """Text made safe for SVG/XML: control characters, lone surrogates and non-characters (which
+    XML cannot hold, and UTF-8 cannot encode) shown as ``\\xNN``/``\\udNNN``, then HTML-escaped."""
+    shown = _UNSHOWABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"),
+                            str(text))
+    return html.escape(shown)
 
 
 def type_color(name: str) -> str:

@@ -35,19 +35,23 @@ def graph_from_png(path: str | Path, allow: Iterable[str | Path] = ()) -> Graph:
     policy = ReadPolicy.for_picture(path, allowed_folders(allow))
     restore_from_provenance(record, path.parent)  # arrays it embeds; says which sketch it needs
     graph = Graph.from_dict(record["graph"], source=None)
-    recorded = record.get("input_dir", ".")
+    recorded = record.get("input_dir") or ""
     if not isinstance(recorded, str) or "\x00" in recorded:
         raise GraphError(f"'{path}': its artflow metadata has an input_dir that is not a folder name")
-    if recorded and Path(recorded).is_absolute() and policy.allows(Path(recorded)) \
-            and Path(recorded).is_dir():
+    recorded = recorded if Path(recorded).is_absolute() else ""  # artflow records absolute folders
+    if recorded and policy.allows(Path(recorded)) and Path(recorded).is_dir():
         graph.input_dir = Path(recorded)
     else:
         graph.input_dir = path.resolve().parent
         if recorded and Path(recorded).resolve() != graph.input_dir:
-            policy = ReadPolicy(policy.roots, policy.origin, recorded=recorded)
+            policy = ReadPolicy(policy.roots, policy.origin, recorded=_shown(recorded))
     graph.read_policy = policy
     check_reads(graph)
     return graph
+
+
+def _shown(text: str) -> str:
+    return text if text.isprintable() else ascii(text)[1:-1]
 
 
 def check_reads(graph: Graph) -> None:

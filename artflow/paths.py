@@ -169,6 +169,10 @@ class ReadPolicy:
         """``base / raw`` (``~`` expanded) when it, or a glob's fixed folder, stays inside the roots."""
         if "\x00" in raw:
             raise self.refuse(who, raw)
+        try:
+            os.fsencode(raw)
+        except UnicodeError:
+            raise PathError(f"{who}: {ascii(raw)} is not a file name this system can hold") from None
         path = Path(raw).expanduser()
         full = path if path.is_absolute() else Path(base) / path
         parts = full.parts

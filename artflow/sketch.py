@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import io
+import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -134,21 +135,55 @@ def constant(graph: Graph, value: Any, node_id: str | None = None) -> NodeRef:
     return graph.add(CONST_TYPE, node_id or f"array_{sha[:8]}", sha256=sha)
 
 
-def lookup(sha: str, folder: Path) -> np.ndarray:
-    """The array of ``sha``: from this process, else ``<folder>/<sha>.npy`` (checked)."""
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+#: arrays a picture refers to by hash, found beside it when its graph was read (sha -> .npy file)
+_BESIDE: dict[str, Path] = {}
+
+
+def check_sha(sha: object, who: str = "array") -> str:
+    """``sha`` when it is a sha256 in hex (64 characters 0-9a-f): an array's only possible name."""
+    if not isinstance(sha, str) or not _SHA.match(sha):
+        shown = ascii(sha)[:80]
+        raise GraphError(f"{who}: {shown} is not a sha256 (64 hex digits); an array is named by the "
+                         "sha256 of its .npy bytes only")
+    return sha
+
+
+def array_file(sha: str, folder: Path) -> Path:
+    """Where the array of ``sha`` is read from when it is not in this process: beside the picture
+    whose graph named it, else ``<folder>/<sha>.npy``."""
+    check_sha(sha)
+    with _LOCK:
+        beside = _BESIDE.get(sha)
+    return beside if beside is not None else folder / f"{sha}.npy"
+
+
+def stored_shape(sha: str) -> tuple[int, ...] | None:
+    """The shape of an array already in this process (None: not here)."""
+    with _LOCK:
+        hit = _STORE.get(sha)
+    return None if hit is None else tuple(hit.shape)
+
+
+def lookup(sha: str, folder: Path, path: Path | None = None) -> np.ndarray:
+    """The array of ``sha``: from this process, else its .npy file (``path``, or
+    :func:`array_file`), checked against its name and read by :func:`artflow.npyfiles.read_npy`."""
+    from .npyfiles import read_npy
+
+    check_sha(sha)
     with _LOCK:
         hit = _STORE.get(sha)
     if hit is not None:
         return hit
-    path = folder / f"{sha}.npy"
+    path = path or array_file(sha, folder)
     if not path.is_file():
         raise ImageError(f"array {sha[:12]}… is not in this process and '{path.name}' is not beside the "
-                         f"graph (looked in {folder}); copy the .npy files saved with the graph")
+                         f"graph (looked in {path.parent}); copy the .npy files saved with the graph")
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha:
         raise ImageError(f"'{path.name}' does not hold the array its name says (sha256 differs); "
                          "it was changed after the graph was saved")
-    batch = np.load(io.BytesIO(data), allow_pickle=False)
+    batch = read_npy(data, path.name)
     batch.setflags(write=False)
     with _LOCK:
         _STORE[sha] = batch
@@ -188,12 +223,16 @@ def save_arrays(graph: Graph, folder: str | Path) -> list[Path]:
 
 
 # -- provenance of a sketch's pictures ----------------------------------------------------------
-EMBED_LIMIT = 1 << 20  # arrays up to 1 MB (.npy bytes) travel inside a PNG's provenance
+#: base64 text of all the arrays one PNG embeds, at most: the whole provenance is one text chunk,
+#: and Pillow refuses to open a PNG whose text chunk is over 1 MB (PngImagePlugin.MAX_TEXT_CHUNK)
+EMBED_LIMIT = 768 * 1024
 
 
 def provenance_extras(graph: Graph) -> dict[str, Any]:
     """What a PNG made by a sketch must carry to be rendered again: the script each sketch node
-    type came from, and its constant arrays (base64 .npy up to 1 MB; larger ones by hash only)."""
+    type came from, and its constant arrays: base64 .npy while all of them together stay under
+    :data:`EMBED_LIMIT` characters (smallest first), the rest by hash only (a ``<sha256>.npy``
+    beside the picture), so the PNG always opens."""
     import base64
 
     defined = sketch_nodes()
@@ -202,40 +241,69 @@ def provenance_extras(graph: Graph) -> dict[str, Any]:
     if used:
         out["sketch_nodes"] = used
     arrays: dict[str, str | None] = {}
+    sizes: dict[str, int] = {}
     for inst in graph:
         if inst.type != CONST_TYPE:
             continue
         sha = str(inst.params.get("sha256", ""))
         with _LOCK:
             batch = _STORE.get(sha)
-        data = npy_bytes(batch) if batch is not None else b""
-        arrays[sha] = base64.b64encode(data).decode() if data and len(data) <= EMBED_LIMIT else None
+        arrays[sha] = None
+        if batch is not None:
+            sizes[sha] = 4 * -(-(batch.nbytes + 128) // 3)  # base64 of the .npy, header included
+    room = EMBED_LIMIT
+    for sha in sorted(sizes, key=lambda s: (sizes[s], s)):
+        if sizes[sha] > room:
+            break
+        with _LOCK:
+            batch = _STORE[sha]
+        arrays[sha] = base64.b64encode(npy_bytes(batch)).decode()
+        room -= len(arrays[sha] or "")
     if arrays:
         out["arrays"] = arrays
     return out
 
 
 def restore_from_provenance(record: dict[str, Any], folder: Path) -> None:
-    """Before a PNG's graph runs again: load its embedded arrays, and name what is missing (an
-    array too big to embed and not beside the PNG, a node type whose sketch has not run)."""
+    """Before a PNG's graph runs again: load its embedded arrays, note the ones beside the PNG
+    (looked for there, not in the folder the picture was made in), and name what is missing (an
+    array not embedded and not beside the PNG, a node type whose sketch has not run)."""
     import base64
+    import binascii
 
+    from .npyfiles import read_npy
     from .plugins import get_plugins
 
-    for sha, text in (record.get("arrays") or {}).items():
+    arrays = record.get("arrays") or {}
+    nodes = record.get("sketch_nodes") or {}
+    if not isinstance(arrays, dict) or not all(isinstance(t, (str, type(None))) for t in arrays.values()):
+        raise GraphError("the picture's artflow metadata is damaged: 'arrays' must map sha256 names to "
+                         "base64 .npy text or null")
+    if not isinstance(nodes, dict) or not all(isinstance(t, str) and isinstance(s, str)
+                                              for t, s in nodes.items()):
+        raise GraphError("the picture's artflow metadata is damaged: 'sketch_nodes' must map node types "
+                         "to script names")
+    for sha, text in arrays.items():
+        check_sha(sha, "the picture's array")
         if text:
-            data = base64.b64decode(text)
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raise GraphError(f"the picture's embedded array {sha[:12]}… is not base64 text") from None
             if hashlib.sha256(data).hexdigest() != sha:
                 raise ImageError(f"the picture's embedded array {sha[:12]}… does not match its hash")
-            batch = np.load(io.BytesIO(data), allow_pickle=False)
+            batch = read_npy(data, f"the picture's array {sha[:12]}…")
             batch.setflags(write=False)
             with _LOCK:
                 _STORE[sha] = batch
-        elif not (folder / f"{sha}.npy").is_file():
-            raise ImageError(f"the picture needs the array '{sha}.npy' (over 1 MB, so not embedded); "
-                             f"put it in {folder}, where it was saved beside the graph")
+        elif (folder / f"{sha}.npy").is_file():
+            with _LOCK:
+                _BESIDE[sha] = folder / f"{sha}.npy"
+        else:
+            raise ImageError(f"the picture needs the array '{sha}.npy' (too big to embed); put it in "
+                             f"{folder}, beside the picture (it was saved beside the sketch's graph)")
     registry = get_plugins().nodes
-    missing = {t: s for t, s in (record.get("sketch_nodes") or {}).items() if t not in registry}
+    missing = {t: s for t, s in nodes.items() if t not in registry}
     if missing:
         scripts = ", ".join(sorted(set(missing.values())))
         raise GraphError(f"the picture was made with node type(s) {', '.join(sorted(missing))} defined "

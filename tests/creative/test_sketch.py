@@ -132,7 +132,7 @@ def test_provenance_embeds_small_arrays_and_names_big_ones_and_scripts(tmp_path:
     assert extras["arrays"][small_sha] and extras["arrays"][big_sha] is None
 
     _STORE.clear()  # as in a fresh process
-    with pytest.raises(af.ArtflowError, match=f"needs the array '{big_sha}.npy' \\(over 1 MB"):
+    with pytest.raises(af.ArtflowError, match=f"needs the array '{big_sha}.npy' \\(too big to embed"):
         restore_from_provenance(extras, tmp_path)
     save_arrays_dir = tmp_path / "beside"
     save_arrays_dir.mkdir()
