@@ -264,8 +264,12 @@ def stained_glass(
     line_color: Sequence[float] = (0.08, 0.07, 0.06),
     texture: float = 0.35,
     relax: int = 1,
+    drift: tuple[float, float, np.random.Generator] | None = None,
 ) -> np.ndarray:
-    """A Voronoi mosaic: palette-coloured glass cells with a soft inner glow and dark leading lines."""
+    """A Voronoi mosaic: palette-coloured glass cells with a soft inner glow and dark leading lines.
+
+    ``drift`` = (phase, radius in cell sizes, rng): each cell centre moves round its own circle
+    through its resting place, one turn per unit of phase, so phase 0 and 1 give the same mosaic."""
     pts = rng.uniform([0, 0], [width, height], size=(max(2, cells), 2)).astype(np.float32)
     for _ in range(max(0, relax)):  # Lloyd relaxation on a coarse grid evens the cells out
         gw, gh = max(8, width // 4), max(8, height // 4)
@@ -277,6 +281,13 @@ def stained_glass(
         ok = counts > 0
         pts[ok, 0] = cx[ok] / counts[ok] * (width / gw)
         pts[ok, 1] = cy[ok] / counts[ok] * (height / gh)
+    if drift is not None:
+        phase, radius, drift_rng = drift
+        start = drift_rng.uniform(0, 2 * math.pi, size=len(pts))
+        r = radius * math.sqrt(width * height / max(1, len(pts)))
+        turn = start + 2 * math.pi * phase
+        pts = pts + (r * np.stack([np.cos(turn) - np.cos(start), np.sin(turn) - np.sin(start)], -1)
+                     ).astype(np.float32)
     idx, edge = voronoi_field(pts, width, height)
     base = np.asarray(palette, dtype=np.float32)[rng.integers(0, len(palette), size=len(pts))]
     base = np.clip(base * rng.uniform(0.8, 1.15, size=(len(pts), 1)), 0, 1).astype(np.float32)

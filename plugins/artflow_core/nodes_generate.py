@@ -39,6 +39,10 @@ from .draw import (
 from .nodes_color import COLORMAPS, colormap_colors
 
 
+def _phase(doc: str) -> Any:
+    return Float(0.0, min=0.0, max=1.0, doc=doc)
+
+
 def _size_params(width: int = 256, height: int = 256, count: int = 1) -> dict[str, Any]:
     return {
         "count": Int(count, min=1, max=1024, doc="how many images (the batch size)"),
@@ -162,6 +166,8 @@ def _distinct_colors(rng: np.random.Generator, pal: np.ndarray, k: int) -> np.nd
         "center_x": Float(0.5, min=0.0, max=1.0, doc="radial/conic centre, relative x"),
         "center_y": Float(0.5, min=0.0, max=1.0, doc="radial/conic centre, relative y"),
         "stops": Int(2, min=2, max=16, doc="colours picked from the palette when colors is null"),
+        "phase": _phase("colour flow, period 1 (0 and 1 are the same picture): linear and radial "
+                        "ramps slide there and back, a conic one turns once"),
         **_palette_params("sunset", random_choice=True),
         **_size_params(),
     },
@@ -174,6 +180,7 @@ def generate_gradient(
     center_x: float,
     center_y: float,
     stops: int,
+    phase: float,
     palette: str,
     custom: list[str] | None,
     count: int,
@@ -194,7 +201,12 @@ def generate_gradient(
             cols = _distinct_colors(rng, pal, stops)
         if kind == "conic":
             cols = np.concatenate([cols, cols[:1]])
-        out[i] = color_ramp(gradient_field(width, height, kind, a, (center_x, center_y)), cols)
+        t = gradient_field(width, height, kind, a, (center_x, center_y))
+        if phase and kind == "conic":
+            t = (t + np.float32(phase)) % np.float32(1.0)
+        elif phase:  # a triangle wave of period 2 in t: unchanged at phase 0, back at phase 1
+            t = 1 - np.abs(1 - 2 * ((t / 2 + np.float32(phase)) % np.float32(1.0)))
+        out[i] = color_ramp(t.astype(np.float32), cols)
     return f32(out)
 
 
@@ -220,6 +232,8 @@ def generate_gradient(
             doc="'gray', 'rgb' (independent noise per channel) or a colour map name",
         ),
         "normalize": Bool(True, doc="stretch each image to the full 0..1 range"),
+        "phase": _phase("animation, period 1 (0 and 1 are the same picture): every lattice gradient "
+                        "turns once, so 0 -> 1 over N frames is a seamless N-frame loop"),
         **_size_params(),
     },
 )
@@ -232,6 +246,7 @@ def generate_noise(
     lacunarity: float,
     color: str,
     normalize: bool,
+    phase: float,
     count: int,
     width: int,
     height: int,
@@ -242,9 +257,9 @@ def generate_noise(
 
     def field(rng: np.random.Generator) -> np.ndarray:
         if kind == "perlin":
-            f = noise.perlin(height, width, scale, rng) * 0.5 + 0.5
+            f = noise.perlin(height, width, scale, rng, phase) * 0.5 + 0.5
         elif kind == "value":
-            f = noise.value_noise(height, width, scale, rng)
+            f = noise.value_noise(height, width, scale, rng, phase)
         else:
             f = noise.fbm(
                 height,
@@ -255,6 +270,7 @@ def generate_noise(
                 persistence=persistence,
                 lacunarity=lacunarity,
                 kind="perlin" if kind == "fbm" else kind,
+                phase=phase,
             )
         return noise.stretch(f) if normalize else np.clip(f, 0, 1)
 
@@ -435,6 +451,9 @@ def generate_shapes(
         "line_color": Color("#17130f", doc="colour of the leading"),
         "texture": Float(0.35, min=0.0, max=1.0, doc="mottled texture inside the glass"),
         "relax": Int(1, min=0, max=10, doc="Lloyd relaxation steps (more = evener cells)"),
+        "phase": _phase("cell drift, period 1 (0 and 1 are the same picture): each cell centre goes "
+                        "once round its own small circle"),
+        "drift": Float(0.3, min=0.0, max=2.0, doc="radius of that circle, in cell sizes"),
         **_palette_params("vivid", random_choice=True),
         **_size_params(),
     },
@@ -446,6 +465,8 @@ def generate_voronoi(
     line_color: tuple[float, ...],
     texture: float,
     relax: int,
+    phase: float,
+    drift: float,
     palette: str,
     custom: list[str] | None,
     count: int,
@@ -467,6 +488,7 @@ def generate_voronoi(
             line_color=line_color[:3],
             texture=texture,
             relax=relax,
+            drift=(phase, drift, ctx.rng(f"{i}/drift")) if phase else None,
         )
     return f32(out)
 
@@ -489,6 +511,8 @@ def generate_voronoi(
             ["random", "angle", "position"], "position", doc="how a stroke picks its colour from the palette"
         ),
         "background": Color("#0f0e17", doc="canvas colour"),
+        "phase": _phase("animation, period 1 (0 and 1 are the same picture): the angle field's noise "
+                        "loops once, the strokes follow it from fixed starts"),
         **_palette_params("sunset", random_choice=True),
         **_size_params(),
     },
@@ -504,6 +528,7 @@ def generate_flow_field(
     opacity: float,
     color_by: str,
     background: tuple[float, ...],
+    phase: float,
     palette: str,
     custom: list[str] | None,
     count: int,
@@ -517,7 +542,7 @@ def generate_flow_field(
     for i in range(count):
         rng = ctx.rng(i)
         pal = _item_palette(rng, palette, custom)
-        field = noise.fbm(height, width, scale, rng, octaves=2) * np.float32(2 * math.pi * curl)
+        field = noise.fbm(height, width, scale, rng, octaves=2, phase=phase) * np.float32(2 * math.pi * curl)
         pos = rng.uniform([0, 0], [width, height], size=(lines, 2))
         start = pos.copy()
         path = np.empty((steps, lines, 2))

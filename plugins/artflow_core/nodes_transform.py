@@ -293,7 +293,10 @@ def _reflect(v: np.ndarray, n: int) -> np.ndarray:
             doc="radial: N-fold mirrored wedges around the centre; mirror: four-way mirrored quadrants",
         ),
         "segments": Int(6, min=1, max=64, doc="radial mode: number of mirrored wedge pairs"),
-        "angle": Float(0.0, min=-360, max=360, doc="radial mode: rotate the sampled wedge, degrees"),
+        "angle": Float(0.0, min=-360, max=360, doc="radial mode: rotate the sampled wedge, degrees "
+                       "(the picture repeats every 360°, not every 360°/segments: the source turns)"),
+        "phase": Float(0.0, min=0.0, max=1.0, doc="radial mode: turns of the sampled wedge added to angle, "
+                       "period 1 (0 and 1 are the same picture): 0 -> 1 over N frames loops seamlessly"),
         "zoom": Float(1.0, min=0.05, max=20.0, doc="radial mode: >1 samples a larger part of the source"),
         "center_x": Float(0.5, min=0.0, max=1.0, doc="source centre, relative x"),
         "center_y": Float(0.5, min=0.0, max=1.0, doc="source centre, relative y"),
@@ -305,6 +308,7 @@ def image_kaleidoscope(
     mode: str,
     segments: int,
     angle: float,
+    phase: float,
     zoom: float,
     center_x: float,
     center_y: float,
@@ -327,7 +331,7 @@ def image_kaleidoscope(
     theta = np.arctan2(dy, dx)
     half = math.pi / segments
     t = np.mod(theta, 2 * half)
-    t = np.minimum(t, 2 * half - t) + math.radians(angle)
+    t = np.minimum(t, 2 * half - t) + math.radians(angle + 360.0 * (phase % 1.0))
     sx = _reflect(center_x * (w - 1) + r * np.cos(t), w)
     sy = _reflect(center_y * (h - 1) - r * np.sin(t), h)
     return map_items(lambda im: bilinear_sample(im, sx, sy), image)

@@ -38,20 +38,41 @@ def _corners(lattice: np.ndarray, gy: np.ndarray, gx: np.ndarray) -> list[np.nda
     return out
 
 
-def value_noise(height: int, width: int, scale: float, rng: np.random.Generator) -> np.ndarray:
-    """Smoothly interpolated random lattice values, in [0, 1]."""
+def _looped_values(lattice: np.ndarray, phase: float) -> np.ndarray:
+    """Lattice values moved along a triangle wave, half of them each way: unchanged at phase 0,
+    back again at phase 1."""
+    values = lattice.astype(np.float64)
+    direction = np.where((values * 7.0) % 1.0 < 0.5, 1.0, -1.0)
+    x = (values / 2 + phase * direction) % 1.0
+    return (1 - np.abs(1 - 2 * x)).astype(np.float32)
+
+
+def _spin(angles: np.ndarray, phase: float) -> np.ndarray:
+    """Every lattice gradient turned by ``phase`` whole turns, half of them each way (flow noise):
+    the same distribution at every phase, the same field at phase 0 and 1. No draws from the rng."""
+    direction = np.where((angles * 7.0) % 1.0 < 0.5, 1.0, -1.0)
+    return angles + 2 * np.pi * phase * direction
+
+
+def value_noise(height: int, width: int, scale: float, rng: np.random.Generator,
+                phase: float = 0.0) -> np.ndarray:
+    """Smoothly interpolated random lattice values, in [0, 1]; ``phase`` loops them (period 1)."""
     gx, gy, fx, fy = _grid(height, width, scale, rng)
     lattice = rng.random((gy[-1] + 2, gx[-1] + 2), dtype=np.float32)
+    if phase:
+        lattice = _looped_values(lattice, phase)
     u = _fade(fx)[None, :]
     v = _fade(fy)[:, None]
     a, b, c, d = _corners(lattice, gy, gx)
     return ((a + (b - a) * u) * (1 - v) + (c + (d - c) * u) * v).astype(np.float32)
 
 
-def perlin(height: int, width: int, scale: float, rng: np.random.Generator) -> np.ndarray:
-    """Classic gradient (Perlin) noise, roughly in [-1, 1]."""
+def perlin(height: int, width: int, scale: float, rng: np.random.Generator, phase: float = 0.0) -> np.ndarray:
+    """Classic gradient (Perlin) noise, roughly in [-1, 1]; ``phase`` turns its gradients (period 1)."""
     gx, gy, fx, fy = _grid(height, width, scale, rng)
     angles = rng.uniform(0, 2 * np.pi, size=(gy[-1] + 2, gx[-1] + 2))
+    if phase:
+        angles = _spin(angles, phase)
     cos = np.cos(angles).astype(np.float32)
     sin = np.sin(angles).astype(np.float32)
     X = fx[None, :]
@@ -79,15 +100,17 @@ def fbm(
     persistence: float = 0.5,
     lacunarity: float = 2.0,
     kind: str = "perlin",
+    phase: float = 0.0,
 ) -> np.ndarray:
-    """Fractal sum of noise octaves in [0, 1]; kind is 'perlin', 'value', 'ridged' or 'turbulence'."""
+    """Fractal sum of noise octaves in [0, 1]; kind is 'perlin', 'value', 'ridged' or 'turbulence';
+    ``phase`` moves every octave through one seamless loop (0 and 1 give the same field)."""
     total = np.zeros((height, width), dtype=np.float32)
     amp, norm, s = 1.0, 0.0, float(scale)
     for _ in range(max(1, octaves)):
         if kind == "value":
-            layer = value_noise(height, width, s, rng) * 2 - 1
+            layer = value_noise(height, width, s, rng, phase) * 2 - 1
         else:
-            layer = perlin(height, width, s, rng)
+            layer = perlin(height, width, s, rng, phase)
         if kind == "ridged":
             layer = 1 - 2 * np.abs(layer)
         elif kind == "turbulence":

@@ -108,7 +108,8 @@ def test_frames_over_the_budget_are_refused_before_running(tmp_path: Path, monke
     assert not (tmp_path / "out").exists()
 
 
-def test_kept_gif_frames_over_the_memory_budget_are_refused_before_any_file(tmp_path: Path, monkeypatch) -> None:
+def test_kept_webp_frames_over_the_memory_budget_are_refused_before_any_file(tmp_path: Path,
+                                                                            monkeypatch) -> None:
     monkeypatch.setenv("ARTFLOW_MAX_MEMORY_MB", "1")
     with pytest.raises(af.GraphError, match=r"over the 1 MB budget .*write \.mp4"):
         _engine(tmp_path).run(_six_node_graph(), frames=80, output_dir=tmp_path / "out")
