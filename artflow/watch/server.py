@@ -88,6 +88,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
         return
 
+    def setup(self) -> None:
+        self.timeout = self.server.socket_timeout
+        super().setup()
+
     # -- reading the request ----------------------------------------------------------------------
     def handle_one_request(self) -> None:
         try:
@@ -279,6 +283,8 @@ class WatchServer(ThreadingHTTPServer):
         self.root = output_dir.resolve()
         self.max_connections = max_connections
         self.max_streams = max_streams
+        self.socket_timeout = SOCKET_TIMEOUT_S
+        self.request_deadline = REQUEST_DEADLINE_S
         self._lock = threading.Lock()
         #: open connections: when each started, and whether its request is read yet
         self._open: dict[socket.socket, tuple[float, bool]] = {}
@@ -314,7 +320,7 @@ class WatchServer(ThreadingHTTPServer):
     def verify_request(self, request: Any, client_address: Any) -> bool:
         now = time.monotonic()
         with self._lock:
-            late = [s for s, (t, read) in self._open.items() if not read and now - t > REQUEST_DEADLINE_S]
+            late = [s for s, (t, read) in self._open.items() if not read and now - t > self.request_deadline]
             self._drop(late)
             if len(self._open) >= self.max_connections:
                 self._close_waiting(1, locked=True)
