@@ -46,14 +46,36 @@ def _natural(p: Path) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in _NUM.split(p.name)]
 
 
+#: what a clip's chunks share: a folder's listing and a file's probe, by (path, size, mtime), so a
+#: clip run in chunks lists its folder and counts its frames once, not once per chunk
+_MEMO: dict[tuple[str, str, int, int], Any] = {}
+_MEMO_MAX = 64
+
+
+def _memo(kind: str, path: Path, compute: Any) -> Any:
+    st = path.stat()
+    key = (kind, str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _MEMO:
+        value = compute()
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = value
+    return _MEMO[key]
+
+
 def frame_files(folder: Path) -> list[Path]:
-    """The frame images of a folder, in natural order."""
-    return sorted((p for p in folder.iterdir() if p.suffix.lower() in FRAME_SUFFIXES and p.is_file()),
-                  key=_natural)
+    """The frame images of a folder, in natural order (listed once while the folder is unchanged)."""
+    return list(_memo("frames", folder, lambda: sorted(
+        (p for p in folder.iterdir() if p.suffix.lower() in FRAME_SUFFIXES and p.is_file()), key=_natural)))
 
 
 def probe(path: Path) -> dict[str, Any]:
-    """Frame count, fps and size of a video file or frame folder."""
+    """Frame count, fps and size of a video file or frame folder (computed once while the file is
+    unchanged); a file ffmpeg cannot read as a video is one ImageError naming it."""
+    return dict(_memo("probe", path, lambda: _probe(path)))
+
+
+def _probe(path: Path) -> dict[str, Any]:
     if path.is_dir():
         files = frame_files(path)
         if not files:
@@ -62,15 +84,38 @@ def probe(path: Path) -> dict[str, Any]:
         return {"frames": len(files), "fps": 24.0, "width": first.shape[1], "height": first.shape[0]}
     import imageio_ffmpeg
 
-    reader = imageio_ffmpeg.read_frames(str(path))
     try:
-        meta = next(reader)
-    finally:
-        reader.close()
-    fps = float(meta.get("fps") or 24.0)
-    n_frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
-    width, height = meta["size"]
-    return {"frames": int(n_frames), "fps": fps, "width": int(width), "height": int(height)}
+        reader = imageio_ffmpeg.read_frames(str(path))
+        try:
+            meta = next(reader)
+        finally:
+            reader.close()
+        width, height = (int(v) for v in meta["size"])
+        fps = float(meta.get("fps") or 24.0)
+        n_frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+    except (OSError, RuntimeError, StopIteration, KeyError, TypeError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
+    if n_frames <= 0 or width <= 0 or height <= 0 or not 0 < fps < 1e4:
+        raise ImageError(f"video.load: '{path.name}' has no video frames ffmpeg can decode "
+                         f"({n_frames} frames of {width}x{height} at {fps:g} fps)")
+    _check_pixels(width, height, path.name)
+    return {"frames": int(n_frames), "fps": fps, "width": width, "height": height}
+
+
+def _unreadable(path: Path, exc: BaseException) -> ImageError:
+    why = " ".join(str(exc).split())[:120] or type(exc).__name__
+    return ImageError(f"video.load: cannot read '{path.name}' as a video (empty, damaged, audio only or "
+                      f"not a video: {why}); give an .mp4/.mov/.mkv/.webm file or a folder of frames")
+
+
+def _check_pixels(width: int, height: int, name: str) -> None:
+    """Video frames obey ARTFLOW_MAX_PIXELS like any decoded image."""
+    from . import settings
+
+    limit = int(settings.get("ARTFLOW_MAX_PIXELS"))
+    if width * height > limit:
+        raise ImageError(f"video.load: '{name}' has frames of {width}x{height}, over ARTFLOW_MAX_PIXELS="
+                         f"{limit}; scale the video down first, or raise the limit")
 
 
 def select(n_frames: int, start: int, stop: int, stride: int) -> range:
@@ -87,23 +132,35 @@ def read_video_frames(path: Path, indices: range, fps: float) -> np.ndarray:
         raise ImageError(f"video.load: no frames selected from '{path.name}'")
     first, last = indices[0], indices[-1]
     seek = ["-ss", f"{first / fps:.6f}"] if first else []
-    reader = imageio_ffmpeg.read_frames(str(path), input_params=seek,
-                                        output_params=["-frames:v", str(last - first + 1)])
-    meta = next(reader)
-    width, height = meta["size"]
+    try:
+        reader = imageio_ffmpeg.read_frames(str(path), input_params=seek,
+                                            output_params=["-frames:v", str(last - first + 1)])
+        meta = next(reader)
+        width, height = (int(v) for v in meta["size"])
+    except (OSError, RuntimeError, StopIteration, KeyError, TypeError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
+    _check_pixels(width, height, path.name)
     out = np.empty((len(indices), height, width, 3), np.float32)
     wanted = set(indices)
     filled = 0
     try:
         for offset, raw in enumerate(reader):
             if first + offset in wanted:
+                if len(raw) != width * height * 3:
+                    break  # a damaged tail: keep the frames decoded so far
                 frame = np.frombuffer(raw, np.uint8).reshape(height, width, 3)
                 np.multiply(frame, np.float32(1 / 255), out=out[filled])
                 filled += 1
                 if filled == len(indices):
                     break
+    except (OSError, RuntimeError) as exc:
+        if not filled:
+            raise _unreadable(path, exc) from None
     finally:
         reader.close()
+    if not filled:
+        raise ImageError(f"video.load: no frame of '{path.name}' could be decoded from frame {first} on "
+                         "(the file is damaged or shorter than its header says)")
     return out[:filled]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from artflow.budget import Estimate, nbytes
 from artflow.errors import ImageError
 from artflow.imaging import load_image
 from artflow.nodes import NodeContext, Out, node
@@ -39,10 +40,26 @@ def _source(ctx: NodeContext, path: str) -> Path:
 
 
 def _key(params: dict[str, Any], ctx: NodeContext) -> str:
-    """Path, size and mtime of the video (or of every frame): edits change the cache key."""
+    """Path, size and mtime of the video (or of every frame it picks, and the folder's frame
+    count): edits change the cache key; a chunk of a long frame folder stats only its frames."""
     src = _source(ctx, params["path"])
-    files = frame_files(src) if src.is_dir() else [src]
+    files = [src]
+    if src.is_dir():
+        listed = frame_files(src)
+        files = [listed[i] for i in select(len(listed), params["start"], params["stop"], params["stride"])]
+        files.append(src)
     return json.dumps([[str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
+
+
+def _estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -> Estimate:
+    """Frames picked × the clip's size, from its probe (no frame decoded): the budget check runs
+    first, so a long clip asked for as one batch is refused instead of failing while decoding."""
+    path = Path(params["path"]).expanduser()
+    info = probe(path if path.is_absolute() else input_dir / path)
+    n = len(select(info["frames"], params["start"], params["stop"], params["stride"]))
+    shape = (max(1, n), info["height"], info["width"], 3)
+    return Estimate({"image": shape, "time": (shape[0],), "names": (shape[0],)},
+                    working_bytes=nbytes((1,) + shape[1:]) * 2)
 
 
 @node(
@@ -61,6 +78,7 @@ def _key(params: dict[str, Any], ctx: NodeContext) -> str:
         "stride": Int(1, min=1, max=1000, doc="take every Nth frame"),
     },
     key_extra=_key,
+    estimate=_estimate,
 )
 def video_load(ctx: NodeContext, path: str, start: int, stop: int, stride: int) -> dict[str, Any]:
     """Load frames of a video file or a frame folder as a batch (start/stop/stride)."""
