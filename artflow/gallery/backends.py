@@ -1,15 +1,18 @@
-"""Where jobs run: a local process pool (default) or Ray Data on a local or remote Ray cluster.
+"""Where jobs run: a local process pool (default) or Ray actors on a local or remote Ray cluster.
 
 Both call :func:`artflow.gallery.worker.render_job` in long-lived workers that each hold one
-Engine (and so one set of ONNX Runtime sessions), write the item's files themselves, and hand
-back a record. Worker count × inference threads is kept at the number of cores.
+Engine (and so one set of ONNX Runtime sessions) and hand back a record. Pool workers write the
+item's files themselves; Ray actors send them back with the record and the driver writes them
+(no shared filesystem needed), unless told the output folder is shared. Jobs stream in: only a
+few per worker are in flight, so the driver's memory does not grow with the gallery. Worker
+count × inference threads is kept at the number of cores.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,10 +21,13 @@ from ..models import usable_cores
 from .spec import GalleryError
 from .worker import thread_env
 
-OnRecord = Callable[[dict[str, Any]], None]
-#: the output folder of a Ray render actor (a path every node of the cluster sees)
-OUT_ENV = "ARTFLOW_GALLERY_OUT"
+#: called with (job, record) as each item finishes
+OnRecord = Callable[[dict[str, Any], dict[str, Any]], None]
 MAX_ATTEMPTS = 3
+#: jobs sorted for model affinity a window at a time (the whole gallery is never held)
+AFFINITY_WINDOW = 256
+#: seconds to wait for a Ray worker when none is alive (a node died and no CPU is free)
+RAY_WAIT_SECONDS = 120.0
 
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:
@@ -64,6 +70,23 @@ def worker_context() -> Any:
     return ctx
 
 
+def _failed(job: dict[str, Any], error: str) -> dict[str, Any]:
+    return {"key": job["key"], "status": "failed", "images": [], "files": [], "models": {},
+            "provider": None, "seconds": None, "error": error}
+
+
+def _windows(jobs: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    while True:
+        window = []
+        for job in jobs:
+            window.append(job)
+            if len(window) >= size:
+                break
+        if not window:
+            return
+        yield window
+
+
 class LocalBackend:
     """A pool of worker processes (forked from a preloaded server where the OS allows, else
     spawned); ``workers=0`` renders in this process (for debugging)."""
@@ -77,29 +100,43 @@ class LocalBackend:
     def describe(self) -> str:
         return f"local, {self.workers} worker(s) × {self.threads} thread(s)"
 
-    def run(self, jobs: list[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
-        if not jobs:
-            return
+    def run(self, jobs: Iterable[dict[str, Any]], out_root: Path, on_record: OnRecord,
+            expected: int | None = None) -> None:
+        source = iter(jobs)
         if self.workers == 0:
-            self._inline(jobs, out_root, on_record)
+            self._inline(source, out_root, on_record)
             return
-        attempts = {job["key"]: 0 for job in jobs}
-        todo = list(jobs)
-        while todo:
-            todo = self._pool_pass(todo, out_root, on_record)
-            retry = []
-            for job in todo:
-                attempts[job["key"]] += 1
+        attempts: dict[str, int] = {}
+        retry: deque[dict[str, Any]] = deque()
+        exhausted = [False]
+
+        def next_jobs() -> Iterator[dict[str, Any]]:
+            while retry:
+                yield retry.popleft()
+            for window in _windows(source, AFFINITY_WINDOW):
+                yield from _affinity(window, self.workers)
+                while retry:
+                    yield retry.popleft()
+            exhausted[0] = True
+
+        def record(job: dict[str, Any], rec: dict[str, Any]) -> None:
+            if attempts.get(job["key"]):
+                rec["retried"] = attempts[job["key"]]
+            on_record(job, rec)
+
+        while True:
+            lost = self._pool_pass(next_jobs(), out_root, record, expected)
+            for job in lost:
+                attempts[job["key"]] = attempts.get(job["key"], 0) + 1
                 if attempts[job["key"]] >= MAX_ATTEMPTS:
-                    on_record({"key": job["key"], "status": "failed", "images": [], "files": [],
-                               "models": {}, "provider": None, "seconds": None,
-                               "error": f"a worker process died {MAX_ATTEMPTS} times while this "
-                                        "item was being rendered"})
+                    on_record(job, _failed(job, f"a worker process died {MAX_ATTEMPTS} times while this "
+                                                "item was being rendered"))
                 else:
                     retry.append(job)
-            todo = retry
+            if not lost and exhausted[0] and not retry:
+                return
 
-    def _inline(self, jobs: list[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
+    def _inline(self, jobs: Iterator[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
         from ..models import set_threads
         from .worker import get_engine, init_worker, render_job
 
@@ -108,17 +145,19 @@ class LocalBackend:
             try:
                 engine = get_engine(self.threads)
                 for job in jobs:
-                    on_record(render_job(engine, job, out_root))
+                    on_record(job, render_job(engine, job, out_root))
             finally:
                 set_threads(None)
 
-    def _pool_pass(self, jobs: list[dict[str, Any]], out_root: Path,
-                   on_record: OnRecord) -> list[dict[str, Any]]:
+    def _pool_pass(self, jobs: Iterator[dict[str, Any]], out_root: Path, on_record: OnRecord,
+                   expected: int | None) -> list[dict[str, Any]]:
         """Run jobs in a fresh pool; return the jobs lost because a worker process died."""
-        from .jobs import affinity_order
-
-        n = min(self.workers, len(jobs))
-        recorded: set[str] = set()
+        first = list(_take(jobs, 2 * self.workers))
+        if not first:
+            return []
+        n = min(self.workers, len(first)) if len(first) < 2 * self.workers else self.workers
+        if expected is not None:
+            n = max(1, min(n, expected))
         # workers are started on demand while jobs are submitted: the thread limits must be in the
         # environment for the pool's whole life, so each worker starts with them (before numpy)
         from .. import settings
@@ -126,11 +165,10 @@ class LocalBackend:
         # the run memory budget is shared: each of the n workers gets its part
         share = {"ARTFLOW_MAX_MEMORY_MB": str(max(1, int(settings.get("ARTFLOW_MAX_MEMORY_MB")) // n))}
         with _environ({**thread_env(self.threads), **share}):
-            self._pool_jobs(worker_context(), n, affinity_order(jobs, n), out_root, on_record, recorded)
-        return [job for job in jobs if job["key"] not in recorded]
+            return self._pool_jobs(worker_context(), n, _chain(first, jobs), out_root, on_record)
 
-    def _pool_jobs(self, ctx: Any, n: int, jobs: list[dict[str, Any]], out_root: Path,
-                   on_record: OnRecord, recorded: set[str]) -> None:
+    def _pool_jobs(self, ctx: Any, n: int, jobs: Iterator[dict[str, Any]], out_root: Path,
+                   on_record: OnRecord) -> list[dict[str, Any]]:
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
@@ -138,77 +176,113 @@ class LocalBackend:
 
         pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_worker,
                                    initargs=(self.threads, True, os.getpid()))
+        inflight: dict[Any, dict[str, Any]] = {}
+        lost: list[dict[str, Any]] = []
+        limit = 4 * n  # a few jobs per worker queued: enough to keep them busy, never the gallery
         try:
-            futures = {pool.submit(run_job, job, str(out_root)): job for job in jobs}
-            pending = set(futures)
             broken = False
-            while pending and not broken:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while not broken:
+                for job in _take(jobs, limit - len(inflight)):
+                    inflight[pool.submit(run_job, job, str(out_root))] = job
+                if not inflight:
+                    break
+                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
                 for fut in finished:
+                    job = inflight.pop(fut)
                     try:
                         record = fut.result()
                     except BrokenProcessPool:
                         broken = True
+                        lost.append(job)
                         continue
-                    recorded.add(futures[fut]["key"])
-                    on_record(record)
+                    on_record(job, record)
             if broken:  # results that arrived before the break still count
-                for fut, job in futures.items():
-                    if job["key"] in recorded or not fut.done() or fut.cancelled():
-                        continue
-                    if fut.exception() is None:
-                        recorded.add(job["key"])
-                        on_record(fut.result())
+                for fut, job in inflight.items():
+                    if fut.done() and not fut.cancelled() and fut.exception() is None:
+                        on_record(job, fut.result())
+                    else:
+                        lost.append(job)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+        return lost
+
+
+def _take(jobs: Iterator[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    out = []
+    while len(out) < n:
+        try:
+            out.append(next(jobs))
+        except StopIteration:
+            break
+    return out
+
+
+def _chain(first: list[dict[str, Any]], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    yield from first
+    yield from rest
+
+
+def _affinity(window: list[dict[str, Any]], workers: int) -> list[dict[str, Any]]:
+    from .jobs import affinity_order
+
+    return affinity_order(window, workers)
 
 
 class RayRenderer:
-    """Ray Data callable class: holds one Engine (and its ONNX sessions) for the actor's life.
+    """A Ray actor: holds one Engine (and its ONNX sessions) for its life and renders batches of
+    jobs. With ``out_root=None`` it writes nothing: the files go back to the driver with the
+    records (cluster nodes need not share a filesystem)."""
 
-    Its settings come through the actor's environment (``runtime_env``), not constructor
-    arguments, so Ray can always restart a killed actor.
-    """
-
-    def __init__(self) -> None:
-        from .. import settings
+    def __init__(self, threads: int, out_root: str | None) -> None:
         from .worker import get_engine, init_worker
 
-        threads = settings.get("ARTFLOW_THREADS") or 1
         init_worker(threads, die_with_parent=False)
-        self.out_root = Path(settings.get(OUT_ENV))
+        self.out_root = Path(out_root) if out_root else None
         self.engine = get_engine(threads)
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        import numpy as np
+    def ready(self) -> str:
+        """Where this actor runs (the Ray node id)."""
+        import ray
 
+        return ray.get_runtime_context().get_node_id()
+
+    def render(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         from .worker import render_job
 
-        records = [json.dumps(render_job(self.engine, json.loads(str(text)), self.out_root))
-                   for text in batch["job"]]
-        return {"record": np.array(records, dtype=object)}
+        node = self.ready()[:12]
+        out = []
+        for job in jobs:
+            record = render_job(self.engine, job, self.out_root)
+            record["node"] = node
+            out.append(record)
+        return out
 
 
 class RayBackend:
-    """Ray Data: ``map_batches(RayRenderer, compute=ActorPoolStrategy(size=n), batch_size=1)``.
+    """Ray actors, one CPU each, fed small batches of jobs by the driver.
 
-    Joins ``address`` when given (outputs must then be on a filesystem every node shares),
-    otherwise starts a local Ray with one CPU per core (or uses the one already running).
+    Joins ``address`` when given, otherwise starts a local Ray with one CPU per core (or uses
+    the one already running in this process). An actor that dies (its process, or its whole
+    node) is replaced; its unfinished items are rendered again elsewhere and marked ``retried``.
     """
 
     name = "ray"
 
-    def __init__(self, workers: int | None = None, threads: int | None = None, address: str | None = None):
+    def __init__(self, workers: int | None = None, threads: int | None = None, address: str | None = None,
+                 shared_output: bool = False):
         self.address = address
         self.workers = workers
         self.threads = threads
+        self.shared_output = shared_output
         self._started = False
 
     def describe(self) -> str:
         where = self.address or "local"
-        return f"ray ({where}), {self.workers or 'auto'} actor(s) × {self.threads or 'auto'} thread(s)"
+        files = "actors write files" if self.shared_output else "files written by the driver"
+        return (f"ray ({where}), {self.workers or 'auto'} actor(s) × {self.threads or 'auto'} thread(s), "
+                f"{files}")
 
     def _init(self) -> Any:
         try:
@@ -227,49 +301,164 @@ class RayBackend:
                     ray.init(num_cpus=usable_cores(), **options)
             except Exception as exc:  # noqa: BLE001 - one line for the person
                 where = f"at {self.address}" if self.address else "locally"
-                raise GalleryError(f"cannot start or join Ray {where}: {exc}") from None
+                hint = ""
+                if "uthentication" in str(exc) or "token" in str(exc).lower():
+                    hint = (" (the cluster uses token authentication: set RAY_AUTH_MODE=token and "
+                            "RAY_AUTH_TOKEN_PATH to its token file, or RAY_AUTH_TOKEN)")
+                raise GalleryError(f"cannot start or join Ray {where}: {exc}{hint}") from None
             self._started = True
         return ray
 
-    def run(self, jobs: list[dict[str, Any]], out_root: Path, on_record: OnRecord) -> None:
-        if not jobs:
-            return
+    def run(self, jobs: Iterable[dict[str, Any]], out_root: Path, on_record: OnRecord,
+            expected: int | None = None) -> None:
         ray = self._init()
         try:
             cpus = int(ray.cluster_resources().get("CPU", usable_cores()))
-            workers = max(1, min(self.workers or cpus, len(jobs)))
+            workers = max(1, self.workers or cpus)
+            if expected is not None:
+                workers = max(1, min(workers, expected))
             threads = self.threads or max(1, cpus // workers)
             self.workers, self.threads = workers, threads
-            import logging
-
-            ctx = ray.data.DataContext.get_current()  # (importing ray.data sets up its logging)
-            logging.getLogger("ray.data").setLevel(logging.ERROR)
-            ctx.enable_progress_bars = False
-            ctx.print_on_execution_start = False
-            items = [{"job": json.dumps(job)} for job in jobs]
-            ds = ray.data.from_items(items, override_num_blocks=min(len(items), 1000))
-            env = {**thread_env(threads), OUT_ENV: str(out_root.resolve())}
-            ds = ds.map_batches(
-                RayRenderer,
-                compute=ray.data.ActorPoolStrategy(size=workers),
-                batch_size=1,
-                num_cpus=1,
-                runtime_env={"env_vars": env},
-            )
-            for row in ds.iter_rows():
-                on_record(json.loads(row["record"]))
+            batch = 1 if expected is None or expected < 50 * workers else 8
+            _RayScheduler(ray, workers, threads, None if not self.shared_output else str(out_root.resolve()),
+                          batch).run(iter(jobs), on_record)
         finally:
             if self._started:
                 ray.shutdown()
                 self._started = False
 
 
-def make_backend(name: str, workers: int | None = None, *, address: str | None = None) -> Any:
+class _RayScheduler:
+    """Feeds a pool of render actors: two batches in flight per actor; a dead actor's batches go
+    back in the queue (at most MAX_ATTEMPTS tries per item) and a replacement is started."""
+
+    def __init__(self, ray: Any, workers: int, threads: int, out_root: str | None, batch: int):
+        self.ray = ray
+        self.workers = workers
+        self.batch = batch
+        env = {"env_vars": thread_env(threads)}
+        self.actor_class = ray.remote(num_cpus=1, max_restarts=0, runtime_env=env)(RayRenderer)
+        self.args = (threads, out_root)
+        self.live: dict[Any, int] = {}  # actor -> batches in flight
+        self.starting: dict[Any, Any] = {}  # ready() ref -> actor
+        self.inflight: dict[Any, tuple[Any, list[dict[str, Any]]]] = {}
+        self.attempts: dict[str, int] = {}
+        self.retry: deque[dict[str, Any]] = deque()
+        self.dead: set[Any] = set()
+        self.deaths = 0
+        self.last_error = ""
+
+    def _start(self) -> None:
+        actor = self.actor_class.remote(*self.args)
+        self.starting[actor.ready.remote()] = actor
+
+    def _next_batch(self, jobs: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while self.retry and len(out) < self.batch:
+            out.append(self.retry.popleft())
+        if len(out) < self.batch:
+            out += _take(jobs, self.batch - len(out))
+        return out
+
+    def run(self, jobs: Iterator[dict[str, Any]], on_record: OnRecord) -> None:
+        ray = self.ray
+        for _ in range(self.workers):
+            self._start()
+        exhausted = False
+        idle_since: float | None = None
+        try:
+            while True:
+                for actor in list(self.live):
+                    while self.live.get(actor, 2) < 2 and not (exhausted and not self.retry):
+                        batch = self._next_batch(jobs)
+                        if not batch:
+                            exhausted = True
+                            break
+                        self.inflight[actor.render.remote(batch)] = (actor, batch)
+                        self.live[actor] += 1
+                if not self.inflight and exhausted and not self.retry:
+                    return
+                waiting = list(self.inflight) + list(self.starting)
+                if not self.live and not self.inflight:
+                    import time
+
+                    idle_since = idle_since or time.monotonic()
+                    if not waiting or time.monotonic() - idle_since > RAY_WAIT_SECONDS:
+                        self._give_up(jobs, on_record)
+                        return
+                else:
+                    idle_since = None
+                done, _ = ray.wait(waiting, num_returns=1, timeout=1.0)
+                for ref in done:
+                    if ref in self.starting:
+                        self._started_one(ref)
+                    else:
+                        self._finished(ref, on_record)
+        finally:
+            for actor in list(self.live) + list(self.starting.values()):
+                ray.kill(actor)
+
+    def _started_one(self, ref: Any) -> None:
+        actor = self.starting.pop(ref)
+        try:
+            self.ray.get(ref)
+        except Exception as exc:  # noqa: BLE001 - an actor that cannot start
+            self._died(actor, exc)
+            return
+        self.live[actor] = 0
+
+    def _finished(self, ref: Any, on_record: OnRecord) -> None:
+        actor, batch = self.inflight.pop(ref)
+        try:
+            records = self.ray.get(ref)
+        except Exception as exc:  # noqa: BLE001 - the actor (or its node) died: try elsewhere
+            self._died(actor, exc)
+            for job in batch:
+                n = self.attempts[job["key"]] = self.attempts.get(job["key"], 0) + 1
+                if n >= MAX_ATTEMPTS:
+                    on_record(job, _failed(job, f"Ray workers died {n} times while this item was being "
+                                                f"rendered (last: {self.last_error})"))
+                else:
+                    self.retry.append(job)
+            return
+        if actor in self.live:
+            self.live[actor] -= 1
+        for job, record in zip(batch, records, strict=True):
+            if self.attempts.get(job["key"]):
+                record["retried"] = self.attempts[job["key"]]
+            on_record(job, record)
+
+    def _died(self, actor: Any, exc: BaseException) -> None:
+        from ..errors import one_line
+
+        self.last_error = one_line(str(exc))[:300]
+        if actor in self.dead:
+            return
+        self.dead.add(actor)
+        self.live.pop(actor, None)
+        self.deaths += 1
+        try:
+            self.ray.kill(actor)
+        except Exception:  # noqa: BLE001, S110 - already gone
+            pass
+        if self.deaths <= 4 * self.workers and len(self.live) + len(self.starting) < self.workers:
+            self._start()
+
+    def _give_up(self, jobs: Iterator[dict[str, Any]], on_record: OnRecord) -> None:
+        error = (f"no Ray worker could run for {RAY_WAIT_SECONDS:.0f}s (last error: "
+                 f"{self.last_error or 'none'}); check the cluster (`ray status`)")
+        for job in list(self.retry) + list(jobs):
+            on_record(job, _failed(job, error))
+        self.retry.clear()
+
+
+def make_backend(name: str, workers: int | None = None, *, address: str | None = None,
+                 shared_output: bool = False) -> Any:
     """A backend by name: 'local' or 'ray'."""
     if name == "local":
         if address:
             raise GalleryError("--ray-address needs --backend ray")
         return LocalBackend(workers)
     if name == "ray":
-        return RayBackend(workers, address=address)
+        return RayBackend(workers, address=address, shared_output=shared_output)
     raise GalleryError(f"unknown backend '{name}'; use local or ray")

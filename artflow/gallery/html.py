@@ -1,16 +1,19 @@
-"""index.html: a static page that works from file:// — grid, captions, filters, full-size view.
+"""index.html: a static page that works from file:// and stays quick at 100,000 items.
 
-Everything a spec or an input file name can put on the page is HTML-escaped; the data the
-filters use sits in an inline JSON script whose '<', '>' and '&' are escaped, so no value can
-close the script or open a tag.
+The page is a shell (header, search, filters, pager, an empty grid) plus part files of 1,000
+items each (``index/part-00000.js``), written from the manifest a part at a time; the page's
+script (:mod:`artflow.gallery.page_script`) loads the part it shows first, then the others.
+Everything a spec or an input file name can put on the page is escaped: the shell's text as
+HTML, the data as JSON whose '<', '>' and '&' are escaped (no value can close a script), and
+the script builds cards with escaped text.
 """
 
 from __future__ import annotations
 
 import json
 from html import escape
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 INDEX = "index.html"
 
@@ -24,14 +27,20 @@ h1{margin:0 0 4px;font-size:22px}
 .desc,.count{color:var(--dim);margin:2px 0}
 .filters{display:flex;flex-wrap:wrap;gap:10px;padding:8px 22px 14px;align-items:center}
 .filters label{display:flex;gap:6px;align-items:center;color:var(--dim)}
-.filters select{background:var(--card);color:var(--fg);border:1px solid #3a3c44;border-radius:6px;
- padding:3px 6px}
+.filters select,.filters input,.pager input,.pager button{background:var(--card);color:var(--fg);
+ border:1px solid #3a3c44;border-radius:6px;padding:3px 6px;font:inherit}
+.filters input.num{width:6.5em}
+#search{min-width:16em}
+.pager{display:flex;gap:8px;align-items:center;padding:0 22px 12px;color:var(--dim)}
+.pager input{width:5em}
+.pager button:disabled{opacity:.4}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,210px),1fr));gap:14px;
  padding:0 22px 28px}
 .card{margin:0;background:var(--card);border-radius:10px;overflow:hidden;display:flex;flex-direction:column}
 .card[hidden]{display:none}
 .card a.full{display:block;background:#0c0c0e}
-.card img{display:block;width:100%;height:auto;aspect-ratio:1/1;object-fit:contain}
+.thumb{aspect-ratio:1/1}
+.thumb img,.thumb video{display:block;width:100%;height:100%;object-fit:contain}
 figcaption{padding:8px 10px 10px;display:flex;flex-direction:column;gap:4px}
 .name{font-weight:600;word-break:break-all}
 .caption{color:var(--fg)}
@@ -49,57 +58,12 @@ figcaption{padding:8px 10px 10px;display:flex;flex-direction:column;gap:4px}
 #lightbox p{margin:0;color:var(--fg)}
 """
 
-JS = """
-(function(){
-  var data = JSON.parse(document.getElementById('gallery-data').textContent);
-  var cards = Array.prototype.slice.call(document.querySelectorAll('.card'));
-  var selects = Array.prototype.slice.call(document.querySelectorAll('.filters select'));
-  var count = document.getElementById('count');
-  function apply(){
-    var shown = 0;
-    cards.forEach(function(card){
-      var item = data.items[+card.getAttribute('data-item')];
-      var ok = selects.every(function(sel){
-        return sel.value === '' || item.params[sel.getAttribute('data-axis')] === sel.value;
-      });
-      card.hidden = !ok;
-      if (ok) shown++;
-    });
-    count.textContent = 'showing ' + shown + ' of ' + cards.length + ' images';
-  }
-  // filters can be linked: index.html#look.colormap=ice&seed=3
-  var wanted = new URLSearchParams(location.hash.replace(/^#/, ''));
-  selects.forEach(function(sel){
-    var v = wanted.get(sel.getAttribute('data-axis'));
-    if (v !== null && Array.prototype.some.call(sel.options, function(o){ return o.value === v; })) {
-      sel.value = v;
-    }
-    sel.addEventListener('change', function(){
-      var q = new URLSearchParams();
-      selects.forEach(function(s){ if (s.value !== '') q.set(s.getAttribute('data-axis'), s.value); });
-      history.replaceState(null, '', q.toString() ? '#' + q.toString() : location.pathname);
-      apply();
-    });
-  });
-  var box = document.getElementById('lightbox');
-  var big = box.querySelector('img');
-  var text = box.querySelector('p');
-  document.querySelectorAll('a.full').forEach(function(a){
-    a.addEventListener('click', function(ev){
-      ev.preventDefault();
-      big.src = a.getAttribute('href');
-      var cap = a.parentNode.querySelector('figcaption');
-      text.textContent = cap ? cap.querySelector('.name').textContent : '';
-      box.classList.add('open');
-    });
-  });
-  function close(){ box.classList.remove('open'); big.removeAttribute('src'); }
-  box.addEventListener('click', close);
-  document.addEventListener('keydown', function(ev){ if (ev.key === 'Escape') close(); });
-  document.body.setAttribute('data-ready', '1');
-  apply();
-})();
-"""
+#: items per page, and per part file (a part is one small script the page loads on demand)
+PER_PAGE = 60
+PART_SIZE = 1000
+PART_DIR = "index"
+#: an axis with at most this many distinct text values gets a drop-down; more get a text box
+MAX_CHOICES = 40
 
 
 def script_json(data: Any) -> str:
@@ -107,10 +71,6 @@ def script_json(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-def _url(rel: str) -> str:
-    return escape(quote(rel, safe="/"), quote=True)
 
 
 def _short_key(key: str) -> str:
@@ -125,65 +85,91 @@ def _by_node(values: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
     return list(groups.items())
 
 
-def render_html(manifest: dict[str, Any]) -> str:
-    """The whole page for a manifest (see :func:`artflow.gallery.manifest.manifest_data`)."""
-    title = escape(manifest.get("title") or "artflow gallery")
-    axes = manifest.get("axes", [])
-    items = manifest.get("items", [])
-    cards: list[str] = []
-    data_items = []
-    for n, item in enumerate(items):
-        data_items.append({"name": item["name"], "params": item.get("params", {}), "seed": item["seed"],
-                           "status": item["status"]})
-        params_html = "".join(
-            f"<li>{escape(_short_key(k))} <b>{escape(str(v))}</b></li>"
-            for k, v in item.get("params", {}).items()
-        )
-        if item["status"] != "ok":
-            error = item.get("error") or "not rendered yet"
-            cards.append(
-                f'<figure class="card failed" data-item="{n}"><div class="error">'
-                f"{escape(item['status'])}: {escape(error)}</div><figcaption>"
-                f'<div class="name">{escape(item["name"])}</div>'
-                f'<ul class="params">{params_html}</ul></figcaption></figure>'
-            )
-            continue
-        for image in item.get("images", []):
-            caption = item.get("caption") or ""
-            parts = [f'<div class="name">{escape(image["file"].rsplit("/", 1)[-1])}</div>']
-            if caption:
-                parts.append(f'<div class="caption">{escape(caption)}</div>')
-            parts.append(f'<ul class="params">{params_html}</ul>')
-            for node, labels in _by_node(image.get("labels", [])):
-                text = ", ".join(f"{lab['label']} {lab['score']:.2f}" for lab in labels)
-                parts.append(f'<p class="labels">{escape(node)}: {escape(text)}</p>')
-            for node, boxes in _by_node(image.get("boxes", [])):
-                text = ", ".join(f"{b['label']} {b['score']:.2f}" for b in boxes[:8])
-                more = f" (+{len(boxes) - 8} more)" if len(boxes) > 8 else ""
-                count = f"{len(boxes)} detection{'s' if len(boxes) != 1 else ''}"
-                parts.append(f'<p class="boxes">{escape(node)}: {count}: {escape(text + more)}</p>')
-            alt = escape(caption or item["name"], quote=True)
-            w, h = int(image.get("width", 0)), int(image.get("height", 0))
-            cards.append(
-                f'<figure class="card" data-item="{n}">'
-                f'<a class="full" href="{_url(image["file"])}" title="full size">'
-                f'<img src="{_url(image["thumb"])}" alt="{alt}" loading="lazy" '
-                f'data-size="{w}x{h}"></a>'
-                f"<figcaption>{''.join(parts)}</figcaption></figure>"
-            )
-    filters = []
+def _labels_text(image: dict[str, Any]) -> tuple[str, str]:
+    labels = "; ".join(f"{node}: " + ", ".join(f"{lab['label']} {lab['score']:.2f}" for lab in group)
+                       for node, group in _by_node(image.get("labels", [])))
+    boxes = []
+    for node, group in _by_node(image.get("boxes", [])):
+        text = ", ".join(f"{b['label']} {b['score']:.2f}" for b in group[:8])
+        more = f" (+{len(group) - 8} more)" if len(group) > 8 else ""
+        boxes.append(f"{node}: {len(group)} detection{'s' if len(group) != 1 else ''}: {text}{more}")
+    return labels, "; ".join(boxes)
+
+
+class _Packer:
+    """Records → the compact rows the page reads: [name, caption, status, error, axis value
+    indices, images]; an image is [where, width, height, labels, boxes, anim], where ``where``
+    is the file stem for images/STEM.png + thumbs/STEM.ext, else [file, thumb]."""
+
+    def __init__(self, header: dict[str, Any], thumb_ext: str):
+        self.axes = header.get("axes", [])
+        self.lookup = [{v: i for i, v in enumerate(a["values"])} for a in self.axes]
+        self.thumb_ext = thumb_ext
+
+    def row(self, record: dict[str, Any]) -> list[Any]:
+        params = record.get("params") or {}
+        idx = [lookup.get(params.get(a["key"]), 0) for a, lookup in zip(self.axes, self.lookup, strict=True)]
+        images = []
+        if record.get("status") == "ok":
+            for image in record.get("images", []):
+                file, thumb = image["file"], image["thumb"]
+                stem = file[len("images/"):-len(".png")] if file.startswith("images/") else ""
+                usual = bool(stem) and file.endswith(".png") and thumb == f"thumbs/{stem}{self.thumb_ext}"
+                labels, boxes = _labels_text(image)
+                images.append([stem if usual else [file, thumb], int(image.get("width", 0)),
+                               int(image.get("height", 0)), labels, boxes, image.get("anim") or ""])
+        return [record.get("name", ""), record.get("caption") or "", record.get("status", "pending"),
+                record.get("error"), idx, images]
+
+
+def axis_controls(axes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """Per axis, how the page filters it (a drop-down, a from–to range, a text box), and the HTML."""
+    out, html = [], []
     for axis in axes:
-        if len(axis["values"]) < 2:
+        values = list(axis["values"])
+        distinct = list(dict.fromkeys(values))
+        control = "range" if axis.get("numeric") else "choice" if len(distinct) <= MAX_CHOICES else "text"
+        out.append({"key": axis["key"], "short": _short_key(axis["key"]), "values": values,
+                    "control": control})
+        if len(distinct) < 2:
             continue
-        options = "".join(f'<option value="{escape(v, quote=True)}">{escape(v)}</option>'
-                          for v in dict.fromkeys(axis["values"]))
-        filters.append(f'<label>{escape(_short_key(axis["key"]))} '
-                       f'<select data-axis="{escape(axis["key"], quote=True)}">'
-                       f'<option value="">all</option>{options}</select></label>')
-    counts = manifest.get("counts", {})
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
-    desc = manifest.get("description") or ""
-    data = {"title": manifest.get("title"), "axes": axes, "items": data_items}
+        key = escape(axis["key"], quote=True)
+        label = escape(_short_key(axis["key"]))
+        if control == "choice":
+            options = "".join(f'<option value="{escape(v, quote=True)}">{escape(v)}</option>'
+                              for v in distinct)
+            html.append(f'<label>{label} <select data-axis="{key}"><option value="">all</option>'
+                        f"{options}</select></label>")
+        elif control == "range":
+            nums = [float(v) for v in values]
+            lo = escape(values[nums.index(min(nums))], quote=True)
+            hi = escape(values[nums.index(max(nums))], quote=True)
+            box = ('<input class="num {}" type="number" step="any" data-axis="{}" placeholder="{}" '
+                   'aria-label="{}">')
+            html.append(f"<label>{label} {box.format('lo', key, lo, label + ' from')} – "
+                        f"{box.format('hi', key, hi, label + ' to')}</label>")
+        else:
+            html.append(f'<label>{label} <input type="search" data-axis="{key}" placeholder="contains…">'
+                        "</label>")
+    return out, "".join(html)
+
+
+PAGER = ('<nav class="pager"><button class="prev" type="button">← prev</button> page '
+         '<input class="pageno" type="number" min="1" value="1" aria-label="page"> of '
+         '<span class="pages">1</span><button class="next" type="button">next →</button></nav>')
+
+
+def render_html(header: dict[str, Any], total: int, counts: dict[str, int], thumb_ext: str) -> str:
+    """The page shell: header, controls, an empty grid the script fills from the part files."""
+    from .page_script import JS
+
+    title = escape(header.get("title") or "artflow gallery")
+    axes, controls = axis_controls(header.get("axes", []))
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    desc = header.get("description") or ""
+    parts = -(-total // PART_SIZE)
+    data = {"title": header.get("title"), "axes": axes, "total": total, "parts": parts,
+            "part_size": PART_SIZE, "per_page": PER_PAGE, "thumb_ext": thumb_ext}
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -191,12 +177,72 @@ def render_html(manifest: dict[str, Any]) -> str:
         f"<title>{title}</title>",
         f"<style>{CSS}</style></head><body>",
         f'<header><h1>{title}</h1>' + (f'<p class="desc">{escape(desc)}</p>' if desc else "")
-        + f'<p class="count"><span id="count">{len(cards)} images</span> · {escape(summary)}</p></header>',
-        f'<nav class="filters">{"".join(filters)}</nav>' if filters else "",
-        f'<main class="grid" id="grid">{"".join(cards)}</main>',
+        + f'<p class="count"><span id="count">{total} items</span> · {escape(summary)}</p></header>',
+        '<nav class="filters"><label>search <input id="search" type="search" '
+        f'placeholder="names and captions"></label>{controls}</nav>',
+        PAGER,
+        '<main class="grid" id="grid"></main>',
+        PAGER,
+        '<noscript><p class="desc">This page needs JavaScript to show the items; the images are in '
+        "images/ and the records in manifest.jsonl.</p></noscript>",
         '<div id="lightbox" role="dialog" aria-label="full-size view"><img alt=""><p></p></div>',
         f'<script type="application/json" id="gallery-data">{script_json(data)}</script>',
         f"<script>{JS}</script>",
         "</body></html>",
         "",
     ])
+
+
+def write_index(out_root: Path, keys: set[str] | None = None) -> None:
+    """index.html and its part files from the manifest, streamed part by part (only the current
+    items when ``keys`` is given); unchanged files are not rewritten, stale parts removed."""
+    from .manifest import MANIFEST, read_header, read_record, scan, write_if_changed
+    from .spec import THUMB_FORMATS
+
+    header = read_header(out_root) or {"title": out_root.name, "axes": []}
+    found = scan(out_root, check_files=False)
+    thumb_ext = THUMB_FORMATS.get(str(header.get("thumb_format", "jpeg")), ".jpg")
+    packer = _Packer(header, thumb_ext)
+    counts: dict[str, int] = {}
+    folder = out_root / PART_DIR
+    folder.mkdir(exist_ok=True)
+    written: set[str] = set()
+    total = 0
+    rows: list[list[Any]] = []
+
+    def flush() -> None:
+        name = f"part-{len(written):05d}.js"
+        text = f"artflowPart({len(written)},{script_json(rows)});\n"
+        write_if_changed(folder / name, text.encode("utf-8"))
+        written.add(name)
+        rows.clear()
+
+    if found.offsets:
+        with open(out_root / MANIFEST, "rb") as fh:
+            order = sorted(found.offsets.values()) if found.compact else _by_index(fh, found.offsets)
+            for offset in order:
+                record = read_record(fh, offset)
+                if keys is not None and record.get("key") not in keys:
+                    continue
+                rows.append(packer.row(record))
+                counts[record.get("status", "pending")] = counts.get(record.get("status", "pending"), 0) + 1
+                total += 1
+                if len(rows) >= PART_SIZE:
+                    flush()
+    if rows:
+        flush()
+    for stale in folder.glob("part-*.js"):
+        if stale.name not in written:
+            stale.unlink()
+    write_if_changed(out_root / INDEX, render_html(header, total, counts, thumb_ext).encode("utf-8"))
+
+
+def _by_index(fh: Any, offsets: dict[str, int]) -> list[int]:
+    """Record offsets in item order (a log that was not compacted: a render was interrupted)."""
+    import json as _json
+
+    pairs = []
+    for offset in offsets.values():
+        fh.seek(offset)
+        pairs.append((_json.loads(fh.readline()).get("index", 0), offset))
+    return [offset for _, offset in sorted(pairs)]

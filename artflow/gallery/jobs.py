@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ArtflowError
 from ..paths import MAX_NAME, safe_name
 from .spec import GallerySpec, fill_template, template_fields
 
@@ -16,7 +19,7 @@ if TYPE_CHECKING:
 
 #: bump when the files a job writes change for the same graph (encoding, layout)
 RENDER_VERSION = "1"
-__all__ = ["MAX_NAME", "Job", "affinity_order", "expand_jobs", "safe_name"]
+__all__ = ["MAX_NAME", "Expansion", "Job", "affinity_order", "expand_jobs", "safe_name"]
 
 
 @dataclass
@@ -44,92 +47,165 @@ class Job:
     models: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The job as plain data for a worker (shallow: the graph dict is shared, never mutated)."""
+        return {name: getattr(self, name) for name in _FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
         return cls(**data)
 
 
+_FIELDS = [f.name for f in fields(Job)]
+
+
 def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def expand_jobs(spec: GallerySpec, plugins: PluginSet | None = None, *, provider: str = "auto") -> list[Job]:
-    """Every combination of the matrix, in spec order (the last axis varies fastest)."""
-    from ..cache import Cache
-    from ..engine import Engine
-    from ..errors import ArtflowError
+class Expansion:
+    """The matrix of a spec, item by item: the graph is validated once (with the first value of
+    every axis); each combination only swaps in values the spec checker already checked, so
+    no item graph is validated again here. Jobs are produced one at a time (a generator), in
+    matrix order, so a 100,000-item gallery is never held in memory."""
 
-    if plugins is None:
-        from ..plugins import get_plugins
+    def __init__(self, spec: GallerySpec, plugins: PluginSet | None = None, *, provider: str = "auto"):
+        if plugins is None:
+            from ..plugins import get_plugins
 
-        plugins = get_plugins()
-    keyer = Engine(Cache(disk=False, max_memory_mb=0), plugins=plugins, workers=1)
-    fields = template_fields(spec.variables)
-    wanted = list(dict.fromkeys(spec.save + spec.caption_nodes))
-    axes = [range(len(v.values)) for v in spec.variables]
-    jobs: list[Job] = []
-    for index, combo in enumerate(itertools.product(*axes)):
-        graph = spec.graph.copy()
-        graph.input_dir = spec.input_dir
+            plugins = get_plugins()
+        self.spec = spec
+        self.plugins = plugins
+        self.provider = provider
+        self.fields = template_fields(spec.variables)
+        self.wanted = list(dict.fromkeys(spec.save + spec.caption_nodes))
+        first = spec.graph.copy()
+        first.input_dir = spec.input_dir
+        for var in spec.variables:
+            if var.key == "seed":
+                first.seed = int(var.values[0])
+            else:
+                first.set(var.node, **{var.param: var.values[0]})
+        self.first = first
+        self.base = first.to_dict()
+        self.input_dir = str(spec.input_dir.resolve())
+        self.error = ""
+        self.vg: Any = None
+        try:
+            self.vg = first.validate(plugins.nodes)
+        except ArtflowError as exc:  # every item fails with this one line
+            self.error = str(exc)
+        self.clashes = self._clashing_names()
+
+    def __len__(self) -> int:
+        return self.spec.size
+
+    def __iter__(self) -> Iterator[Job]:
+        spec = self.spec
+        axes = [range(len(v.values)) for v in spec.variables]
+        for index, combo in enumerate(itertools.product(*axes)):
+            yield self.job(index, combo)
+
+    def job(self, index: int, combo: tuple[int, ...]) -> Job:
+        spec = self.spec
+        seed = self.first.seed
+        nodes = dict(self.base["nodes"])
+        changed: dict[str, dict[str, Any]] = {}
         params: dict[str, str] = {}
         values: dict[str, Any] = {}
         for var, i in zip(spec.variables, combo, strict=True):
             if var.key == "seed":
-                graph.seed = int(var.values[i])
+                seed = int(var.values[i])
             else:
-                graph.set(var.node, **{var.param: var.values[i]})
+                node = nodes[var.node] = dict(nodes[var.node])
+                node["params"] = {**node.get("params", {}), var.param: var.values[i]}
+                assert var.node_values is not None
+                changed.setdefault(var.node, {})[var.param] = var.node_values[i]
             params[var.key] = var.shown[i]
             values[var.key] = var.template_value(i)
-        graph_dict = graph.to_dict()
-        note = ""
-        models: list[str] = []
-        try:
-            vg = graph.validate(plugins.nodes)
-            node_keys = keyer.keys(graph, input_dir=spec.input_dir)
-            content = {n: node_keys[n] for n in wanted}
-            models = [str(vg.params[n][p]) for n in vg.order for p in vg.specs[n].model_params
-                      if vg.params[n].get(p) is not None]
-        except ArtflowError as exc:
-            note = str(exc)
-            content = {"error": note}
+        graph_dict = {**self.base, "seed": seed, "nodes": nodes}
+        note, content, models = self._content(seed, changed)
         material = {
             "v": RENDER_VERSION, "graph": graph_dict, "content": content, "save": spec.save,
             "captions": spec.caption_nodes, "name": spec.name_template,
             "thumb": [spec.thumb_size, spec.thumb_format],
         }
         key = hashlib.sha256(canonical_json(material).encode()).hexdigest()
-        fill: dict[str, Any] = {"seed": graph.seed, "index": index, "key": key[:12]}
-        for name, var_key in fields.items():
+        name = self._name(index, seed, values, key)
+        caption = ""
+        if spec.caption_template:
+            fill = self._fill(index, seed, values, key)
+            fill.setdefault("name", name)
+            caption = fill_template(spec.caption_template, fill)
+        return Job(index=index, key=key, name=name, seed=seed, params=params, graph=graph_dict,
+                   input_dir=self.input_dir, save=spec.save, caption_nodes=spec.caption_nodes,
+                   caption=caption, thumb_size=spec.thumb_size, thumb_format=spec.thumb_format,
+                   provider=self.provider, key_note=note, models=models)
+
+    def _content(self, seed: int, changed: dict[str, dict[str, Any]]) -> tuple[str, Any, list[str]]:
+        """(why keys failed, content keys of the wanted nodes, models) for one combination."""
+        if self.error:
+            return self.error, {"error": self.error}, []
+        import copy
+
+        from ..cache import NullCache
+        from ..plan import make_plan
+        from ..validation import ValidatedGraph
+
+        vg0 = self.vg
+        graph = copy.copy(self.first)
+        graph.seed = seed
+        node_params = {n: ({**p, **changed[n]} if n in changed else p) for n, p in vg0.params.items()}
+        vg = ValidatedGraph(graph, vg0.specs, node_params, vg0.inputs, vg0.order)
+        try:
+            plan = make_plan(vg, NullCache(), self.plugins.models, [], output_dir=Path("."),
+                             input_dir=self.spec.input_dir, provider=self.provider)
+        except ArtflowError as exc:
+            return str(exc), {"error": str(exc)}, []
+        models = [str(node_params[n][p]) for n in vg.order for p in vg.specs[n].model_params
+                  if node_params[n].get(p) is not None]
+        return "", {n: plan.keys[n] for n in self.wanted}, models
+
+    def _fill(self, index: int, seed: int, values: dict[str, Any], key: str) -> dict[str, Any]:
+        fill: dict[str, Any] = {"seed": seed, "index": index, "key": key[:12]}
+        for name, var_key in self.fields.items():
             fill[name] = values[var_key]
-        name = safe_name(fill_template(spec.name_template, fill))
-        fill.setdefault("name", name)
-        caption = fill_template(spec.caption_template, fill) if spec.caption_template else ""
-        jobs.append(Job(
-            index=index, key=key, name=name, seed=graph.seed, params=params, graph=graph_dict,
-            input_dir=str(spec.input_dir.resolve()), save=list(spec.save),
-            caption_nodes=list(spec.caption_nodes), caption=caption, thumb_size=spec.thumb_size,
-            thumb_format=spec.thumb_format, provider=provider, key_note=note, models=models,
-        ))
-    _dedupe_names(jobs, spec)
-    return jobs
+        return fill
+
+    def _name(self, index: int, seed: int, values: dict[str, Any], key: str) -> str:
+        name = safe_name(fill_template(self.spec.name_template, self._fill(index, seed, values, key)))
+        if name.lower() in self.clashes:
+            name = safe_name(f"{name[:MAX_NAME - 13]}-{key[:12]}")
+        return name
+
+    def _clashing_names(self) -> set[str]:
+        """Names the template gives to more than one item (those get their short key appended)."""
+        spec = self.spec
+        if "{key" in spec.name_template:
+            return set()
+        counts: dict[str, int] = {}
+        axes = [range(len(v.values)) for v in spec.variables]
+        for index, combo in enumerate(itertools.product(*axes)):
+            seed = self.first.seed
+            values = {}
+            for var, i in zip(spec.variables, combo, strict=True):
+                if var.key == "seed":
+                    seed = int(var.values[i])
+                values[var.key] = var.template_value(i)
+            name = safe_name(fill_template(spec.name_template, self._fill(index, seed, values, ""))).lower()
+            counts[name] = counts.get(name, 0) + 1
+        clashes = {name for name, n in counts.items() if n > 1}
+        if clashes:
+            n = sum(counts[name] for name in clashes)
+            note = (f"the name template gives {n} items the same name as another; their short "
+                    "keys were appended (add more fields to 'name')")
+            if note not in spec.notes:
+                spec.notes.append(note)
+        return clashes
 
 
-def _dedupe_names(jobs: list[Job], spec: GallerySpec) -> None:
-    """Items whose names collide get their short key appended (deterministically)."""
-    seen: dict[str, int] = {}
-    for job in jobs:
-        seen[job.name.lower()] = seen.get(job.name.lower(), 0) + 1
-    clashes = sum(1 for job in jobs if seen[job.name.lower()] > 1)
-    if clashes:
-        for job in jobs:
-            if seen[job.name.lower()] > 1:
-                job.name = safe_name(f"{job.name[:MAX_NAME - 13]}-{job.key[:12]}")
-        note = (f"the name template gives {clashes} items the same name as another; their short "
-                "keys were appended (add more fields to 'name')")
-        if note not in spec.notes:
-            spec.notes.append(note)
+def expand_jobs(spec: GallerySpec, plugins: PluginSet | None = None, *, provider: str = "auto") -> list[Job]:
+    """Every combination of the matrix, in spec order (the last axis varies fastest)."""
+    return list(Expansion(spec, plugins, provider=provider))
 
 
 def affinity_order(jobs: list[dict[str, Any]], workers: int) -> list[dict[str, Any]]:

@@ -1,85 +1,240 @@
-"""manifest.json: one record per item (key, params, seed, files, models, provider, seconds, status).
+"""manifest.jsonl: a header line, then one record per item, appended as items finish.
 
-``models`` maps node id → {model name: sha256} (names alone can clash: a generator and a
-classifier may both be called 'digits').
+A record says what the item is (index, key, name, params, seed, caption) and how it went
+(status, error, images with labels / detections, files, models by node, provider, seconds, and
+``retried`` when a worker died under it). ``models`` maps node id → {model name: sha256}.
 
-The manifest is what makes resume exact: an item is done when its record has the job's key,
-status "ok", and every file it lists exists (files are only ever renamed into place whole).
+The file only grows while a render runs (one line per finished item, flushed at once), so a
+render killed at any moment leaves every finished item on record; a half-written last line is
+cut off when the next render opens the log. At the end of a render that added records, the log
+is compacted: the newest record of each current item, in matrix order, under a fresh header.
+
+Resume is exact: an item is done when its newest record has the job's key, status "ok", and
+every file it lists exists (files are only ever renamed into place whole).
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .jobs import Job
 
-MANIFEST = "manifest.json"
-FORMAT = 1
-#: fields of a record that vary from run to run (timings); everything else is deterministic
-VOLATILE = ("seconds",)
+MANIFEST = "manifest.jsonl"
+FORMAT = 2
+#: fields of a record that vary from run to run (timings, retries, the Ray node); the rest is deterministic
+VOLATILE = ("seconds", "retried", "node")
+RESULT_FIELDS = ("status", "error", "images", "files", "models", "provider", "seconds")
 
 
-def load_records(out_root: Path) -> dict[str, dict[str, Any]]:
-    """Records of a previous render, by key; an unreadable manifest counts as none."""
-    path = out_root / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    items = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        return {}
-    return {r["key"]: r for r in items if isinstance(r, dict) and isinstance(r.get("key"), str)}
+def header_of(spec: Any) -> dict[str, Any]:
+    """The manifest's first line: what the gallery is (title, axes, saved nodes)."""
+    return {
+        "artflow_gallery": FORMAT,
+        "title": spec.title,
+        "description": spec.description,
+        "spec": spec.path.name,
+        "axes": [{"key": v.key, "values": list(v.shown), "numeric": v.numeric} for v in spec.variables],
+        "save": list(spec.save),
+        "thumb_format": spec.thumb_format,
+    }
+
+
+def item_record(job: Job | dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any]:
+    """The manifest entry of a job: what the job is, then what its worker reported."""
+    data = job if isinstance(job, dict) else job.to_dict()
+    out: dict[str, Any] = {name: data[name] for name in ("index", "key", *DESCRIBING[1:])}
+    result = result or {"status": "pending", "error": None, "images": [], "files": [], "models": {},
+                        "provider": None, "seconds": None}
+    for name in RESULT_FIELDS:
+        out[name] = result.get(name)
+    for name in ("retried", "node"):
+        if result.get(name):
+            out[name] = result[name]
+    return out
+
+
+DESCRIBING = ("index", "name", "params", "seed", "caption")
+
+
+def describes(record: dict[str, Any]) -> int:
+    """A fingerprint (this process only) of what a record says the item is: a finished item whose
+    place, name or caption changed with the spec gets a fresh record without rendering again."""
+    return hash(json.dumps([record.get(name) for name in DESCRIBING], sort_keys=True))
+
+
+def files_present(record: dict[str, Any], root: Path) -> bool:
+    """Whether every file a record lists exists inside ``root`` (a resolved folder)."""
+    files = record.get("files")
+    if not isinstance(files, list) or not files:
+        return False
+    for rel in files:
+        if not isinstance(rel, str) or rel.startswith("/") or ".." in rel.split("/"):
+            return False
+        if not (root / rel).is_file():
+            return False
+    return True
 
 
 def is_done(job: Job, record: dict[str, Any] | None, out_root: Path) -> bool:
     """Whether a previous record shows this job finished, with all of its files in place."""
     if not record or record.get("key") != job.key or record.get("status") != "ok":
         return False
-    files = record.get("files")
-    if not isinstance(files, list) or not files:
-        return False
+    return files_present(record, out_root.resolve())
+
+
+@dataclass
+class Scan:
+    """What a previous render left on record: the header and, per key, where its newest record is."""
+
+    header: dict[str, Any] | None = None
+    #: key → byte offset of the newest record with that key
+    offsets: dict[str, int] = field(default_factory=dict)
+    #: keys whose newest record is "ok" with all of its files present
+    done: set[str] = field(default_factory=set)
+    #: key → :func:`describes` of its newest record (is it still what the spec says the item is?)
+    marks: dict[str, int] = field(default_factory=dict)
+    #: whether the records are one per key, in index order (a compacted log)
+    compact: bool = True
+    #: length of the log up to its last complete line (a killed render may leave half a line)
+    good_size: int = 0
+
+
+def scan(out_root: Path, *, check_files: bool = True) -> Scan:
+    """Read the log once: offsets of the newest record per key, and which items are done."""
+    path = out_root / MANIFEST
+    found = Scan()
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - read in one pass below
+    except OSError:
+        return found
     root = out_root.resolve()
-    for rel in files:
-        if not isinstance(rel, str):
-            return False
-        target = (root / rel).resolve()
-        if root not in target.parents or not target.is_file():
-            return False
-    return True
+    last_index = -1
+    with fh:
+        offset = 0
+        for line in fh:
+            start, offset = offset, offset + len(line)
+            if not line.endswith(b"\n"):
+                break  # half a line: a render was killed while appending it
+            found.good_size = offset
+            try:
+                record = json.loads(line)
+            except ValueError:
+                found.compact = False
+                continue
+            if not isinstance(record, dict):
+                continue
+            if start == 0 and "artflow_gallery" in record:
+                found.header = record
+                continue
+            key = record.get("key")
+            if not isinstance(key, str):
+                continue
+            index = record.get("index")
+            if key in found.offsets or not isinstance(index, int) or index <= last_index:
+                found.compact = False
+            last_index = index if isinstance(index, int) else last_index
+            found.offsets[key] = start
+            found.marks[key] = describes(record)
+            if record.get("status") == "ok" and (not check_files or files_present(record, root)):
+                found.done.add(key)
+            else:
+                found.done.discard(key)
+    return found
 
 
-def item_record(job: Job, result: dict[str, Any] | None) -> dict[str, Any]:
-    """The manifest entry of a job: what the job is, then what its worker reported."""
-    out: dict[str, Any] = {
-        "index": job.index, "key": job.key, "name": job.name, "params": job.params,
-        "seed": job.seed, "caption": job.caption,
-    }
-    result = result or {"status": "pending", "error": None, "images": [], "files": [], "models": {},
-                        "provider": None, "seconds": None}
-    for field in ("status", "error", "images", "files", "models", "provider", "seconds"):
-        out[field] = result.get(field)
-    return out
+def read_record(fh: Any, offset: int) -> dict[str, Any]:
+    fh.seek(offset)
+    return json.loads(fh.readline())
 
 
-def manifest_data(spec: Any, jobs: list[Job], results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The whole manifest, items in matrix order; deterministic apart from the 'seconds' fields."""
-    items = [item_record(job, results.get(job.key)) for job in jobs]
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item["status"]] = counts.get(item["status"], 0) + 1
-    return {
-        "artflow_gallery": FORMAT,
-        "title": spec.title,
-        "description": spec.description,
-        "spec": spec.path.name,
-        "axes": [{"key": v.key, "values": list(v.shown)} for v in spec.variables],
-        "save": list(spec.save),
-        "counts": dict(sorted(counts.items())),
-        "items": items,
-    }
+def relabel(out_root: Path, offset: int, fresh: dict[str, Any]) -> dict[str, Any]:
+    """The record at ``offset`` with what the item is (index, name, …) taken from ``fresh``."""
+    with open(out_root / MANIFEST, "rb") as fh:
+        record = read_record(fh, offset)
+    record.update({name: fresh[name] for name in DESCRIBING})
+    return {name: record[name] for name in ("index", "key", *DESCRIBING[1:])} | record
+
+
+def load_records(out_root: Path) -> dict[str, dict[str, Any]]:
+    """Every current record by key (small galleries and tests; a render never holds them all)."""
+    return {r["key"]: r for r in iter_records(out_root)}
+
+
+def iter_records(out_root: Path) -> Iterator[dict[str, Any]]:
+    """The newest record of each key, in the order the log holds them."""
+    found = scan(out_root, check_files=False)
+    if not found.offsets:
+        return
+    with open(out_root / MANIFEST, "rb") as fh:
+        for offset in sorted(found.offsets.values()):
+            yield read_record(fh, offset)
+
+
+def read_header(out_root: Path) -> dict[str, Any] | None:
+    try:
+        with open(out_root / MANIFEST, "rb") as fh:
+            first = json.loads(fh.readline())
+    except (OSError, ValueError):
+        return None
+    return first if isinstance(first, dict) and "artflow_gallery" in first else None
+
+
+class ManifestLog:
+    """The log a render appends to: one line per finished item, flushed as it is written."""
+
+    def __init__(self, out_root: Path, header: dict[str, Any], found: Scan):
+        self.path = out_root / MANIFEST
+        exists = self.path.exists()
+        self.fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+        if exists and self.fh.tell() != found.good_size:
+            self.fh.truncate(found.good_size)  # drop a half-written last line
+            self.fh.seek(found.good_size)
+        if found.header is None and self.fh.tell() == 0:
+            self.fh.write(_line(header))
+            self.fh.flush()
+        self.appended = 0
+
+    def append(self, record: dict[str, Any]) -> int:
+        """Write one record; return its offset."""
+        offset = self.fh.tell()
+        self.fh.write(_line(record))
+        self.fh.flush()
+        self.appended += 1
+        return offset
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def compact(out_root: Path, header: dict[str, Any], keys: list[str], offsets: dict[str, int]) -> None:
+    """Rewrite the log as the header plus the newest record of each key in ``keys`` (in that
+    order), streaming; atomically renamed into place."""
+    path = out_root / MANIFEST
+    tmp = out_root / f".{MANIFEST}.{os.getpid()}.part"
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            dst.write(_line(header))
+            for key in keys:
+                offset = offsets.get(key)
+                if offset is None:
+                    continue
+                src.seek(offset)
+                dst.write(src.readline())
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _line(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -87,7 +242,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     from ..imaging import atomic_write_bytes
 
     try:
-        if path.read_bytes() == data:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except OSError:
         pass
@@ -95,13 +250,8 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def write_manifest(out_root: Path, data: dict[str, Any]) -> None:
-    text = json.dumps(data, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
-    write_if_changed(out_root / MANIFEST, text.encode("utf-8"))
-
-
 def without_volatile(data: Any) -> Any:
-    """A manifest with its timing fields removed, for comparing two renders."""
+    """A record (or a list of them) with its timing fields removed, for comparing two renders."""
     if isinstance(data, dict):
         return {k: without_volatile(v) for k, v in data.items() if k not in VOLATILE}
     if isinstance(data, list):

@@ -32,6 +32,13 @@ class Variable:
     #: what each value gives a name/caption template (a glob value: the file's stem)
     text: list[str]
     kind: str = "list"  # list | range | glob
+    #: each value as the node receives it (checked once, while reading the spec)
+    node_values: list[Any] | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """Whether every value is a number (the page offers a range filter for it)."""
+        return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.values)
 
     @property
     def node(self) -> str | None:
@@ -134,15 +141,17 @@ class MatrixReader:
             self.problem(f"{where}: the list of values is empty")
             return None
         ok = True
+        node_values: list[Any] = []
         for value in values:
             if key == "seed":
                 if isinstance(value, bool) or not isinstance(value, int):
                     self.problem(f"{where}: seeds must be integers, got {value!r}")
                     ok = False
+                node_values.append(value)
                 continue
             assert decl is not None
             try:
-                decl.validate(node_id, graph.nodes[node_id].type, param, value)
+                node_values.append(decl.validate(node_id, graph.nodes[node_id].type, param, value))
             except ParamError as exc:
                 self.problem(f"{where}: {exc}")
                 ok = False
@@ -153,7 +162,7 @@ class MatrixReader:
         if text is None:
             is_path = decl is not None and decl.kind == "path"
             text = [Path(s).stem if is_path else s for s in shown]
-        return Variable(key, values, shown, text, kind)
+        return Variable(key, values, shown, text, kind, node_values)
 
     def _glob(self, where: str, pattern: str, input_dir: Path) -> tuple[list[Any], list[str], list[str]]:
         import os

@@ -1,9 +1,11 @@
-"""Render a gallery: expand the spec, skip finished items, run the rest, write manifest and page.
+"""Render a gallery: expand the spec, skip finished items, run the rest, log them, write the page.
 
-Resume is the default: an item whose manifest record has the same key, status "ok", and all of
-its files present is not rendered again. Files are renamed into place whole, so a render killed
-at any moment leaves only complete files under final names (plus temp files, removed on the
-next run), and the next run finishes the job.
+Resume is the default: an item whose newest manifest record has the same key, status "ok", and
+all of its files present is not rendered again. Jobs stream from the expansion to the workers
+and records stream into the append-only manifest, so the driver holds only the current keys,
+never the gallery. Files are renamed into place whole, so a render killed at any moment leaves
+only complete files under final names (plus temp files, removed on the next run), and the next
+run finishes the job.
 """
 
 from __future__ import annotations
@@ -11,18 +13,17 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import DiskFullError, one_line
-from .jobs import Job, expand_jobs
-from .manifest import is_done, load_records, manifest_data, write_if_changed, write_manifest
+from .jobs import Expansion, Job
+from .manifest import ManifestLog, Scan, compact, describes, header_of, item_record, relabel, scan
 from .spec import GalleryError, GallerySpec, load_spec
 
 LOCK = ".artflow-render.lock"
-FLUSH_SECONDS = 2.0
 
 
 @dataclass
@@ -39,7 +40,6 @@ class RenderSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: items that failed with an exception nobody meant to raise (a bug in artflow or a plugin)
     bugs: int = 0
-    jobs: list[Job] = field(default_factory=list)
     dry_run: bool = False
 
     @property
@@ -95,27 +95,18 @@ def remove_temp_files(out_root: Path) -> int:
     return n
 
 
-def plan(spec: GallerySpec, out_root: Path, *, force: bool = False,
-         provider: str = "auto") -> tuple[list[Job], dict[str, dict[str, Any]], list[Job]]:
-    """(all jobs, records of the done ones, jobs to render)."""
-    jobs = expand_jobs(spec, provider=provider)
-    old = {} if force else load_records(out_root)
-    done: dict[str, dict[str, Any]] = {}
-    todo: list[Job] = []
-    for job in jobs:
-        record = old.get(job.key)
-        if not force and is_done(job, record, out_root):
-            assert record is not None
-            done[job.key] = record
-        else:
-            todo.append(job)
-    return jobs, done, todo
+def plan_items(spec: GallerySpec, out_root: Path, *, force: bool = False,
+            provider: str = "auto") -> Iterator[tuple[Job, bool]]:
+    """Every item with whether it is done already, in matrix order (nothing is written)."""
+    found = Scan() if force else scan(out_root)
+    for job in Expansion(spec, provider=provider):
+        yield job, job.key in found.done
 
 
 def render(spec: GallerySpec | str | Path, out_dir: str | Path, *, workers: int | None = None,
            backend: str = "local", ray_address: str | None = None, force: bool = False,
            dry_run: bool = False, progress: bool | None = None, provider: str = "auto",
-           echo: Callable[[str], None] | None = None) -> RenderSummary:
+           echo: Callable[[str], None] | None = None, shared_output: bool = False) -> RenderSummary:
     """Render (or resume) a gallery into ``out_dir``; see the module doc."""
     from .backends import make_backend
 
@@ -125,73 +116,117 @@ def render(spec: GallerySpec | str | Path, out_dir: str | Path, *, workers: int 
     out_root = Path(out_dir)
     if out_root.exists() and not out_root.is_dir():
         raise GalleryError(f"output folder '{out_root}' is a file")
-    runner = make_backend(backend, workers, address=ray_address)
+    runner = make_backend(backend, workers, address=ray_address, shared_output=shared_output)
     if dry_run:
-        jobs, done, todo = plan(spec, out_root, force=force, provider=provider)
-        return RenderSummary(out_root, len(jobs), skipped=len(done), jobs=jobs, dry_run=True)
+        total = skipped = 0
+        for _job, done in plan_items(spec, out_root, force=force, provider=provider):
+            total += 1
+            skipped += done
+        return RenderSummary(out_root, total, skipped=skipped, dry_run=True)
     out_root.mkdir(parents=True, exist_ok=True)
     with _Lock(out_root):
         remove_temp_files(out_root)
-        jobs, done, todo = plan(spec, out_root, force=force, provider=provider)
-        results: dict[str, dict[str, Any]] = dict(done)
-        summary = RenderSummary(out_root, len(jobs), skipped=len(done), jobs=jobs,
-                                backend=runner.describe())
-        by_key = {job.key: job for job in jobs}
-        bar = _progress_bar(len(todo), progress)
-        last_flush = time.monotonic()
+        return _render_locked(spec, out_root, runner, force=force, progress=progress, provider=provider,
+                              echo=echo, start=start)
 
-        disk_full: list[dict[str, Any]] = []
 
-        def on_record(record: dict[str, Any]) -> None:
-            nonlocal last_flush
-            results[record["key"]] = record
-            if record.get("disk_full"):  # stop: every other item would fail the same way
-                summary.failed += 1
-                disk_full.append(record["disk_full"])
-                raise DiskFullError(record["disk_full"]["folder"], record["disk_full"].get("needed"),
-                                    f"item '{by_key[record['key']].name}'")
-            job = by_key[record["key"]]
-            if record["status"] == "ok":
-                summary.ok += 1
+def _render_locked(spec: GallerySpec, out_root: Path, runner: Any, *, force: bool, progress: bool | None,
+                   provider: str, echo: Callable[[str], None] | None, start: float) -> RenderSummary:
+    from .html import write_index
+
+    expansion = Expansion(spec, provider=provider)
+    found = scan(out_root)
+    done = set() if force else found.done
+    header = header_of(spec)
+    summary = RenderSummary(out_root, len(expansion), backend=runner.describe())
+    #: the current items' keys in matrix order (what the compacted log and the page list)
+    order: list[str] = []
+    offsets = dict(found.offsets)
+    expanded = [False]
+
+    def todo() -> Iterator[dict[str, Any]]:
+        for job in expansion:
+            order.append(job.key)
+            if job.key in done:
+                summary.skipped += 1
+                record = item_record(job, None)
+                if found.marks.get(job.key) != describes(record):  # the spec moved or renamed it
+                    offsets[job.key] = log.append(relabel(out_root, found.offsets[job.key], record))
             else:
-                summary.failed += 1
-                summary.bugs += bool(record.get("bug"))
-                summary.failures.append((job.name, record.get("error") or "failed"))
-                if bar is not None:
-                    bar.write(one_line(f"failed: {job.name}: {record.get('error')}"), file=sys.stderr)
-            if bar is not None:
-                bar.update(1)
-            if time.monotonic() - last_flush >= FLUSH_SECONDS:
-                _write_outputs(spec, jobs, results, out_root)
-                last_flush = time.monotonic()
+                yield job.to_dict()
+        expanded[0] = True
 
+    bar = _progress_bar(len(expansion), progress)
+    log = ManifestLog(out_root, header, found)
+    disk_full: list[dict[str, Any]] = []
+
+    def on_record(job: dict[str, Any], record: dict[str, Any]) -> None:
+        if record.get("disk_full"):  # stop: every other item would fail the same way
+            summary.failed += 1
+            disk_full.append(record["disk_full"])
+            raise DiskFullError(record["disk_full"]["folder"], record["disk_full"].get("needed"),
+                                f"item '{job['name']}'")
+        payload = record.pop("payload", None)
+        if payload:
+            _write_payload(out_root, record, payload)
+        offsets[job["key"]] = log.append(item_record(job, record))
+        if record["status"] == "ok":
+            summary.ok += 1
+        else:
+            summary.failed += 1
+            summary.bugs += bool(record.get("bug"))
+            summary.failures.append((job["name"], record.get("error") or "failed"))
+            if bar is not None:
+                bar.write(one_line(f"failed: {job['name']}: {record.get('error')}"), file=sys.stderr)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        runner.run(todo(), out_root, on_record, expected=len(expansion))
+        remove_temp_files(out_root)  # left by workers killed mid-write (then retried)
+    finally:
+        log.close()
+        if bar is not None:
+            bar.close()
+        complete = expanded[0] and all(key in offsets for key in order)
+        changed = log.appended or not found.compact or found.header != header
         try:
-            if todo:
-                runner.run([job.to_dict() for job in todo], out_root, on_record)
-                remove_temp_files(out_root)  # left by workers killed mid-write (then retried)
-        finally:
-            if bar is not None:
-                bar.close()
-            try:
-                _write_outputs(spec, jobs, results, out_root)
-            except DiskFullError:
-                if not disk_full:  # else the item's error (already raising) says it
-                    raise
-        summary.backend = runner.describe()
-        summary.seconds = time.perf_counter() - start
-        if echo is not None:
-            for note in spec.notes:
-                echo(f"note: {note}")
-        return summary
+            if complete and changed:
+                compact(out_root, header, order, offsets)
+            if changed or not write_index_current(out_root):
+                write_index(out_root, keys=set(order) if expanded[0] else None)
+        except DiskFullError:
+            if not disk_full:  # else the item's error (already raising) says it
+                raise
+    summary.backend = runner.describe()
+    summary.seconds = time.perf_counter() - start
+    if echo is not None:
+        for note in spec.notes:
+            echo(f"note: {note}")
+    return summary
 
 
-def _write_outputs(spec: GallerySpec, jobs: list[Job], results: dict[str, dict[str, Any]],
-                   out_root: Path) -> None:
-    from .html import INDEX, render_html
+def write_index_current(out_root: Path) -> bool:
+    """Whether the page of this folder exists (a finished gallery re-rendered keeps its page)."""
+    from .html import INDEX
 
-    data = manifest_data(spec, jobs, results)
-    write_manifest(out_root, data)
-    write_if_changed(out_root / INDEX, render_html(data).encode("utf-8"))
+    return (out_root / INDEX).is_file()
+
+
+def _write_payload(out_root: Path, record: dict[str, Any], payload: list[tuple[str, bytes]]) -> None:
+    """Files a cluster worker sent back with its record: each one it lists, inside the folder,
+    written atomically (temp file, then rename)."""
+    from ..imaging import atomic_write_bytes
+    from ..paths import confined
+
+    listed = set(record.get("files") or [])
+    targets = []
+    for rel, data in payload:
+        if rel not in listed:
+            raise GalleryError(f"a worker sent a file its record does not list: {rel!r}")
+        targets.append((confined(out_root, rel), data))
+    for path, data in targets:
+        atomic_write_bytes(path, data)
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:

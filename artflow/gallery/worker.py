@@ -114,6 +114,12 @@ def run_job(job: dict[str, Any], out_root: str) -> dict[str, Any]:
     return render_job(get_engine(), job, Path(out_root))
 
 
+def run_jobs(jobs: list[dict[str, Any]], out_root: str) -> list[dict[str, Any]]:
+    """Render a few jobs in one call (fewer round trips for quick items)."""
+    engine = get_engine()
+    return [render_job(engine, job, Path(out_root)) for job in jobs]
+
+
 def image_stems(job: dict[str, Any], node_id: str, socket: str, n_sockets: int, batch: int) -> list[str]:
     """File stems of one saved output: the item name, plus node/output/index where needed."""
     from ..paths import safe_name
@@ -128,8 +134,12 @@ def image_stems(job: dict[str, Any], node_id: str, socket: str, n_sockets: int, 
     return [safe_name(f"{base}_{i:02d}") for i in range(batch)]
 
 
-def render_job(engine: Any, job: dict[str, Any], out_root: Path) -> dict[str, Any]:
-    """Run the item graph, write its images (PNG with provenance) and thumbnails; return a record."""
+def render_job(engine: Any, job: dict[str, Any], out_root: Path | None) -> dict[str, Any]:
+    """Run the item graph, write its images (PNG with provenance) and thumbnails; return a record.
+
+    ``out_root=None`` (a cluster node that does not share the output folder): nothing is
+    written here; the files travel back in ``record["payload"]`` as (relative path, bytes)
+    pairs, and the driver writes them."""
     from ..errors import describe, is_bug
 
     start = time.perf_counter()
@@ -166,7 +176,7 @@ def disk_full_cause(exc: BaseException) -> Any:
     return None
 
 
-def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, Any]) -> None:
+def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dict[str, Any]) -> None:
     from .. import __version__
     from ..graph import Graph
     from ..imaging import atomic_write_bytes, encode_image
@@ -183,7 +193,7 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
     input_dir = Path(job["input_dir"])
     graph.input_dir = input_dir
     wanted = list(dict.fromkeys(job["save"] + job["caption_nodes"]))
-    options = {"outputs": wanted, "output_dir": out_root, "input_dir": input_dir,
+    options = {"outputs": wanted, "output_dir": out_root or Path.cwd(), "input_dir": input_dir,
                "provider": job.get("provider", "auto"), "progress": False}
     result = engine.run(graph, **options)
     lineage = result.lineage_of(*wanted)
@@ -194,7 +204,7 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
     versions = {p.name: p.version for p in engine.plugins.plugins.values() if not p.error}
     captions = _caption_values(result, job["caption_nodes"])
     ext = THUMB_FORMATS[job["thumb_format"]]
-    pending: list[tuple[Path, bytes]] = []
+    pending: list[tuple[str, bytes]] = []
     for node_id in job["save"]:
         spec = result.validated.specs[node_id]
         sockets = [s.name for s in spec.outputs if s.type.name == "IMAGE"]
@@ -214,8 +224,8 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
                                                 "params": job["params"]}, sort_keys=True)
                 png_rel = f"images/{stem}.png"
                 thumb_rel = f"thumbs/{stem}{ext}"
-                pending.append((confined(out_root, png_rel), encode_image(image, "PNG", text=meta)))
-                pending.append((confined(out_root, thumb_rel), _thumbnail(image, job)))
+                pending.append((png_rel, encode_image(image, "PNG", text=meta)))
+                pending.append((thumb_rel, _thumbnail(image, job)))
                 entry: dict[str, Any] = {"file": png_rel, "thumb": thumb_rel, "node": node_id,
                                          "output": socket, "width": int(image.shape[1]),
                                          "height": int(image.shape[0])}
@@ -226,7 +236,11 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path, record: dict[str, 
                     entry["boxes"] = boxes
                 record["images"].append(entry)
                 record["files"] += [png_rel, thumb_rel]
-    for path, data in pending:  # everything encoded first: a failure writes nothing
+    if out_root is None:  # the driver writes them (no shared filesystem)
+        record["payload"] = pending
+        return
+    targets = [(confined(out_root, rel), data) for rel, data in pending]
+    for path, data in targets:  # everything encoded first: a failure writes nothing
         atomic_write_bytes(path, data)
 
 

@@ -133,8 +133,8 @@ def test_fuzz_render_tiny_specs(base: Path, mode: str) -> None:
         res = check_case("render", work, out, ["render", str(spec), "-o", str(out), "--workers", "0"],
                          [base], text)
         if res.code == 0:
-            manifest = json.loads((out / "manifest.json").read_text())
-            for item in manifest["items"]:
+            lines = (out / "manifest.jsonl").read_text().splitlines()[1:]  # a header, then records
+            for item in map(json.loads, lines):
                 assert item["status"] == "ok"
                 for rel in item["files"]:
                     target = (out / rel).resolve()

@@ -51,13 +51,33 @@ def tree_digest(out: Path) -> dict[str, str]:
         rel = path.relative_to(out).as_posix()
         data = path.read_bytes()
         if rel == MANIFEST:
-            data = json.dumps(without_volatile(json.loads(data)), sort_keys=True).encode()
+            lines = [json.loads(line) for line in data.decode().splitlines()]
+            data = json.dumps(without_volatile(lines), sort_keys=True).encode()
         digests[rel] = hashlib.sha256(data).hexdigest()
     return digests
 
 
+def page_rows(out: Path) -> list[list[Any]]:
+    """The rows of the page's part files (index/part-*.js), in order."""
+    rows: list[list[Any]] = []
+    for part in sorted((out / "index").glob("part-*.js")):
+        text = part.read_text(encoding="utf-8")
+        assert text.startswith("artflowPart(") and text.rstrip().endswith(");")
+        rows += json.loads(text.split(",", 1)[1].rstrip().removesuffix(");"))
+    return rows
+
+
 def manifest(out: Path) -> dict[str, Any]:
-    return json.loads((out / MANIFEST).read_text())
+    """The manifest's header with its records as "items" (newest per key, in order) and "counts"."""
+    from artflow.gallery.manifest import iter_records, read_header
+
+    data = dict(read_header(out) or {})
+    data["items"] = sorted(iter_records(out), key=lambda r: r["index"])
+    counts: dict[str, int] = {}
+    for item in data["items"]:
+        counts[item["status"]] = counts.get(item["status"], 0) + 1
+    data["counts"] = dict(sorted(counts.items()))
+    return data
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from artflow.gallery.renderer import render
 from artflow.graph_files import load_graph
 from artflow.imaging import read_png_text
 
-from .conftest import manifest, tree_digest, write_png, write_spec
+from .conftest import manifest, page_rows, tree_digest, write_png, write_spec
 
 SMALL = """
 title = "small"
@@ -51,8 +51,10 @@ def test_render_writes_images_thumbnails_manifest_and_page(tmp_path: Path) -> No
     assert again.ok
     with Image.open(out / "images/ice-2.png") as a, Image.open(tmp_path / "again/images/ice-2.png") as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))
-    page = (out / "index.html").read_text()
-    assert page.count('class="card"') == 6 and "ice / seed 2" in page
+    rows = page_rows(out)
+    assert [r[0] for r in rows] == [i["name"] for i in data["items"]]
+    assert rows[4][1] == "ice / seed 2" and rows[4][2] == "ok" and rows[4][5][0][0] == "ice-2"
+    assert "6 items" in (out / "index.html").read_text()
 
 
 def test_resume_skips_finished_items_and_redoes_only_missing_ones(tmp_path: Path) -> None:
@@ -103,7 +105,7 @@ def test_a_failing_item_is_recorded_and_the_others_finish(tmp_path: Path, artflo
     assert items["a"]["status"] == items["b"]["status"] == "ok"
     assert items["missing"]["status"] == "failed" and "missing.png" in items["missing"]["error"]
     assert (out / "images/a.png").is_file() and (out / "images/b.png").is_file()
-    assert "missing.png" in (out / "index.html").read_text()
+    assert "missing.png" in {r[0]: r for r in page_rows(out)}["missing"][3]
     # a resume retries only the failed item (and it fails again)
     proc = artflow_cli("render", str(spec), "-o", str(out), "--workers", "1")
     assert proc.returncode == 2 and "3 items: 0 rendered, 2 already done, 1 failed" in proc.stdout
@@ -162,13 +164,16 @@ def test_a_script_file_name_shows_as_text_in_the_page(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert render(write_spec(tmp_path, body, graph), out, workers=1).ok == 3
     page = (out / "index.html").read_text()
-    assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;.png" in page
-    assert "&lt;img src=x onerror=alert(2)&gt;" in page
-    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert(3)&lt;/script&gt;" in page
     script_data = page.split('id="gallery-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in script_data and ">" not in script_data
     assert page.count("<script") == 2  # the data and the page's own code, nothing else
+    # the items' data (parts) hold the names as JSON text with '<', '>' and '&' escaped
+    parts = "".join(p.read_text() for p in (out / "index").glob("part-*.js"))
+    assert "<" not in parts and ">" not in parts and "&" not in parts
+    captions = [r[1] for r in page_rows(out)]
+    assert "<img src=x onerror=alert(2)> & </script><b>bold</b>" in captions
+    assert "script> & </script><b>bold</b>" in captions
 
 
 def test_dry_run_lists_items_and_writes_nothing(tmp_path: Path, artflow_cli) -> None:

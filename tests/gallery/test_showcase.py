@@ -21,7 +21,7 @@ from artflow.gallery.jobs import expand_jobs
 from artflow.gallery.spec import load_spec
 jobs = expand_jobs(load_spec(sys.argv[1]))
 records = []
-LocalBackend(0).run([j.to_dict() for j in jobs[:2]], Path(sys.argv[2]), records.append)
+LocalBackend(0).run([j.to_dict() for j in jobs[:2]], Path(sys.argv[2]), lambda job, r: records.append(r))
 print(json.dumps({"records": records, "tensorflow": "tensorflow" in sys.modules}))
 """
 
