@@ -11,7 +11,10 @@ from PIL import Image, PngImagePlugin
 
 
 def picture(path: Path, record: dict[str, Any] | str) -> Path:
-    """A 4x4 PNG at ``path`` whose artflow chunk is ``record`` (JSON-encoded unless a string)."""
+    """A 4x4 PNG at ``path`` whose artflow chunk is ``record`` (JSON-encoded unless a string); a
+    record without ``input_dir`` gets the picture's folder, as artflow writes it."""
+    if isinstance(record, dict) and "input_dir" not in record:
+        record = {**record, "input_dir": str(path.parent.resolve())}
     info = PngImagePlugin.PngInfo()
     info.add_text("artflow", record if isinstance(record, str) else json.dumps(record))
     path.parent.mkdir(parents=True, exist_ok=True)

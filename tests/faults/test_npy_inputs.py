@@ -1,6 +1,7 @@
 """``.npy`` arrays from outside (a graph's ``<sha256>.npy``, a picture's embedded array) are read by
 one rule (artflow.npyfiles): uint8 or float in [0, 1], H×W×C or N×H×W×C; anything else is one line
-and exit 2. On the old main these exited 1, or were accepted silently (NaN -> 0, 200 -> 255)."""
+and exit 2. On the old main these exited 1, or were accepted silently (int64, bool, NaN, 3.0,
+trailing bytes: exit 0), except the two wrong shapes, kept as checks of the rule."""
 
 from __future__ import annotations
 
@@ -38,13 +39,13 @@ BAD = {
     "negative dim": _header("<f4", "(-1, 4, 3)"),
     "overflowing dims": _header("<f4", f"({2**62}, {2**62}, 3)"),
     "truncated": _npy(np.zeros((8, 8, 3), np.float32))[:-40],
-    "padded": _npy(np.zeros((8, 8, 3), np.float32)) + b"\0" * 12,
+    "padded": _npy(np.zeros((1, 8, 8, 3), np.float32)) + b"\0" * 12,
     "not npy": b"PK\x03\x04 this is a zip file",
-    "int64": _npy(np.full((4, 4, 3), 7, np.int64)),
-    "bool": _npy(np.ones((4, 4, 3), bool)),
-    "complex": _npy(np.zeros((4, 4, 3), np.complex64)),
-    "nan": _npy(np.full((4, 4, 3), np.nan, np.float32)),
-    "out of range": _npy(np.full((4, 4, 3), 3.0, np.float32)),
+    "int64": _npy(np.full((1, 4, 4, 3), 7, np.int64)),
+    "bool": _npy(np.ones((1, 4, 4, 3), bool)),
+    "complex": _npy(np.zeros((1, 4, 4, 3), np.complex64)),
+    "nan": _npy(np.full((1, 4, 4, 3), np.nan, np.float32)),
+    "out of range": _npy(np.full((1, 4, 4, 3), 3.0, np.float32)),
     "two dims": _npy(np.zeros((4, 4), np.float32)),
     "five channels": _npy(np.zeros((4, 4, 5), np.float32)),
     "bad header text": _header("<f4", "__import__('os')"),

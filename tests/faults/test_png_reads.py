@@ -18,7 +18,7 @@ def place(tmp_path: Path) -> Path:
     """tmp/private/secret.png (never to be read), tmp/share/ (where the picture lands), tmp/out/."""
     canary(tmp_path / "private" / "secret.png")
     canary(tmp_path / "private" / "deep" / "more.png")
-    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / "sub").mkdir(parents=True)
     return tmp_path
 
 
