@@ -1,5 +1,6 @@
 """The live page `artflow watch` serves: outputs, per-node status and seconds, the error of a broken
-edit above the last good images; updates arrive as server-sent events (no polling)."""
+edit above the last good images; updates arrive as server-sent events (no polling). A graph with
+frames plays as a looping preview with a frame scrubber (see :mod:`artflow.watch.frames`)."""
 
 PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -27,6 +28,9 @@ td.s{text-align:right;font-variant-numeric:tabular-nums}
 tr.ran td.st{color:#17622f}tr.cached td.st{color:#2a5d9a}tr.failed td.st{color:#b3261e;font-weight:bold}
 tr.preview{cursor:pointer}tr.preview:hover{background:#f0f4fa}
 #preview img{max-width:360px;margin-top:10px;border:1px solid #ddd}
+figure.player img{width:256px;height:auto;image-rendering:auto}
+.controls{display:flex;gap:8px;align-items:center;font-size:12px;margin-top:6px}
+.controls input{flex:1}.controls button{font-size:12px;width:52px}
 </style></head>
 <body data-version="0" data-phase="starting">
 <header><h1 id="title">artflow watch</h1><span id="phase">starting</span><span id="meta"></span></header>
@@ -60,6 +64,7 @@ function render(s) {
   for (const o of s.outputs) {
     const key = o.node + "/" + o.name;
     keep.add(key);
+    if (o.kind === "frames") { player(box, key, o); continue; }
     let fig = box.querySelector(`figure[data-key="${CSS.escape(key)}"]`);
     if (!fig) {
       fig = el("figure", {"data-key": key});
@@ -80,12 +85,15 @@ function render(s) {
       if (media.tagName === "VIDEO") media.play().catch(() => {});
     }
   }
-  for (const fig of [...box.children]) if (!keep.has(fig.dataset.key)) fig.remove();
+  for (const fig of [...box.children]) {
+    if (!keep.has(fig.dataset.key)) { if (fig.p) clearInterval(fig.p.timer); fig.remove(); }
+  }
   const body = $("nodes");
   body.replaceChildren();
   for (const n of s.nodes) {
     const tr = el("tr", {"class": n.status + (n.preview ? " preview" : ""), "data-node": n.id});
-    tr.append(el("td", {}, n.id), el("td", {}, n.type), el("td", {"class": "st"}, n.status),
+    const runs = n.runs !== undefined && n.status === "ran" ? " ×" + n.runs : "";
+    tr.append(el("td", {}, n.id), el("td", {}, n.type), el("td", {"class": "st"}, n.status + runs),
               el("td", {"class": "s"}, n.status === "ran" ? n.seconds.toFixed(3) : ""));
     if (n.error) tr.title = n.error;
     if (n.preview) tr.onclick = () => {
@@ -101,6 +109,47 @@ function render(s) {
     document.body.dataset.phase = s.phase;
     if (s.phase !== "running") fetch("/seen?v=" + s.version).catch(() => {});
   });
+}
+// a run over frames: the frames loop at the run's fps; the scrubber pauses on the frame it picks
+function player(box, key, o) {
+  let fig = box.querySelector(`figure[data-key="${CSS.escape(key)}"]`);
+  if (!fig) {
+    fig = el("figure", {"data-key": key, "class": "player"});
+    const img = el("img", {"alt": "frame"});
+    const play = el("button", {"type": "button"}, "pause");
+    const scrub = el("input", {"type": "range", "min": "0", "value": "0", "step": "1"});
+    const label = el("span", {}, "");
+    const bar = el("div", {"class": "controls"});
+    bar.append(play, scrub, label);
+    fig.append(img, bar, el("figcaption", {}, ""));
+    box.append(fig);
+    fig.p = {img, play, scrub, label, frame: 0, playing: true, timer: null, urls: [], cache: []};
+    img.onload = () => { img.dataset.frame = img.dataset.want; };
+    play.onclick = () => {
+      fig.p.playing = !fig.p.playing; play.textContent = fig.p.playing ? "pause" : "play";
+    };
+    scrub.oninput = () => {
+      fig.p.playing = false; play.textContent = "play"; show(fig, Number(scrub.value));
+    };
+  }
+  const p = fig.p;
+  p.urls = o.urls;
+  p.cache = o.urls.map((u) => { const i = new Image(); i.src = u; return i; });  // smooth playback
+  p.scrub.max = String(o.urls.length - 1);
+  fig.querySelector("figcaption").textContent = o.node + " · " + o.name;
+  clearInterval(p.timer);
+  p.timer = setInterval(() => { if (p.playing) show(fig, (p.frame + 1) % p.urls.length); },
+                        1000 / Math.max(1, o.fps));
+  show(fig, Math.min(p.frame, o.urls.length - 1));
+}
+function show(fig, frame) {
+  const p = fig.p;
+  p.frame = frame;
+  p.scrub.value = String(frame);
+  p.label.textContent = "frame " + frame + " / " + (p.urls.length - 1);
+  p.img.dataset.want = String(frame);
+  if (p.img.getAttribute("src") !== p.urls[frame]) p.img.setAttribute("src", p.urls[frame]);
+  else p.img.dataset.frame = String(frame);
 }
 const events = new EventSource("/events");
 events.addEventListener("state", (e) => render(JSON.parse(e.data)));

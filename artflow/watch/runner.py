@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..errors import ArtflowError, describe
+from .frames import has_frames, player_entry, run_with_preview
 
 if TYPE_CHECKING:
     from ..engine import Engine, RunResult
@@ -70,8 +71,12 @@ class Target:
         record = RunRecord()
         try:
             graph = Graph.load(self.path)
-            result = self.engine.run(graph, outputs=self._shown_nodes(graph), output_dir=self.output_dir,
-                                     raise_errors=False, progress=False)
+            vg = graph.validate(self.engine.plugins.nodes)
+            if has_frames(graph, vg):  # a looping preview; an edit re-runs only the frames it changes
+                result = run_with_preview(self.engine, graph, vg, self.output_dir)
+            else:
+                result = self.engine.run(graph, outputs=self._shown_nodes(graph), output_dir=self.output_dir,
+                                         raise_errors=False, progress=False)
         except ArtflowError as exc:
             record.error = str(exc)
             return record
@@ -187,6 +192,9 @@ def snapshot(record: RunRecord, output_dir: Path) -> dict[str, Any]:
     for r_index, result in enumerate(record.results):
         vg = result.validated
         consumers = vg.consumers()
+        player = player_entry(result, output_dir)  # a run over frames: one player, not every frame file
+        if player is not None:
+            outputs.append(player)
         for node_id in vg.order:
             spec = vg.specs[node_id]
             state = str(result.status.get(node_id, ""))
@@ -196,10 +204,14 @@ def snapshot(record: RunRecord, output_dir: Path) -> dict[str, Any]:
                 entry["error"] = result.errors[node_id]
             has_image = any(getattr(s.type, "name", "") in ("IMAGE", "MASK") for s in spec.outputs)
             entry["preview"] = has_image and node_id in result.values
+            if player is not None:
+                entry["runs"] = player["runs"].get(node_id, 0)
             nodes.append(entry)
             if state not in ("ran", "cached"):
                 continue
             if spec.writes_files and node_id in result.values:
+                if player is not None and spec.name == "image.save":
+                    continue
                 for socket in spec.outputs:
                     if getattr(socket.type, "name", "") != "TEXT":
                         continue
