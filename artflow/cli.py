@@ -30,6 +30,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("artflow.commands.import_", "import_", "Import a pretrained Keras or TF.js model as ONNX."),
     "install": ("artflow.commands.install", "install", "Install a plugin into this environment with pip."),
     "uninstall": ("artflow.commands.install", "uninstall", "Uninstall a plugin distribution with pip."),
+    "plugin": ("artflow.commands.plugin_new", "plugin", "Make a new plugin package: plugin new NAME."),
 }
 
 

@@ -5,8 +5,9 @@ register with the ``register_trainers(register)`` hook
 (``register(kind, "my_plugin.train:train_kind")``, imported when that trainer is used).
 
 A trainer is a ``click.Command`` (build it with :func:`artflow.train.trainer.trainer_command`, which
-adds ``--out``, ``--seed``, ``--quick``, ``--epochs``, ``--batch-size``, ``--name``, ``--json``). Plugins are loaded only when the group lists or resolves
-its subcommands, and TensorFlow only when a trainer runs.
+adds ``--out``, ``--seed``, ``--quick``, ``--epochs``, ``--batch-size``, ``--name``, ``--json``).
+Plugins are loaded only when the group lists or resolves its subcommands, and TensorFlow only
+when a trainer runs.
 
     artflow train classifier --dataset digits -o runs/digits
     artflow train classifier --images photos/ --quick
