@@ -26,6 +26,16 @@ def register_trainers(register: Any) -> None:
 
 
 @hookspec
+def register_import_decoders(register: Any) -> None:
+    """Contribute `artflow import` output decoders: ``register(name, decode, doc=, labels=)``."""
+
+
+@hookspec
+def register_import_layers(register: Any) -> None:
+    """Contribute custom Keras layers for TF.js layers models: ``register(class_name, build)``."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Contribute CLI commands: add click commands to the ``cli`` group."""
 

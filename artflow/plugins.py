@@ -23,6 +23,7 @@ import pluggy
 
 from . import hookspecs, settings
 from .errors import describe
+from .import_registry import ImportRegistry
 from .models.registry import ModelRegistry
 from .registry import NodeRegistry, TrainerRegistry, check_node
 
@@ -78,6 +79,7 @@ class PluginSet:
     _trainers: TrainerRegistry
     _infos: dict[str, PluginInfo]
     collected: bool = True
+    _imports: ImportRegistry = field(default_factory=ImportRegistry)
 
     @property
     def plugins(self) -> dict[str, PluginInfo]:
@@ -104,6 +106,12 @@ class PluginSet:
     def trainers(self) -> TrainerRegistry:
         self._ensure()
         return self._trainers
+
+    @property
+    def imports(self) -> ImportRegistry:
+        """`artflow import`'s decoders and custom Keras layers, by name."""
+        self._ensure()
+        return self._imports
 
     @property
     def failures(self) -> list[PluginInfo]:
@@ -252,8 +260,19 @@ def _collect(ps: PluginSet) -> None:
             ps._trainers.add(kind, trainer, info.name, replace=True)
             info.trainers.append(kind)
 
+    def add_import_part(what: str, taken: dict[str, Any], adder: Any) -> Any:
+        def add(info: PluginInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            name = str(args[0] if args else kwargs.get("name", kwargs.get("class_name", "?")))
+            if claim(info, what, name, taken[name].plugin if name in taken else None):
+                adder(info.name, *args, **kwargs)
+        return add
+
     for hook, add in (("register_nodes", add_node), ("register_models", add_model),
-                      ("register_trainers", add_trainer)):
+                      ("register_trainers", add_trainer),
+                      ("register_import_decoders",
+                       add_import_part("import decoder", ps._imports.decoders, ps._imports.add_decoder)),
+                      ("register_import_layers",
+                       add_import_part("import layer", ps._imports.layers, ps._imports.add_layer))):
         impls = sorted(getattr(ps.manager.hook, hook).get_hookimpls(),
                        key=lambda impl: order.get(impl.plugin_name, len(order)))
         for impl in impls:

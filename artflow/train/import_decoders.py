@@ -1,7 +1,8 @@
 """The two ends an import builds into an ONNX graph around a pretrained model, in TensorFlow:
 the adapter (artflow's canonical image → what the model expects) and the decoders (raw outputs →
-artflow's canonical outputs: boxes with NMS, keypoints, masks). A spec names its decoder by key
-(``[decode] kind = "centernet"``); see :mod:`artflow.train.importer`.
+artflow's canonical outputs). Core has the generic decoders only (identity, image, mask); plugins
+add theirs (boxes, keypoints, …) with ``register_import_decoders``. A spec names its decoder by
+key (``[decode] kind = "mask"``); see :mod:`artflow.train.importer`.
 """
 
 from __future__ import annotations
@@ -9,21 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-COCO_LABELS = [
-    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
-    "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
-    "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
-    "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
-    "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
-    "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
-    "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
-    "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-    "teddy bear", "hair drier", "toothbrush",
-]
-KEYPOINTS = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-             "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-             "right_knee", "left_ankle", "right_ankle"]
-PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "motorcycle")
+from ..import_registry import Decoder, ImportDecoder, summary
+
 # --------------------------------------------------------------------------------------------
 # adapter: canonical image (NHWC RGB [0, 1]) → what the model expects, inside the graph
 
@@ -51,7 +39,6 @@ def adapt(x: Any, spec: dict[str, Any]) -> Any:
 # --------------------------------------------------------------------------------------------
 # decoders: raw model outputs → artflow's canonical outputs (batch first), in TensorFlow
 
-Decoder = Callable[[dict[str, Any], dict[str, Any], Any], dict[str, Any]]
 DECODERS: dict[str, Decoder] = {}
 
 
@@ -63,74 +50,46 @@ def decoder(name: str) -> Callable[[Decoder], Decoder]:
     return wrap
 
 
-def _nms_pad(boxes: Any, scores: Any, classes: Any, cfg: dict[str, Any]) -> dict[str, Any]:
-    """Class-aware NMS on one image's candidates; top ``max_detections`` padded with score 0."""
+def find_decoder(name: str) -> ImportDecoder:
+    """A core decoder or one a loaded plugin registered; one line listing the known ones if none."""
+    from ..errors import ModelError
+    from ..plugins import get_plugins
+
+    if name in DECODERS:
+        return ImportDecoder(name, DECODERS[name], summary(DECODERS[name]), "core")
+    found = get_plugins().imports.decoders.get(name) if isinstance(name, str) else None
+    if found is None:
+        raise ModelError(f"unknown decoder {name!r} (known: {', '.join(known_decoders())}); a plugin "
+                         "adds one with register_import_decoders")
+    return found
+
+
+def known_decoders() -> list[str]:
+    """Every decoder name an import may use now: core's and the loaded plugins'."""
+    from ..plugins import get_plugins
+
+    return sorted(set(DECODERS) | set(get_plugins().imports.decoders))
+
+
+@decoder("identity")
+def _identity(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
+    """The model's outputs as they are, by name."""
+    return dict(raw)
+
+
+@decoder("image")
+def _image(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
+    """An image output in the model's range (``range = [0, 255]``) → an IMAGE in [0, 1], named
+    ``output`` (an ONNX output cannot share the input's name ``image``)."""
     import tensorflow as tf
 
-    k = int(cfg.get("max_detections", 100))
-    shifted = boxes + tf.cast(classes, tf.float32)[:, None] * 2.0  # classes never overlap
-    keep = tf.image.non_max_suppression(shifted, scores, k, iou_threshold=float(cfg.get("iou", 0.5)),
-                                        score_threshold=float(cfg.get("min_score", 0.05)))
-    b, s, c = tf.gather(boxes, keep), tf.gather(scores, keep), tf.gather(classes, keep)
-    pad = k - tf.shape(keep)[0]
-    return {"boxes": tf.pad(b, [[0, pad], [0, 0]])[None],
-            "scores": tf.pad(s, [[0, pad]])[None],
-            "classes": tf.pad(tf.cast(c, tf.int64), [[0, pad]])[None]}
-
-
-@decoder("centernet")
-def _centernet(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """MobileNetV3-CenterNet's own top-100 ``detections`` [1, 100, 6] (x0 y0 x1 y1 in input pixels,
-    score, class) → boxes in input units (0…1), NMS per class."""
-    import tensorflow as tf
-
-    det = raw[cfg.get("output", "detections")][0]
-    side = float(cfg.get("side", 512))
-    boxes = tf.clip_by_value(det[:, :4] / side, 0.0, 1.0)
-    return _nms_pad(boxes, det[:, 4], tf.cast(det[:, 5], tf.int32), cfg)
-
-
-@decoder("gfl")
-def _gfl(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """NanoDet's GFL head: per stride, class scores (sigmoid) and 4×(reg_max+1) distance bins
-    (softmax expectation × stride from each cell's centre) → xyxy in input units, NMS per class."""
-    import tensorflow as tf
-
-    side = float(cfg.get("side", 416))
-    bins = int(cfg.get("reg_max", 10)) + 1
-    all_boxes, all_scores = [], []
-    for stride, cls_name, reg_name in cfg["levels"]:
-        cls = raw[cls_name][0]
-        reg = raw[reg_name][0]
-        n = int(side // stride)
-        ys, xs = tf.meshgrid(tf.range(n, dtype=tf.float32), tf.range(n, dtype=tf.float32), indexing="ij")
-        cx = (tf.reshape(xs, [-1]) + float(cfg.get("offset", 0.0))) * stride
-        cy = (tf.reshape(ys, [-1]) + float(cfg.get("offset", 0.0))) * stride
-        dist = tf.nn.softmax(tf.reshape(reg, [-1, 4, bins]), -1)
-        d = tf.reduce_sum(dist * tf.range(bins, dtype=tf.float32), -1) * stride
-        all_boxes.append(tf.stack([cx - d[:, 0], cy - d[:, 1], cx + d[:, 2], cy + d[:, 3]], -1) / side)
-        all_scores.append(cls)
-    boxes = tf.clip_by_value(tf.concat(all_boxes, 0), 0.0, 1.0)
-    scores = tf.concat(all_scores, 0)
-    best = tf.reduce_max(scores, -1)
-    classes = tf.argmax(scores, -1, output_type=tf.int32)
-    return _nms_pad(boxes, best, classes, cfg)
-
-
-@decoder("movenet")
-def _movenet(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """MoveNet: [N, P, 17·3 (+5)] (y, x, score per keypoint, then a box and a person score for
-    multipose) → keypoints [N, P, 17, 3] as (x, y, score) in input units, and person scores [N, P]."""
-    import tensorflow as tf
-
-    out = raw[cfg.get("output", "output_0")]
-    n = tf.shape(out)[0]
-    people = int(cfg.get("people", 1))
-    flat = tf.reshape(out, [n, people, -1])
-    kp = tf.reshape(flat[:, :, :51], [n, people, 17, 3])
-    points = tf.stack([kp[..., 1], kp[..., 0], kp[..., 2]], -1)
-    score = flat[:, :, 55] if cfg.get("multipose") else tf.reduce_mean(kp[..., 2], -1)
-    return {"keypoints": points, "scores": score}
+    out = raw[cfg.get("output", next(iter(raw)))]
+    lo, hi = (cfg.get("range") or [0.0, 1.0])[:2]
+    if (lo, hi) != (0.0, 1.0):
+        out = (out - float(lo)) / float(hi - lo)
+    if cfg.get("color", "rgb") == "bgr":
+        out = out[..., ::-1]
+    return {"output": tf.clip_by_value(out, 0.0, 1.0)}
 
 
 @decoder("mask")
@@ -143,10 +102,3 @@ def _mask(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any
     if cfg.get("logits"):
         m = tf.sigmoid(m)
     return {"mask": tf.clip_by_value(m, 0.0, 1.0)}
-
-
-@decoder("hed")
-def _hed(raw: dict[str, Any], cfg: dict[str, Any], model: Any) -> dict[str, Any]:
-    """HED: the fused edge probability plus the VGG16 backbone's feature maps (relu1_2 … relu4_3),
-    computed once from the same blocks (so FID / perceptual features share the file)."""
-    return raw

@@ -24,7 +24,6 @@ Only TensorFlow (imported inside the functions) and NumPy; the result is used by
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ModelError
-
-
-class TfjsError(ModelError):
-    """The TF.js model cannot be read or converted; the message names the file or op."""
+from ..errors import one_line
+from .tfjs_checks import TfjsPackage, Weight, check_package, read_shards
+from .tfjs_topology import TfjsError, q
 
 
 @dataclass
@@ -61,84 +58,21 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_model_json(path: Path) -> tuple[dict[str, Any], bool, bytes]:
-    """The parsed model.json, whether it was gzip-compressed, and its raw bytes."""
-    if not path.is_file():
-        raise TfjsError(f"{path}: no such file; give the model.json of a TF.js graph model")
-    raw = path.read_bytes()
-    zipped = raw[:2] == b"\x1f\x8b"
-    try:
-        model = json.loads(gzip.decompress(raw) if zipped else raw)
-    except (ValueError, OSError) as exc:
-        raise TfjsError(f"{path}: not a TF.js model.json ({exc.__class__.__name__}); "
-                        "give the model.json written by tensorflowjs_converter") from None
-    if not isinstance(model, dict) or "modelTopology" not in model or "weightsManifest" not in model:
-        raise TfjsError(f"{path}: no modelTopology/weightsManifest; give a TF.js graph model's model.json")
-    fmt = model.get("format") or model["modelTopology"].get("format")
-    if fmt not in (None, "graph-model") or "keras_version" in model["modelTopology"]:
-        raise TfjsError(f"{path}: a TF.js {fmt or 'layers'} model; only graph models can be imported "
-                        "(convert it with tensorflowjs_converter --output_format tfjs_graph_model)")
-    return model, zipped, raw
-
-
-def _weight_bytes(weight: dict[str, Any]) -> int:
-    count = int(np.prod(weight["shape"], dtype=np.int64))
-    if weight["dtype"] == "string":
-        raise TfjsError(f"weight '{weight['name']}' is a string tensor; string weights are not supported")
-    q = weight.get("quantization")
-    dtype = np.dtype(_NP_DTYPES[q["dtype"] if q else weight["dtype"]])
-    return count * dtype.itemsize
-
-
-def read_weights(path: Path, model: dict[str, Any],
-                 zipped: bool) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Every weight by name (dequantized), and each shard's sha256; checks shards before reading."""
-    folder = path.parent
+def read_weights(pkg: TfjsPackage) -> dict[str, np.ndarray]:
+    """Every weight of a checked package by name, dequantized to its declared dtype."""
     weights: dict[str, np.ndarray] = {}
-    files: dict[str, str] = {}
-    for group in model["weightsManifest"]:
-        blobs = []
-        for name in group.get("paths", []):
-            shard = folder / name
-            if not shard.is_file():
-                raise TfjsError(f"{path}: weight shard '{name}' is missing (expected at {shard}); copy every "
-                                "file listed in weightsManifest beside the model.json")
-            data = shard.read_bytes()
-            files[name] = _sha256(data)
-            blobs.append((name, gzip.decompress(data) if zipped else data))
-        need = sum(_weight_bytes(w) for w in group.get("weights", []))
-        have = sum(len(b) for _, b in blobs)
-        if have != need:
-            sizes = ", ".join(f"{n} {len(b)} bytes" for n, b in blobs)
-            culprit = _odd_shard(blobs) or (blobs[-1][0] if blobs else "(none)")
-            raise TfjsError(f"{path}: weight shard '{culprit}' has the wrong size ({sizes}; "
-                            f"the manifest needs "
-                            f"{need} bytes in all): the download is truncated or from another model version; "
-                            "fetch the package again")
-        data = b"".join(b for _, b in blobs)
+    for group, data in zip(pkg.groups, read_shards(pkg), strict=True):
         offset = 0
-        for w in group.get("weights", []):
-            n = _weight_bytes(w)
-            weights[w["name"]] = _decode_weight(w, data[offset:offset + n])
-            offset += n
-    return weights, files
+        for w in group.weights:
+            weights[w.name] = _decode_weight(w, data[offset:offset + w.nbytes])
+            offset += w.nbytes
+    return weights
 
 
-def _odd_shard(blobs: list[tuple[str, bytes]]) -> str | None:
-    """TF.js writes equal shards but the last: name the first that breaks the pattern."""
-    if len(blobs) < 2:
-        return None
-    size = len(blobs[0][1])
-    for name, b in blobs[1:-1]:
-        if len(b) != size:
-            return name
-    return blobs[-1][0] if len(blobs[-1][1]) > size else None
-
-
-def _decode_weight(weight: dict[str, Any], data: bytes) -> np.ndarray:
-    shape = [int(d) for d in weight["shape"]]
-    dtype = np.dtype(_NP_DTYPES[weight["dtype"]])
-    q = weight.get("quantization")
+def _decode_weight(weight: Weight, data: bytes) -> np.ndarray:
+    shape = list(weight.shape)
+    dtype = np.dtype(_NP_DTYPES[weight.dtype])
+    q = weight.quantization
     if not q:
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
     raw = np.frombuffer(data, dtype=np.dtype(_NP_DTYPES[q["dtype"]]))
@@ -148,35 +82,52 @@ def _decode_weight(weight: dict[str, Any], data: bytes) -> np.ndarray:
     return raw.astype(dtype).reshape(shape)
 
 
-def read_tfjs(path: str | Path) -> TfjsGraph:
+def package_files(pkg: TfjsPackage) -> dict[str, str]:
+    """sha256 of the model.json and of each shard (what the imported model came from)."""
+    files = {pkg.path.name: _sha256(pkg.raw)}
+    for group in pkg.groups:
+        for name, shard, size in group.shards:
+            with open(shard, "rb") as fh:
+                files[name] = _sha256(fh.read(size))
+    return files
+
+
+def read_tfjs(path: str | Path | TfjsPackage) -> TfjsGraph:
     """Read a TF.js graph model (model.json and its shards) into a checked TensorFlow GraphDef."""
     from google.protobuf.json_format import ParseDict, ParseError
     from tensorflow.core.framework import graph_pb2, node_def_pb2
 
-    path = Path(path)
-    model, zipped, raw = read_model_json(path)
-    weights, files = read_weights(path, model, zipped)
-    files = {path.name: _sha256(raw), **files}
+    pkg = path if isinstance(path, TfjsPackage) else check_package(path)
+    path = pkg.path
+    if pkg.format != "graph":
+        raise TfjsError(f"{path}: a TF.js layers model; read it with artflow.train.tfjs_layers")
+    weights = read_weights(pkg)
+    files = package_files(pkg)
+    model = pkg.model
     topology = model["modelTopology"]
     if topology.get("library", {}).get("function"):
         raise TfjsError(f"{path}: the graph has functions (control flow); "
                         "artflow imports flat graph models only")
     graph_def = graph_pb2.GraphDef()
-    if "versions" in topology:
-        graph_def.versions.producer = int(topology["versions"].get("producer", 0) or 0)
+    producer = topology.get("versions", {}).get("producer", 0)
+    if isinstance(producer, (int, str)) and str(producer).isdigit() and len(str(producer)) < 10:
+        graph_def.versions.producer = int(producer)
     nodes: list[Any] = []
     for item in topology.get("node", []):
         item = json.loads(json.dumps(item))
-        _fix_string_attrs(item)
         node = node_def_pb2.NodeDef()
         try:
+            _fix_string_attrs(item)
             ParseDict(item, node)
-        except ParseError as exc:
-            raise TfjsError(f"{path}: node '{item.get('name')}' cannot be read ({str(exc)[:120]})") from None
-        node.ClearField("device")
-        if node.op == "Const":
-            _fill_const(node, weights, path)
-        nodes.extend(_unfuse(node, path))
+            node.ClearField("device")
+            if node.op == "Const":
+                _fill_const(node, weights, path)
+            nodes.extend(_unfuse(node, path))
+        except TfjsError:
+            raise
+        except (ParseError, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise TfjsError(f"{path}: node {q(item.get('name'))} cannot be read "
+                            f"({one_line(str(exc)[:120])})") from None
     for node in nodes:
         _fill_defaults(node, path)
     graph_def.node.extend(nodes)
@@ -211,7 +162,11 @@ def _placeholder_info(node: Any, name: str) -> tuple[str, list[int], str]:
     if node is None:
         return _tensor(name), [], "float32"
     shape = [int(d.size) for d in node.attr["shape"].shape.dim] if "shape" in node.attr else []
-    return _tensor(node.name), shape, tf.as_dtype(node.attr["dtype"].type).name
+    try:
+        dtype = tf.as_dtype(node.attr["dtype"].type).name
+    except TypeError:
+        raise TfjsError(f"input {q(name)} declares no dtype TensorFlow knows") from None
+    return _tensor(node.name), shape, dtype
 
 
 def _fix_string_attrs(item: dict[str, Any]) -> None:

@@ -20,3 +20,10 @@ def register_nodes(register):
 @hookimpl
 def register_models(register):
     register_shipped_models(register, __package__)
+
+
+@hookimpl
+def register_import_decoders(register):
+    from .import_decoders import register_import_decoders as decoders
+
+    decoders(register)
