@@ -82,6 +82,26 @@ def test_hook_register_trainers_adds_a_kind(fake_plugin):
     assert ps.trainers.get("toy")() == "trained"
 
 
+def test_a_trainer_registered_by_reference_is_imported_only_when_used(fake_plugin):
+    site = fake_plugin("artflow-lazytrain", "artflow_lazytrain", """
+        import artflow as af
+
+        @af.hookimpl
+        def register_trainers(register):
+            register("lazy", "artflow_lazytrain_cmd:command")
+            register("broken", "not a reference")
+    """)
+    ps, messages = _load_recording_warnings()
+    assert "lazy" in ps.trainers.kinds() and "broken" not in ps.trainers.kinds()
+    assert any("trainer 'broken' was refused: register it as register(kind, "
+               "'your_plugin.train:command')" in m for m in messages)
+    (site / "artflow_lazytrain_cmd.py").write_text("command = 'the trainer'\n")  # not imported before
+    try:
+        assert ps.trainers.get("lazy") == "the trainer"
+    finally:
+        sys.modules.pop("artflow_lazytrain_cmd", None)
+
+
 def test_hook_register_commands_adds_a_cli_verb(fake_plugin, artflow_cli):
     site = fake_plugin("artflow-verb", "artflow_verb", """
         import artflow as af
@@ -181,7 +201,8 @@ def test_example_plugin_installs_and_uninstalls_with_the_cli(artflow_cli, tmp_pa
     proc = artflow_cli("install", str(src))
     try:
         assert proc.returncode == 0, proc.stderr
-        assert "installed plugin artflow-example-plugin: example.halftone, example.vignette" in proc.stdout
+        assert proc.stdout.startswith("installed plugin artflow-example-plugin 0.2.0 (a copy: edits to ")
+        assert ": nodes example.halftone, example.vignette" in proc.stdout
         listed = artflow_cli("nodes")
         assert "example.halftone" in listed.stdout
         assert "example.halftone" in artflow_cli("plugins").stdout
