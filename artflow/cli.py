@@ -242,10 +242,14 @@ def nodes(name: str | None, as_json: bool) -> None:
     """List node types (or describe one) without loading any model."""
     from .plugins import get_plugins
 
-    registry = get_plugins().nodes
+    registry, models = get_plugins().nodes, get_plugins().models
     specs = [registry.get(name)] if name else list(registry)
     if as_json:
         data = [s.describe() for s in specs]
+        for spec, described in zip(specs, data, strict=True):  # model choices: what is registered now
+            for pname, param in spec.params.items():
+                if param.kind == "model":
+                    described["params"][pname]["registered"] = models.names(param.model_kind or "")
         click.echo(json.dumps(data[0] if name else data, indent=2))
         return
     if name:
@@ -258,7 +262,11 @@ def nodes(name: str | None, as_json: bool) -> None:
             click.echo(f"  out  {s.name}: {s.type}  {s.doc}")
         for pname, p in spec.params.items():
             default = "" if p.required else f" = {p.default!r}"
-            click.echo(f"  param {pname}: {p.allowed()}{default}  {p.doc}")
+            allowed = p.allowed()
+            if p.kind == "model":  # built from the registry, so it lists every shipped model
+                names = ", ".join(models.names(p.model_kind or "")) or "none registered"
+                allowed = f"a registered {p.model_kind} model ({names}) or a path to an .onnx file"
+            click.echo(f"  param {pname}: {allowed}{default}  {p.doc}")
         return
     category = None
     for spec in specs:

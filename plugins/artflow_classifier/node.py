@@ -124,7 +124,7 @@ def top_labels(probs: np.ndarray, labels: list[str], top_k: int) -> list[list[La
     outputs={"labels": Out(LABELS, "per image: the top-k classes with scores, best first")},
     params={
         "model": Model("classifier", "shapes", card=True,
-                       doc="a registered classifier (shapes, digits) or a path to an .onnx with a card"),
+                       doc="the classifier: a registered one or a path to an .onnx with a card"),
         "top_k": Int(3, min=1, max=1000, doc="how many classes to keep per image"),
         "unknown": Bool(True, doc="answer 'unknown' first when the best calibrated score is under the "
                                   "model card's unknown_below threshold"),

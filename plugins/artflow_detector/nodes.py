@@ -32,8 +32,7 @@ from .detect import detections, to_boxes
     outputs={"boxes": Out(BOXES, "per image: boxes xyxy in its pixels, with label and score, best first")},
     params={
         "model": Model("detector", "shapes", card=True,
-                       doc="a registered detector (shapes; coco: 80 COCO classes in photos) or a path "
-                           "to an .onnx detector with a card"),
+                       doc="the detector: a registered one or a path to an .onnx detector with a card"),
         "score_threshold": Float(0.3, min=0.0, max=1.0, doc="drop detections scoring below this"),
         "max_detections": Int(100, min=1, max=100, doc="keep at most this many boxes per image"),
     },

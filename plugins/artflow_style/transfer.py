@@ -151,7 +151,7 @@ def stylize(session: Any, image: np.ndarray, *, strength: float = 1.0, preserve_
     outputs={"image": Out(IMAGE, "stylized images, same size")},
     params={
         "style": Model("style", "glass",
-                       doc="a shipped style (glass, flow, halftone, marble) or an .onnx path"),
+                       doc="the style: a shipped style model or an .onnx path"),
         "strength": Float(1.0, min=0.0, max=1.0, doc="blend: 0 keeps the photo, 1 is the full style"),
         "preserve_color": Bool(False, doc="keep the photo's colours (luminance transfer)"),
         "max_whole": Int(1 << 20, min=0, max=1 << 28,

@@ -73,7 +73,7 @@ def thin_edges(edge: np.ndarray) -> np.ndarray:
     outputs={"image": Out(IMAGE, "line art: dark lines on white, the input's size")},
     params={
         "model": Model("edges", "hed", card=True,
-                       doc="a registered edge model (hed) or a path to an .onnx with a card"),
+                       doc="the edge model: a registered one or a path to an .onnx with a card"),
         "strength": Float(1.0, min=0.1, max=5.0,
                           doc="line darkness: edge probabilities are multiplied by this"),
         "threshold": Float(0.1, min=0.0, max=1.0, doc="edge probabilities below this become white"),
@@ -117,7 +117,7 @@ def edges_hed(ctx: Any, image: np.ndarray, model: str, strength: float, threshol
     outputs={"poses": Out(POSES, "per image: people with 17 named keypoints in its pixels and a score")},
     params={
         "model": Model("pose", "movenet-multipose", card=True,
-                       doc="a registered pose model (movenet-multipose) or a path to an .onnx with a card"),
+                       doc="the pose model: a registered one or a path to an .onnx with a card"),
         "min_person_score": Float(0.2, min=0.0, max=1.0, doc="drop people scoring below this"),
     },
     version=1,
@@ -203,7 +203,7 @@ def draw_pose(ctx: Any, image: np.ndarray, poses: list[list[dict[str, Any]]], co
     outputs={"mask": Out(MASK, "per image: 1 on people, 0 on the background, the input's size")},
     params={
         "model": Model("matte", "selfie", card=True,
-                       doc="a registered matting model (selfie) or a path to an .onnx"),
+                       doc="the matting model: a registered one or a path to an .onnx with a card"),
         "threshold": Float(0.0, min=0.0, max=1.0,
                            doc="0: soft mask (probabilities); above 0: hard mask at this probability"),
         "feather": Int(0, min=0, max=64, doc="soften the mask's edge over about this many pixels"),

@@ -1,0 +1,42 @@
+"""Docs that list choices are built from what is registered, so they cannot drift."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from artflow.shipping import shipped_models
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_style_transfer_help_lists_every_shipped_style(artflow_cli):
+    styles = sorted(e["name"] for e in shipped_models("artflow_style") if e["kind"] == "style")
+    assert len(styles) >= 6
+    shown = artflow_cli("nodes", "style.transfer")
+    assert shown.returncode == 0, shown.stderr
+    line = next(ln for ln in shown.stdout.splitlines() if ln.strip().startswith("param style:"))
+    assert f"a registered style model ({', '.join(styles)})" in line
+    described = json.loads(artflow_cli("nodes", "style.transfer", "--json").stdout)
+    assert described["params"]["style"]["registered"] == styles
+
+
+def test_the_readme_intro_counts_the_shipped_styles():
+    styles = [e for e in shipped_models("artflow_style") if e["kind"] == "style"]
+    intro = (ROOT / "README.md").read_text().split("\n## ", 1)[0]
+    counts = re.findall(r"of the (\d+) shipped\s+styles", intro)
+    assert counts == [str(len(styles))]
+
+
+def test_no_model_param_doc_lists_model_names_by_hand():
+    """A param doc naming registered models goes stale when a plugin ships one more."""
+    import artflow as af
+
+    plugins = af.get_plugins()
+    for spec in plugins.nodes:
+        for name, param in spec.params.items():
+            if param.kind == "model":
+                listed = [m for m in plugins.models.names(param.model_kind or "")
+                          if re.search(rf"\b{re.escape(m)}\b", param.doc)]
+                assert not listed, f"{spec.name}.{name} doc names {listed}: `artflow nodes` lists them"
