@@ -18,9 +18,7 @@ loss_curve.png and metrics.json.
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from typing import Any
 
 import click
@@ -78,11 +76,12 @@ def train_autoencoder(run: TrainRun, steps: int | None, size: int | None, latent
     import tensorflow as tf
     from artflow_style import data
 
+    from artflow.train.loop import ResumableTraining
+
     from .model import FACTOR, WIDTHS, build_autoencoder
 
-    if resume and not (run.checkpoint_dir / "state.json").is_file():
-        raise TrainError(f"--resume: no checkpoint in '{run.checkpoint_dir}' (state.json); "
-                         "train without --resume first")
+    if resume:
+        ResumableTraining.check_checkpoint(run, ["encoder", "decoder"])
     cfg = dict(QUICK if run.quick else FULL)
     steps = steps or cfg["steps"]
     size = size or cfg["size"]
@@ -98,10 +97,8 @@ def train_autoencoder(run: TrainRun, steps: int | None, size: int | None, latent
     opt = keras.optimizers.Adam(lr)
     variables = encoder.trainable_variables + decoder.trainable_variables
     rng = np.random.default_rng(run.seed)
-    state: dict[str, Any] = {}
-    if resume:
-        state = _resume(run, encoder, decoder, opt, variables, rng)
-        run.history = {k: list(v) for k, v in state.get("history", {}).items()}
+    training = ResumableTraining(run, {"encoder": encoder, "decoder": decoder}, opt, variables, rng)
+    state = training.resume() if resume else {}
     run.data = ("scikit-image photos and textures " + ", ".join(data.TRAIN_PHOTOS[: 4 if run.quick else None])
                 + f"; held out: {', '.join(HELD_OUT)} ({sum(len(v) for v in held.values())} fixed crops)")
     run.settings.update(steps=steps, crop=size, batch=batch, latent_channels=latent_channels,
@@ -125,38 +122,9 @@ def train_autoencoder(run: TrainRun, steps: int | None, size: int | None, latent
         opt.apply_gradients(zip(grads, variables, strict=True))
         return {"loss": total, **terms}
 
-    chain = list(state.get("chain", []))
-    first = int(state.get("step", 0))
-    started = time.time()
-    link = {"command": run.command, "from_step": first, "to_step": first, "seconds": 0.0}
-    chain.append(link)
-    done = first
-
-    def save_state() -> None:
-        link.update(to_step=done, seconds=round(time.time() - started, 1))
-        _save_state(run, encoder, decoder, opt, rng, {"step": done, "chain": chain, "history": run.history})
-
-    bar = run.progress(max(0, steps - first), desc=f"autoencoder {run.name}")
-    sums: dict[str, float] = {}
-    log_every = max(1, min(50, steps // 20))
-    for i in range(first, steps):
-        x = tf.constant(data.random_crops(photos, rng, batch, size))
-        values = step(x)
-        for k, v in values.items():
-            sums[k] = sums.get(k, 0.0) + float(v)
-        done = i + 1
-        bar.update(1)
-        if done % log_every == 0:
-            run.log(done, **{k: v / log_every for k, v in sums.items()})
-            sums = {}
-        if done % checkpoint_every == 0 and not run.quick:
-            save_state()
-        if time_limit and time.time() - started > time_limit:
-            break
-    bar.close()
-    save_state()
-    run.settings.update(steps_done=done, chain=chain,
-                        train_seconds=round(sum(c["seconds"] for c in chain), 1))
+    training.loop(step, lambda: tf.constant(data.random_crops(photos, rng, batch, size)), steps=steps,
+                  state=state, checkpoint_every=checkpoint_every, time_limit=time_limit,
+                  desc=f"autoencoder {run.name}")
     finish(run, encoder, decoder, held, latent_channels)
 
 
@@ -227,38 +195,3 @@ def _vgg_relu2_2() -> Any:
     model = keras.Model(inp, outs)
     model.trainable = False
     return model
-
-
-def _save_state(run: TrainRun, encoder: Any, decoder: Any, opt: Any, rng: np.random.Generator,
-                state: dict[str, Any]) -> None:
-    """Encoder, decoder, optimizer variables, then state.json (written last, atomically)."""
-    run.checkpoint(encoder, "encoder")
-    run.checkpoint(decoder, "decoder")
-    ckpt = run.checkpoint_dir
-    tmp = ckpt / ".optimizer.tmp.npz"
-    with open(tmp, "wb") as fh:
-        np.savez(fh, *[np.asarray(v) for v in opt.variables])
-    os.replace(tmp, ckpt / "optimizer.npz")
-    tmp = ckpt / ".state.tmp.json"
-    tmp.write_text(json.dumps({**state, "rng": rng.bit_generator.state}, default=float))
-    os.replace(tmp, ckpt / "state.json")
-
-
-def _resume(run: TrainRun, encoder: Any, decoder: Any, opt: Any, variables: list[Any],
-            rng: np.random.Generator) -> dict[str, Any]:
-    """Load the checkpoint of ``run.out_dir`` into the models, optimizer and RNG; its state."""
-    import keras
-
-    ckpt = run.checkpoint_dir
-    state = json.loads((ckpt / "state.json").read_text())
-    for model, tag in ((encoder, "encoder"), (decoder, "decoder")):
-        model.set_weights(keras.models.load_model(ckpt / f"{tag}.keras", compile=False).get_weights())
-    if (ckpt / "optimizer.npz").is_file():
-        opt.build(variables)
-        with np.load(ckpt / "optimizer.npz") as z:
-            values = [z[f"arr_{i}"] for i in range(len(z.files))]
-        if len(values) == len(opt.variables):
-            for var, value in zip(opt.variables, values, strict=True):
-                var.assign(value)
-    rng.bit_generator.state = state["rng"]
-    return state

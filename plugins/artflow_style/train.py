@@ -43,7 +43,7 @@ and metrics.json. TensorFlow is imported when the command runs.
 from __future__ import annotations
 
 import shutil
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,33 @@ from artflow.train.trainer import TrainRun, trainer_command
 
 FULL = {"widths": (16, 32, 64), "res_blocks": 3, "steps": 1500, "size": 128, "batch": 4, "style_size": 256}
 QUICK = {"widths": (8, 16, 16), "res_blocks": 1, "steps": 20, "size": 64, "batch": 2, "style_size": 128}
+
+
+@dataclass(frozen=True)
+class StyleRecipe:
+    """What a style network is trained with: the loss network, the style statistics and the weight
+    of every loss term, the optimizer's rate and the crop sizes (None: the FULL/QUICK default)."""
+
+    loss_net: str = "vgg"
+    vgg_weights: str | None = None
+    style_stats: str = "gram"
+    hist_weight: float = 0.0
+    steps: int | None = None
+    size: int | None = None
+    style_size: int | None = None
+    style_weight: float = 4.0
+    content_weight: float = 1.0
+    tv_weight: float = 20.0
+    lr: float = 2e-3
+    color_weight: float = 0.0
+    edge_weight: float = 0.0
+    tone_weight: float = 0.0
+
+    def settings(self) -> dict[str, Any]:
+        """The recipe's part of the card's training settings."""
+        return {k: getattr(self, k) for k in ("style_weight", "content_weight", "tv_weight", "lr",
+                                              "color_weight", "edge_weight", "tone_weight",
+                                              "style_stats", "hist_weight")}
 
 
 @trainer_command("style", default_epochs=None, default_batch_size=None,
@@ -99,34 +126,30 @@ QUICK = {"widths": (8, 16, 16), "res_blocks": 1, "steps": 20, "size": 64, "batch
               help="Write the resumable checkpoint every N steps.")
 @click.option("--resume", is_flag=True,
               help="Go on from OUT/checkpoints (weights, optimizer, step, RNG) up to --steps.")
-def train_style(run: TrainRun, style_path: str, content: str | None, loss_net: str, vgg_weights: str | None,
-                style_stats: str, hist_weight: float,
-                steps: int | None, size: int | None, style_size: int | None, style_weight: float,
-                content_weight: float, tv_weight: float, lr: float, sample_every: int,
-                color_weight: float, edge_weight: float, tone_weight: float, init_path: str | None,
-                time_limit: float | None, checkpoint_every: int, resume: bool) -> None:
+def train_style(run: TrainRun, style_path: str, content: str | None, init_path: str | None,
+                time_limit: float | None, checkpoint_every: int, sample_every: int, resume: bool,
+                **options: Any) -> None:
     """Train a style network (see module doc)."""
     import keras
     import tensorflow as tf
 
     from artflow.imaging import load_image
+    from artflow.train.loop import ResumableTraining
 
     from . import data, lossnet
     from .network import build_network
 
-    if resume and not (run.checkpoint_dir / "state.json").is_file():
-        from artflow.train.trainer import TrainError
-
-        raise TrainError(f"--resume: no checkpoint in '{run.checkpoint_dir}' (state.json and last.keras); "
-                         "train without --resume first")
+    recipe = StyleRecipe(**options)
     cfg = dict(QUICK if run.quick else FULL)
-    steps = steps or cfg["steps"]
-    size = size or cfg["size"]
-    style_size = style_size or cfg["style_size"]
+    steps = recipe.steps or cfg["steps"]
+    size = recipe.size or cfg["size"]
+    style_size = recipe.style_size or cfg["style_size"]
     batch = run.batch_size or cfg["batch"]
     if run.name == "style":
         run.name = Path(style_path).stem.replace("_style", "") or "style"
 
+    if resume:
+        ResumableTraining.check_checkpoint(run, ["last"])
     style_image = load_image(style_path, keep_alpha=False)[..., :3]
     style_small = data.fit_short_side(style_image, style_size)
     photos = data.content_photos(content, limit=4 if run.quick else None)
@@ -135,54 +158,81 @@ def train_style(run: TrainRun, style_path: str, content: str | None, loss_net: s
         held = {k: data.fit_short_side(v, 96) for k, v in held.items()}
     # the network's output is a multiple of 4 pixels: crop (chelsea is 300×451)
     held = {k: v[: v.shape[0] // 4 * 4, : v.shape[1] // 4 * 4] for k, v in held.items()}
-    net_loss = lossnet.loss_network(loss_net, vgg_weights)
-    style_feats = lossnet.style_layers(net_loss, net_loss(tf.constant(style_small[None])))
-    targets = [lossnet.gram(f) for f in style_feats]
-    target_norms = [tf.reduce_sum(tf.square(t)) for t in targets]
-    target_ms = [lossnet.mean_std(f) for f in style_feats]
-    target_ms_norms = [tf.reduce_sum(tf.square(m)) + tf.reduce_sum(tf.square(sd)) for m, sd in target_ms]
-    # sliced Wasserstein: the style's features flattened (subsampled to ≤ 16384 values per layer)
-    style_flat = [_flat_sample(f, 16384) for f in style_feats]
-    style_pixels = tf.constant(_flat_sample(style_small[None], 16384))
+    net_loss = lossnet.loss_network(recipe.loss_net, recipe.vgg_weights)
+    targets = _StyleTargets(net_loss, style_small)
 
     net = build_network(cfg["widths"], cfg["res_blocks"], name=run.name)
     if init_path:
         start = keras.models.load_model(init_path, compile=False)
         net(tf.zeros([1, 32, 32, 3]))
         net.set_weights(start.get_weights())
-    style_colors = [_color_stats(tf.constant(style_small[None]), k) for k in (1, 8)]
-    opt = keras.optimizers.Adam(lr)
+        run.settings["init"] = str(init_path)
+    opt = keras.optimizers.Adam(recipe.lr)
     rng = np.random.default_rng(run.seed)
-    state = _resume(run, net, opt, rng) if resume else None
+    training = ResumableTraining(run, {"last": net}, opt, net.trainable_variables, rng)
+    state = training.resume() if resume else {}
+    if state.get("init"):
+        run.settings["init"] = state["init"]
     run.data = (f"content: {content}" if content else
                 "content: scikit-image photos " + ", ".join(data.TRAIN_PHOTOS[: 4 if run.quick else None])
                 + f" (held out: {', '.join(data.HELD_OUT)}); style: {Path(style_path).name}")
     run.settings.update(widths=list(cfg["widths"]), res_blocks=cfg["res_blocks"], steps=steps,
-                        crop=size, batch=batch, style_size=style_size, style_weight=style_weight,
-                        content_weight=content_weight, tv_weight=tv_weight, lr=lr,
-                        color_weight=color_weight, edge_weight=edge_weight, tone_weight=tone_weight,
-                        loss_network=net_loss.describe, style_stats=style_stats, hist_weight=hist_weight)
-    if init_path:
-        run.settings["init"] = str(init_path)
-    if state and state.get("init"):
-        run.settings["init"] = state["init"]
-    chain = list(state["chain"]) if state else []
-    first = state["step"] if state else 0
-    if state:
-        run.history = {k: list(v) for k, v in state.get("history", {}).items()}
+                        crop=size, batch=batch, style_size=style_size, loss_network=net_loss.describe,
+                        **recipe.settings())
+    step = _style_step(net, net_loss, opt, recipe, targets)
 
-    def _style_loss(kind: str, feats: list[Any]) -> Any:
-        if kind == "gram":
+    def after_step(done: int) -> None:
+        if done % sample_every == 0 and not run.quick:
+            _samples(run, net, held, style_small)
+
+    training.loop(step, lambda: tf.constant(data.random_crops(photos, rng, batch, size)), steps=steps,
+                  state=state, checkpoint_every=checkpoint_every, time_limit=time_limit,
+                  desc=f"style {run.name}", after_step=after_step,
+                  extra_state=lambda: {"init": run.settings.get("init")})
+    finish_style(run, net, net_loss, style_path, style_small, held, cfg)
+
+
+class _StyleTargets:
+    """The style image's statistics in the loss network: Gram matrices, channel mean/std,
+    subsampled features and pixels (sliced Wasserstein), colour moments."""
+
+    def __init__(self, net_loss: Any, style_small: np.ndarray):
+        import tensorflow as tf
+
+        from . import lossnet
+
+        feats = lossnet.style_layers(net_loss, net_loss(tf.constant(style_small[None])))
+        self.grams = [lossnet.gram(f) for f in feats]
+        self.gram_norms = [tf.reduce_sum(tf.square(t)) for t in self.grams]
+        self.mean_std = [lossnet.mean_std(f) for f in feats]
+        self.mean_std_norms = [tf.reduce_sum(tf.square(m)) + tf.reduce_sum(tf.square(sd))
+                               for m, sd in self.mean_std]
+        # sliced Wasserstein: the style's features flattened (subsampled to ≤ 16384 values per layer)
+        self.flat = [_flat_sample(f, 16384) for f in feats]
+        self.pixels = tf.constant(_flat_sample(style_small[None], 16384))
+        self.colors = [_color_stats(tf.constant(style_small[None]), k) for k in (1, 8)]
+
+
+def _style_step(net: Any, net_loss: Any, opt: Any, recipe: StyleRecipe, t: _StyleTargets) -> Any:
+    """The compiled training step: the recipe's loss terms against the style image's statistics."""
+    import tensorflow as tf
+
+    from . import lossnet
+
+    r = recipe
+
+    def style_loss(feats: list[Any]) -> Any:
+        if r.style_stats == "gram":
             return tf.add_n([tf.reduce_mean(tf.reduce_sum(tf.square(lossnet.gram(f) - t), axis=[1, 2]))
-                             / (n + 1e-8) for f, t, n in zip(feats, targets, target_norms, strict=True)])
-        if kind == "meanstd":
+                             / (n + 1e-8) for f, t, n in zip(feats, t.grams, t.gram_norms, strict=True)])
+        if r.style_stats == "meanstd":
             out = []
-            for f, (tm, ts), n in zip(feats, target_ms, target_ms_norms, strict=True):
+            for f, (tm, ts), n in zip(feats, t.mean_std, t.mean_std_norms, strict=True):
                 m, sd = lossnet.mean_std(f)
                 out.append((tf.reduce_mean(tf.reduce_sum(tf.square(m - tm), axis=1))
                             + tf.reduce_mean(tf.reduce_sum(tf.square(sd - ts), axis=1))) / (n + 1e-8))
             return tf.add_n(out)
-        return tf.add_n([_sliced_wasserstein(f, t, 32) for f, t in zip(feats, style_flat, strict=True)])
+        return tf.add_n([_sliced_wasserstein(f, t, 32) for f, t in zip(feats, t.flat, strict=True)])
 
     @tf.function
     def step(x: Any) -> dict[str, Any]:
@@ -192,67 +242,30 @@ def train_style(run: TrainRun, style_path: str, content: str | None, loss_net: s
             l_content = tf.add_n([tf.reduce_mean(tf.square(fy[c] - fx[c]))
                                   / (tf.reduce_mean(tf.square(fx[c])) + 1e-6)
                                   for c in net_loss.content_layers]) / len(net_loss.content_layers)
-            l_style = _style_loss(style_stats, lossnet.style_layers(net_loss, fy))
+            l_style = style_loss(lossnet.style_layers(net_loss, fy))
             l_tv = (tf.reduce_mean(tf.square(y[:, 1:] - y[:, :-1]))
                     + tf.reduce_mean(tf.square(y[:, :, 1:] - y[:, :, :-1])))
             l_color = tf.add_n([tf.reduce_mean(tf.square(m - tm)) + tf.reduce_mean(tf.square(c - tc))
                                 for (m, c), (tm, tc) in
-                                zip([_color_stats(y, k) for k in (1, 8)], style_colors, strict=True)])
-            total = (content_weight * l_content + style_weight * l_style + tv_weight * l_tv
-                     + color_weight * l_color)
+                                zip([_color_stats(y, k) for k in (1, 8)], t.colors, strict=True)])
+            total = (r.content_weight * l_content + r.style_weight * l_style + r.tv_weight * l_tv
+                     + r.color_weight * l_color)
             terms = {"content": l_content, "style": l_style, "tv": l_tv, "color": l_color}
-            if edge_weight:
+            if r.edge_weight:
                 terms["edge"] = 1.0 - tf.reduce_mean(_edge_correlation(y, x))
-                total += edge_weight * terms["edge"]
-            if tone_weight:
+                total += r.edge_weight * terms["edge"]
+            if r.tone_weight:
                 terms["tone"] = tf.reduce_mean(tf.square(_pooled_luma(y) - _pooled_luma(x)))
-                total += tone_weight * terms["tone"]
-            if hist_weight:
-                terms["hist"] = _sliced_wasserstein(y, style_pixels, 8)
-                total += hist_weight * terms["hist"]
+                total += r.tone_weight * terms["tone"]
+            if r.hist_weight:
+                terms["hist"] = _sliced_wasserstein(y, t.pixels, 8)
+                total += r.hist_weight * terms["hist"]
         grads = tape.gradient(total, net.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         opt.apply_gradients(zip(grads, net.trainable_variables, strict=True))
         return {"loss": total, **terms}
 
-    bar = run.progress(max(0, steps - first), desc=f"style {run.name}")
-    sums: dict[str, float] = {}
-    log_every = max(1, min(50, steps // 20))
-    started = time.time()
-    link = {"command": run.command, "from_step": first, "to_step": first, "seconds": 0.0,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
-    chain.append(link)
-    done = first
-
-    def save_state() -> None:
-        link.update(to_step=done, seconds=round(time.time() - started, 1))
-        _save_state(run, net, opt, rng, {"step": done, "steps": steps, "chain": chain,
-                                         "init": run.settings.get("init"), "history": run.history})
-
-    for i in range(first, steps):
-        x = tf.constant(data.random_crops(photos, rng, batch, size))
-        values = step(x)
-        for k, v in values.items():
-            sums[k] = sums.get(k, 0.0) + float(v)
-        done = i + 1
-        bar.update(1)
-        if done % log_every == 0:
-            run.log(done, **{k: v / log_every for k, v in sums.items()})
-            bar.set_postfix(loss=f"{sums['loss'] / log_every:.3f}", refresh=False)
-            sums = {}
-        if done % sample_every == 0 and not run.quick:
-            _samples(run, net, held, style_small)
-        if done % checkpoint_every == 0 and not run.quick:
-            save_state()
-        if time_limit and time.time() - started > time_limit:
-            break
-    bar.close()
-    save_state()
-    run.settings["steps_done"] = done
-    run.settings["train_seconds"] = round(sum(c["seconds"] for c in chain), 1)
-    run.settings["chain"] = chain
-
-    finish_style(run, net, net_loss, style_path, style_small, held, cfg)
+    return step
 
 
 def finish_style(run: TrainRun, net: Any, net_loss: Any, style_path: str, style_small: np.ndarray,
@@ -416,48 +429,3 @@ def _sliced_wasserstein(f: Any, target: Any, projections: int) -> Any:
     tq = tf.gather(tproj, idx, axis=0)[None]                         # (1, n, P)
     spread = tf.reduce_mean(tf.square(tproj - tf.reduce_mean(tproj, axis=0, keepdims=True))) + 1e-8
     return tf.reduce_mean(tf.square(proj - tq)) / spread
-
-
-def _save_state(run: TrainRun, net: Any, opt: Any, rng: np.random.Generator, state: dict[str, Any]) -> None:
-    """The resumable checkpoint: weights, optimizer variables, then state.json (written last)."""
-    import json
-    import os
-
-    run.checkpoint(net, "last")
-    ckpt = run.checkpoint_dir
-    tmp = ckpt / ".optimizer.tmp.npz"
-    with open(tmp, "wb") as fh:
-        np.savez(fh, *[np.asarray(v) for v in opt.variables])
-    os.replace(tmp, ckpt / "optimizer.npz")
-    state = {**state, "rng": rng.bit_generator.state}
-    tmp = ckpt / ".state.tmp.json"
-    tmp.write_text(json.dumps(state, default=float))
-    os.replace(tmp, ckpt / "state.json")
-
-
-def _resume(run: TrainRun, net: Any, opt: Any, rng: np.random.Generator) -> dict[str, Any]:
-    """Load the resumable checkpoint of ``run.out_dir`` into net, optimizer and RNG; its state."""
-    import json
-
-    import keras
-
-    from artflow.train.trainer import TrainError
-
-    ckpt = run.checkpoint_dir
-    if not (ckpt / "state.json").is_file() or not (ckpt / "last.keras").is_file():
-        raise TrainError(f"--resume: no checkpoint in '{ckpt}' (state.json and last.keras); "
-                         "train without --resume first")
-    state = json.loads((ckpt / "state.json").read_text())
-    saved = keras.models.load_model(ckpt / "last.keras", compile=False)
-    net.set_weights(saved.get_weights())
-    if (ckpt / "optimizer.npz").is_file():
-        opt.build(net.trainable_variables)
-        with np.load(ckpt / "optimizer.npz") as z:
-            values = [z[f"arr_{i}"] for i in range(len(z.files))]
-        if len(values) == len(opt.variables):
-            for var, value in zip(opt.variables, values, strict=True):
-                # the moments and step count go on; the learning rate is this run's --lr
-                if not var.path.endswith("learning_rate"):
-                    var.assign(value)
-    rng.bit_generator.state = state["rng"]
-    return state

@@ -69,10 +69,12 @@ def test_resume_restores_the_optimizer_state_but_keeps_this_runs_learning_rate(t
 
     keras = pytest.importorskip("keras")
     from artflow_style.network import build_network
-    from artflow_style.train import _resume, _save_state
+
+    from artflow.train.loop import ResumableTraining
 
     class Run:
         checkpoint_dir = tmp_path
+        history: dict = {}
 
         def checkpoint(self, net: object, name: str) -> None:
             net.save(tmp_path / f"{name}.keras")
@@ -81,8 +83,22 @@ def test_resume_restores_the_optimizer_state_but_keeps_this_runs_learning_rate(t
     opt = keras.optimizers.Adam(2e-3)
     opt.build(net.trainable_variables)
     opt.iterations.assign(7)
-    _save_state(Run(), net, opt, np.random.default_rng(0), {"step": 7})
+    saving = ResumableTraining(Run(), {"last": net}, opt, net.trainable_variables, np.random.default_rng(0))
+    saving.save({"step": 7})
+    other = build_network((4, 4, 4), 1)
     resumed = keras.optimizers.Adam(5e-4)
-    state = _resume(Run(), build_network((4, 4, 4), 1), resumed, np.random.default_rng(1))
+    state = ResumableTraining(Run(), {"last": other}, resumed, other.trainable_variables,
+                              np.random.default_rng(1)).resume()
     assert state["step"] == 7 and int(resumed.iterations.numpy()) == 7
     assert float(resumed.learning_rate.numpy()) == pytest.approx(5e-4)
+    assert all(np.array_equal(a, b) for a, b in zip(other.get_weights(), net.get_weights(), strict=True))
+
+
+def test_a_run_stopped_by_the_time_limit_says_so_and_how_to_go_on(quick_style: Path, tmp_path: Path):
+    out = tmp_path / "limited"
+    proc = _train("--style", str(quick_style / "blocks_style.png"), "--quick", "-o", str(out),
+                  "--steps", "40", "--time-limit", "0.001")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("stopped at --time-limit"))
+    assert "after step 1 of 40" in line and "--resume" in line and str(out) in line
+    assert json.loads((out / "checkpoints" / "state.json").read_text())["step"] == 1
