@@ -301,10 +301,7 @@ class RayBackend:
                     ray.init(num_cpus=usable_cores(), **options)
             except Exception as exc:  # noqa: BLE001 - one line for the person
                 where = f"at {self.address}" if self.address else "locally"
-                hint = ""
-                if "uthentication" in str(exc) or "token" in str(exc).lower():
-                    hint = (" (the cluster uses token authentication: set RAY_AUTH_MODE=token and "
-                            "RAY_AUTH_TOKEN_PATH to its token file, or RAY_AUTH_TOKEN)")
+                hint = token_hint(self.address)
                 raise GalleryError(f"cannot start or join Ray {where}: {exc}{hint}") from None
             self._started = True
         return ray
@@ -326,6 +323,20 @@ class RayBackend:
             if self._started:
                 ray.shutdown()
                 self._started = False
+
+
+def token_hint(address: str | None) -> str:
+    """What to check when joining a cluster failed: Ray ≥ 2.52 clusters may demand a token."""
+    if not address:
+        return ""
+    import os
+
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return " (a token is set: is it this cluster's, and RAY_AUTH_MODE=token?)"
+    if (Path.home() / ".ray" / "auth_token").is_file():
+        return " (using ~/.ray/auth_token: if the cluster has another token, set RAY_AUTH_TOKEN_PATH)"
+    return (" (no Ray token found: if the cluster uses token authentication, set RAY_AUTH_MODE=token "
+            "and RAY_AUTH_TOKEN_PATH to its token file, or RAY_AUTH_TOKEN)")
 
 
 class _RayScheduler:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -94,7 +96,29 @@ class Expansion:
             self.vg = first.validate(plugins.nodes)
         except ArtflowError as exc:  # every item fails with this one line
             self.error = str(exc)
+        # Nodes that read anything beyond their params (files: key_extra; models: sha256) need
+        # their content keys per item; for all others the item's graph decides everything, and
+        # one digest of the node types' versions and code stands for the content keys.
+        self.external = self.vg is not None and any(
+            s.key_extra is not None or s.model_params for s in self.vg.specs.values())
+        self.prefix = self._prefix()
         self.clashes = self._clashing_names()
+
+    def _prefix(self) -> str:
+        """The key material every item shares: the graph without the matrix's params and seed,
+        the node types' versions and code, what is saved, names, captions, thumbnails. It
+        leaves out the axes' first values, so an item keeps its key when the matrix grows."""
+        spec = self.spec
+        base = copy.deepcopy(self.base)
+        base.pop("seed", None)
+        for var in spec.variables:
+            if var.key != "seed":
+                base["nodes"][var.node].get("params", {}).pop(var.param, None)
+        code = {} if self.vg is None else {n: [s.name, s.version, s.fingerprint]
+                                           for n, s in sorted(self.vg.specs.items())}
+        return canonical_json({"v": RENDER_VERSION, "graph": base, "code": code, "save": spec.save,
+                               "captions": spec.caption_nodes, "name": spec.name_template,
+                               "thumb": [spec.thumb_size, spec.thumb_format]})
 
     def __len__(self) -> int:
         return self.spec.size
@@ -123,13 +147,12 @@ class Expansion:
             params[var.key] = var.shown[i]
             values[var.key] = var.template_value(i)
         graph_dict = {**self.base, "seed": seed, "nodes": nodes}
-        note, content, models = self._content(seed, changed)
-        material = {
-            "v": RENDER_VERSION, "graph": graph_dict, "content": content, "save": spec.save,
-            "captions": spec.caption_nodes, "name": spec.name_template,
-            "thumb": [spec.thumb_size, spec.thumb_format],
-        }
-        key = hashlib.sha256(canonical_json(material).encode()).hexdigest()
+        note, content, models = "", None, []
+        if self.error or self.external:
+            note, content, models = self._content(seed, changed)
+        axes = {var.key: var.values[i] for var, i in zip(spec.variables, combo, strict=True)}
+        item = canonical_json({"axes": axes, "seed": seed, "content": content})
+        key = hashlib.sha256(f"{self.prefix}\n{item}".encode()).hexdigest()
         name = self._name(index, seed, values, key)
         caption = ""
         if spec.caption_template:
@@ -145,8 +168,6 @@ class Expansion:
         """(why keys failed, content keys of the wanted nodes, models) for one combination."""
         if self.error:
             return self.error, {"error": self.error}, []
-        import copy
-
         from ..cache import NullCache
         from ..plan import make_plan
         from ..validation import ValidatedGraph
@@ -172,7 +193,7 @@ class Expansion:
         return fill
 
     def _name(self, index: int, seed: int, values: dict[str, Any], key: str) -> str:
-        name = safe_name(fill_template(self.spec.name_template, self._fill(index, seed, values, key)))
+        name = quick_safe_name(fill_template(self.spec.name_template, self._fill(index, seed, values, key)))
         if name.lower() in self.clashes:
             name = safe_name(f"{name[:MAX_NAME - 13]}-{key[:12]}")
         return name
@@ -183,15 +204,15 @@ class Expansion:
         if "{key" in spec.name_template:
             return set()
         counts: dict[str, int] = {}
+        shown = [[(var.key, var.template_value(i)) for i in range(len(var.values))] for var in spec.variables]
+        seeds = next(([int(v) for v in var.values] for var in spec.variables if var.key == "seed"), None)
+        at = next((k for k, var in enumerate(spec.variables) if var.key == "seed"), -1)
         axes = [range(len(v.values)) for v in spec.variables]
         for index, combo in enumerate(itertools.product(*axes)):
-            seed = self.first.seed
-            values = {}
-            for var, i in zip(spec.variables, combo, strict=True):
-                if var.key == "seed":
-                    seed = int(var.values[i])
-                values[var.key] = var.template_value(i)
-            name = safe_name(fill_template(spec.name_template, self._fill(index, seed, values, ""))).lower()
+            seed = seeds[combo[at]] if seeds is not None else self.first.seed
+            values = dict(shown[k][i] for k, i in enumerate(combo))
+            raw = fill_template(spec.name_template, self._fill(index, seed, values, ""))
+            name = quick_safe_name(raw).lower()
             counts[name] = counts.get(name, 0) + 1
         clashes = {name for name, n in counts.items() if n > 1}
         if clashes:
@@ -201,6 +222,20 @@ class Expansion:
             if note not in spec.notes:
                 spec.notes.append(note)
         return clashes
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
+
+
+def quick_safe_name(raw: str) -> str:
+    """:func:`safe_name`, skipped for a plain name it would return unchanged (ASCII letters and
+    digits joined by single '-' or '.', not a Windows device name): most gallery names."""
+    if len(raw) <= MAX_NAME and _PLAIN.fullmatch(raw) and raw[:3].lower() not in _DEVICES:
+        return raw
+    return safe_name(raw)
+
+
+_DEVICES = {"con", "prn", "aux", "nul", "com", "lpt"}
 
 
 def expand_jobs(spec: GallerySpec, plugins: PluginSet | None = None, *, provider: str = "auto") -> list[Job]:

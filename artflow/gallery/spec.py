@@ -19,6 +19,7 @@ Every problem is collected; :class:`SpecError` carries them all, one line each.
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 from dataclasses import dataclass, field
@@ -96,8 +97,10 @@ def template_fields(variables: list[Variable]) -> dict[str, str]:
     return out
 
 
-def parse_template(template: str) -> list[tuple[str, str | None, str]]:
-    """Split a template into (literal, field, format spec) parts; raise ValueError when malformed."""
+@functools.lru_cache(maxsize=64)
+def parse_template(template: str) -> tuple[tuple[str, str | None, str], ...]:
+    """Split a template into (literal, field, format spec) parts; raise ValueError when malformed.
+    (Cached: a gallery fills the same two templates for every item.)"""
     parts = []
     for literal, name, spec, conversion in string.Formatter().parse(template):
         if conversion:
@@ -107,7 +110,7 @@ def parse_template(template: str) -> list[tuple[str, str | None, str]]:
         if spec and ("{" in spec or "}" in spec):
             raise ValueError("nested fields in a format spec are not supported")
         parts.append((literal, name, spec or ""))
-    return parts
+    return tuple(parts)
 
 
 def fill_template(template: str, values: dict[str, Any]) -> str:

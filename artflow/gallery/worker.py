@@ -183,6 +183,7 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
     from ..paths import confined
     from ..provenance import provenance_text
     from ..sketch import provenance_extras
+    from .frames import ANIM_SUFFIX, is_animated, render_frames
     from .spec import THUMB_FORMATS
 
     if job.get("key_note"):
@@ -195,7 +196,10 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
     wanted = list(dict.fromkeys(job["save"] + job["caption_nodes"]))
     options = {"outputs": wanted, "output_dir": out_root or Path.cwd(), "input_dir": input_dir,
                "provider": job.get("provider", "auto"), "progress": False}
-    result = engine.run(graph, **options)
+    # an item with frames: frame 0 is the poster, an animated WebP the thumbnail (gallery/frames.py)
+    motion = render_frames(engine, graph, options, job["save"], int(job["thumb_size"])) \
+        if is_animated(graph) else None
+    result = motion.result if motion is not None else engine.run(graph, **options)
     lineage = result.lineage_of(*wanted)
     # by node: two nodes may use models of the same name (the 'digits' generator and classifier)
     record["models"] = {n: dict(sorted(r.model_shas().items())) for n, r in lineage.items() if r.models}
@@ -210,9 +214,11 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
         sockets = [s.name for s in spec.outputs if s.type.name == "IMAGE"]
         outputs = result.outputs(node_id)
         for socket in sockets:
-            batch = outputs[socket]
+            batch = outputs[socket] if motion is None else motion.posters[(node_id, socket)]
             stems = image_stems(job, node_id, socket, len(sockets), batch.shape[0])
             twin = _with_save(graph, node_id, socket, len(sockets), stems)
+            if motion is not None:  # the poster re-renders as frame 0
+                twin.frame = 0
             text = provenance_text(twin.to_dict(), result.lineage_of(node_id), input_dir=input_dir,
                                    plugin_versions=versions, artflow_version=__version__,
                                    extras=provenance_extras(graph))
@@ -236,6 +242,10 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
                     entry["boxes"] = boxes
                 record["images"].append(entry)
                 record["files"] += [png_rel, thumb_rel]
+                if motion is not None:
+                    entry["anim"] = f"thumbs/{stem}{ANIM_SUFFIX}"
+                    pending.append((entry["anim"], motion.animation(node_id, socket, i)))
+                    record["files"].append(entry["anim"])
     if out_root is None:  # the driver writes them (no shared filesystem)
         record["payload"] = pending
         return

@@ -91,3 +91,31 @@ def ray_session():
                  log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One real two-raylet Ray cluster (head + worker, token authentication) per test session."""
+    pytest.importorskip("ray")
+    from .ray_cluster import make_cluster
+
+    cluster = make_cluster()
+    try:
+        head = cluster.start_head()
+        if head.returncode != 0:
+            pytest.skip("`ray start --head` failed here: " + _last_line(head.stderr or head.stdout))
+        worker = cluster.start_worker()
+        if worker.returncode != 0 or cluster.worker_raylet() is None:
+            pytest.skip("a second raylet (`ray start --address`) could not start here: "
+                        + _last_line(worker.stderr or worker.stdout))
+        yield cluster
+    finally:
+        cluster.stop()
+        import shutil
+
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"
