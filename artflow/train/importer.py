@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ from .import_spec import ImportError_, ImportSpec, ModelImportError  # noqa: F40
 
 #: how an interrupted import's temp file is named: .NAME.onnx.PID.importing (see clean_stale)
 TEMP_SUFFIX = ".importing"
+_TEMP = re.compile(r"\.+.+?(\.(?P<pid>\d+))?\.importing(\.\w+\.part)?")
 
 
 @dataclass
@@ -153,22 +155,23 @@ def precheck(source: str, target: str, spec: ImportSpec) -> None:
 
 
 def clean_stale(folder: Path) -> list[Path]:
-    """Remove temp files of imports into ``folder`` whose process is gone (killed mid-import), and
-    the pid-less ``.NAME.onnx.importing`` files older versions left; return what was removed."""
+    """Remove temp files of imports into ``folder`` whose process is gone (killed mid-import):
+    ``.NAME.PID.importing`` and the ``….part`` files of its atomic writes, and the pid-less
+    ``.NAME.importing`` older versions left; return what was removed."""
     removed = []
     try:
-        candidates = [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(TEMP_SUFFIX)]
+        names = [p.name for p in folder.iterdir() if p.name.startswith(".") and TEMP_SUFFIX in p.name]
     except OSError:
         return removed
-    for p in candidates:
-        parts = p.name[:-len(TEMP_SUFFIX)].rsplit(".", 1)
-        pid = int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
-        if pid is not None and pid != os.getpid() and _alive(pid):
+    for name in names:
+        m = _TEMP.fullmatch(name)
+        if m is None:
             continue
-        if pid == os.getpid():
+        pid = int(m["pid"]) if m["pid"] else None
+        if pid is not None and (pid == os.getpid() or _alive(pid)):
             continue
-        _unlink(p)
-        removed.append(p)
+        _unlink(folder / name)
+        removed.append(folder / name)
     return removed
 
 
