@@ -122,10 +122,14 @@ class TrainRun:
     # progress, history, checkpoints ----------------------------------------------------------
 
     def progress(self, total: int, desc: str = "train", unit: str = "step") -> Any:
-        """A tqdm bar on stderr (plain lines when stderr is not a terminal)."""
+        """A tqdm bar on stderr showing steps done / total and the ETA (off when stderr is not a
+        terminal). A loop stopped early (``--time-limit``) says so and how to ``--resume``."""
+        import shutil
+
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, leave=False,
+        size = shutil.get_terminal_size()  # 80x24 where a terminal reports 0x0 (tqdm then hides the bar)
+        return tqdm(total=total, desc=desc, unit=unit, ncols=size.columns, nrows=size.lines, leave=False,
                     mininterval=0.5, disable=None)
 
     def log(self, step: int | None = None, **values: float) -> None:
@@ -224,33 +228,35 @@ def _KerasProgress(run: TrainRun, steps_per_epoch: int | None) -> Any:  # noqa: 
     import keras
 
     class KerasProgress(keras.callbacks.Callback):
-        """tqdm bar per epoch, history into the run, last/best checkpoints."""
+        """One bar over the whole fit (steps done / total, ETA; an epoch line each when stderr is
+        not a terminal), history into the run, last/best checkpoints."""
 
         def __init__(self) -> None:
             super().__init__()
             self.bar: Any = None
             self.best = math.inf
 
+        def on_train_begin(self, logs: Any = None) -> None:
+            per_epoch = steps_per_epoch or self.params.get("steps") or 0
+            self.bar = run.progress(per_epoch * int(self.params.get("epochs") or 1), unit="batch")
+
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            total = steps_per_epoch or self.params.get("steps")
-            epochs = self.params.get("epochs", "?")
-            self.bar = run.progress(total or 0, desc=f"epoch {epoch + 1}/{epochs}", unit="batch")
+            self.bar.set_description(f"epoch {epoch + 1}/{self.params.get('epochs', '?')}", refresh=False)
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            if self.bar is not None:
-                self.bar.update(1)
-                if logs and "loss" in logs and batch % 10 == 0:
-                    self.bar.set_postfix(loss=f"{float(logs['loss']):.4f}", refresh=False)
+            self.bar.update(1)
+            if logs and "loss" in logs and batch % 10 == 0:
+                self.bar.set_postfix(loss=f"{float(logs['loss']):.4f}", refresh=False)
+
+        def on_train_end(self, logs: Any = None) -> None:
+            self.bar.close()
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             logs = dict(logs or {})
-            if self.bar is not None:
-                disabled = self.bar.disable
-                self.bar.close()
-                if disabled:
-                    text = " ".join(f"{k}={float(v):.4f}" for k, v in sorted(logs.items())
-                                    if isinstance(v, (int, float, np.floating)))
-                    click.echo(f"epoch {epoch + 1}/{self.params.get('epochs', '?')} {text}", err=True)
+            if self.bar.disable:
+                text = " ".join(f"{k}={float(v):.4f}" for k, v in sorted(logs.items())
+                                if isinstance(v, (int, float, np.floating)))
+                click.echo(f"epoch {epoch + 1}/{self.params.get('epochs', '?')} {text}", err=True)
             numbers = {k: float(v) for k, v in logs.items() if isinstance(v, (int, float, np.floating))}
             run.log(epoch, **numbers)
             if run.quick:
