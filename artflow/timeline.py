@@ -181,7 +181,7 @@ def run_frames(engine: Engine, graph: Graph, vg: ValidatedGraph, *, frames: int 
     streamed = [m for m in vg.order if vg.specs[m].name == STREAMED and graph.frame is None]
     for m in vg.order:
         spec = vg.specs[m]
-        if m in moving and spec.writes_files and spec.name != STREAMED and not (
+        if len(rendered) > 1 and m in moving and spec.writes_files and spec.name != STREAMED and not (
                 spec.name == "image.save" and "{frame" in str(vg.params[m].get("path", ""))):
             raise GraphError(f"node '{m}' ({spec.name}) writes files on every frame: use image.save with "
                              "{frame:04d} in its path, or image.save_animation for one file")
