@@ -184,7 +184,6 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
     from ..provenance import provenance_text
     from ..sketch import provenance_extras
     from .frames import ANIM_SUFFIX, is_animated, render_frames
-    from .frames import ANIM_SUFFIX, is_animated, render_frames
     from .spec import THUMB_FORMATS
 
     if job.get("key_note"):
@@ -243,10 +242,6 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
                     entry["boxes"] = boxes
                 record["images"].append(entry)
                 record["files"] += [png_rel, thumb_rel]
-                if motion is not None:
-                    entry["anim"] = f"thumbs/{stem}{ANIM_SUFFIX}"
-                    pending.append((entry["anim"], motion.animation(node_id, socket, i)))
-                    record["files"].append(entry["anim"])
                 if motion is not None:
                     entry["anim"] = f"thumbs/{stem}{ANIM_SUFFIX}"
                     pending.append((entry["anim"], motion.animation(node_id, socket, i)))
