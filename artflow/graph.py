@@ -210,12 +210,15 @@ class Graph:
 
     def save(self, path: str | Path) -> Path:
         from .imaging import atomic_write_bytes
+        from .sketch import recorded_sketch_nodes, save_arrays
 
         path = Path(path)
-        atomic_write_bytes(path, (self.to_json() + "\n").encode())
+        data = self.to_dict()
+        sketches = recorded_sketch_nodes(self)  # a run elsewhere can then name the sketch it needs
+        if sketches:
+            data["meta"] = {**data.get("meta", {}), "sketch_nodes": sketches}
+        atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode())
         if any(n.type == "const.image" for n in self):
-            from .sketch import save_arrays
-
             save_arrays(self, path.parent)
         return path
 

@@ -101,5 +101,11 @@ def load_graph(path: str | Path, allow: Iterable[str | Path] = ()) -> Graph:
     path = Path(path)
     if path.suffix.lower() == ".png" and path.is_file():
         return graph_from_png(path, allow)
-    return Graph.load(path)
+    graph = Graph.load(path)
+    nodes = graph.meta.get("sketch_nodes")
+    if isinstance(nodes, dict) and all(isinstance(v, str) for v in nodes.values()):
+        from .sketch import check_sketch_nodes
+
+        check_sketch_nodes(nodes, f"the graph {path.name}")
+    return graph
 

@@ -272,7 +272,6 @@ def restore_from_provenance(record: dict[str, Any], folder: Path) -> None:
     import binascii
 
     from .npyfiles import read_npy
-    from .plugins import get_plugins
 
     arrays = record.get("arrays") or {}
     nodes = record.get("sketch_nodes") or {}
@@ -302,10 +301,33 @@ def restore_from_provenance(record: dict[str, Any], folder: Path) -> None:
         else:
             raise ImageError(f"the picture needs the array '{sha}.npy' (too big to embed); put it in "
                              f"{folder}, beside the picture (it was saved beside the sketch's graph)")
+    check_sketch_nodes(nodes, "the picture")
+
+
+def recorded_sketch_nodes(graph: Graph) -> dict[str, str]:
+    """The graph's node types that sketches registered in this process, with each one's script
+    (what a saved graph records, so a run elsewhere can name the sketch it needs)."""
+    from .plugins import get_plugins
+
+    registry, found = get_plugins().nodes, {}
+    for n in graph:
+        try:
+            owner = registry.get(n.type).plugin  # registers a type the running script declares
+        except GraphError:
+            continue
+        if owner.startswith(SKETCH_PREFIX):
+            found[n.type] = owner[len(SKETCH_PREFIX):]
+    return found
+
+
+def check_sketch_nodes(nodes: dict[str, str], what: str) -> None:
+    """Name the sketch to run when a node type a saved graph or picture recorded is not registered."""
+    from .plugins import get_plugins
+
     registry = get_plugins().nodes
     missing = {t: s for t, s in nodes.items() if t not in registry}
     if missing:
         scripts = ", ".join(sorted(set(missing.values())))
-        raise GraphError(f"the picture was made with node type(s) {', '.join(sorted(missing))} defined "
+        raise GraphError(f"{what} was made with node type(s) {', '.join(sorted(missing))} defined "
                          f"in the sketch {scripts}; run that sketch in this process (or import it) "
                          "to register them, then render again")
