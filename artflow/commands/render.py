@@ -11,7 +11,7 @@ import click
 @click.command("render")
 @click.argument("spec_file", metavar="SPEC.toml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: build/<spec name> next to the current folder).")
+              help="Output folder (default: build/<spec name> inside the current folder).")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Worker processes / Ray actors (default: one per core; 0 = in this process).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,

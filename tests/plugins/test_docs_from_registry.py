@@ -40,3 +40,8 @@ def test_no_model_param_doc_lists_model_names_by_hand():
                 listed = [m for m in plugins.models.names(param.model_kind or "")
                           if re.search(rf"\b{re.escape(m)}\b", param.doc)]
                 assert not listed, f"{spec.name}.{name} doc names {listed}: `artflow nodes` lists them"
+
+
+def test_render_help_says_where_the_output_goes_by_default(artflow_cli):
+    shown = " ".join(artflow_cli("render", "--help").stdout.split())
+    assert "default: build/<spec name> inside the current folder" in shown
