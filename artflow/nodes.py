@@ -57,12 +57,14 @@ def Out(type: SocketType, doc: str = "") -> Socket:  # noqa: A002
 
 
 def _sockets(decl: Mapping[str, SocketType | Socket]) -> tuple[Socket, ...]:
+    """Sockets by name; one declared without a doc (a bare type, or ``In(TYPE)``) gets its type's
+    doc, so no socket shows blank: give your own with ``af.In(af.IMAGE, "what it is")``."""
     out = []
     for name, value in decl.items():
         if isinstance(value, SocketType):
-            out.append(Socket(name, value))
+            out.append(Socket(name, value, value.doc))
         else:
-            out.append(Socket(name, value.type, value.doc, value.optional))
+            out.append(Socket(name, value.type, value.doc or getattr(value.type, "doc", ""), value.optional))
     return tuple(out)
 
 

@@ -45,3 +45,17 @@ def test_no_model_param_doc_lists_model_names_by_hand():
 def test_render_help_says_where_the_output_goes_by_default(artflow_cli):
     shown = " ".join(artflow_cli("render", "--help").stdout.split())
     assert "default: build/<spec name> inside the current folder" in shown
+
+
+def test_no_socket_shows_a_blank_doc():
+    import artflow as af
+
+    blank = [f"{spec.name}.{s.name}" for spec in af.get_plugins().nodes
+             for s in (*spec.inputs, *spec.outputs) if not s.doc.strip()]
+    assert blank == []
+
+    @af.node("doc.bare", category="test", inputs={"image": af.IMAGE}, outputs={"mask": af.Out(af.MASK)})
+    def bare(ctx, image):
+        """Declared with bare socket types."""
+
+    assert bare.inputs[0].doc == af.IMAGE.doc and bare.outputs[0].doc == af.MASK.doc
