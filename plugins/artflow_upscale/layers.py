@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 SCALES = (2, 3, 4, 8)
+BETA = 0.2
 
 
 @cache
@@ -26,7 +27,7 @@ def layer_classes() -> dict[str, type]:
     class MultiplyBeta(keras.layers.Layer):
         """Scales its input by ``beta`` (the residual scaling of RRDN's dense blocks)."""
 
-        def __init__(self, beta: float = 0.2, **kwargs: Any):
+        def __init__(self, beta: float = BETA, **kwargs: Any):
             super().__init__(**kwargs)
             self.beta = float(beta)
 
@@ -62,11 +63,12 @@ def _common(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_multiply_beta(config: dict[str, Any]) -> Any:
-    """A ``MultiplyBeta`` layer from its model.json config (``beta`` defaults to RRDN's 0.2)."""
-    beta = config.get("beta", 0.2)
-    if not isinstance(beta, (int, float)) or isinstance(beta, bool):
-        raise ValueError(f"MultiplyBeta's beta is {beta!r}; it must be a number")
-    return layer_classes()["MultiplyBeta"](beta=float(beta), **_common(config))
+    """A ``MultiplyBeta`` layer from its model.json config. UpscalerJS' own layer multiplies by 0.2
+    whatever the config says, so a config asking for another beta is refused, not followed."""
+    beta = config.get("beta", BETA)
+    if beta != BETA:
+        raise ValueError(f"MultiplyBeta with beta {beta!r}: UpscalerJS' layer always multiplies by {BETA}")
+    return layer_classes()["MultiplyBeta"](beta=BETA, **_common(config))
 
 
 def pixel_shuffle_builder(scale: int) -> Callable[[dict[str, Any]], Any]:

@@ -81,7 +81,7 @@ def _estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -
                            "as often as that scale fits into `scale`, resampling doing the rest"),
         "tile": Int(128, min=32, max=2048,
                     doc="the network runs on tiles of this many input pixels a side (less memory)"),
-        "overlap": Int(24, min=0, max=256,
+        "overlap": Int(16, min=0, max=256,
                        doc="input pixels shared by neighbouring tiles, blended with feathered weights"),
     },
     estimate=_estimate,
