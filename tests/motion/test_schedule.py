@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 
 import pytest
+import tomllib
 
 import artflow as af
 from artflow.params import Color, Float, Floats, Int, Model, Path, Str
@@ -81,7 +81,8 @@ def test_schedules_are_plain_json_and_toml_data() -> None:
 
 
 def test_colour_keyframes_interpolate_in_rgb() -> None:
-    curve = Color("#000").validate("s", "generate.solid", "color", af.keyframes({0: "black", 10: [255, 255, 255]}))
+    black_white = af.keyframes({0: "black", 10: [255, 255, 255]})
+    curve = Color("#000").validate("s", "generate.solid", "color", black_white)
     assert curve.at(3) == pytest.approx((0.3, 0.3, 0.3)) and len(curve.at(0)) == 3
     ints = Int(1, min=0, max=10).validate("n", "t", "count", af.keyframes({0: 0, 10: 10}))
     assert [ints.at(f) for f in (0, 4, 10)] == [0, 4, 10] and isinstance(ints.at(4), int)
