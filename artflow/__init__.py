@@ -25,7 +25,7 @@ _os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 from .errors import ArtflowError, GraphError, ImageError, ModelError, NodeError, ParamError, PluginError
 from .hookspecs import hookimpl
 from .nodes import In, NodeContext, NodeSpec, Out, node
-from .params import Bool, Choice, Color, Float, Floats, Int, Ints, Model, Path, Str, Strings
+from .params import Bool, Choice, Color, File, Float, Floats, Int, Ints, Model, Path, Str, Strings
 from .types import (
     BOXES,
     IMAGE,
@@ -67,7 +67,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ArtflowError", "GraphError", "ImageError", "ModelError", "NodeError", "ParamError", "PluginError",
     "hookimpl", "In", "NodeContext", "NodeSpec", "Out", "node",
-    "Bool", "Choice", "Color", "Float", "Floats", "Int", "Ints", "Model", "Path", "Str", "Strings",
+    "Bool", "Choice", "Color", "File", "Float", "Floats", "Int", "Ints", "Model", "Path", "Str", "Strings",
     "BOXES", "IMAGE", "LABELS", "LATENT", "LATENT_MAP", "MASK", "NUMBER", "POSES", "TEXT", "Box", "Label",
     "ArraySocket", "JsonSocket", "SocketType",
     "Graph", "NodeRef", "Engine", "RunResult", "get_plugins", "__version__",

@@ -28,7 +28,7 @@ _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 @dataclass(frozen=True)
 class Param:
-    """A parameter declaration. Build one with Int, Float, Bool, Str, Choice, Color, Path, Model,
+    """A parameter declaration. Build one with Int, Float, Bool, Str, Choice, Color, File, Model,
     Floats, Ints or Strings rather than directly."""
 
     kind: str
@@ -245,9 +245,18 @@ def Color(default: Any = REQUIRED, *, doc: str = "", optional: bool = False) -> 
     return Param("color", default, doc, optional=optional)
 
 
-def Path(default: Any = REQUIRED, *, doc: str = "", optional: bool = False) -> Param:
+def File(default: Any = REQUIRED, *, doc: str = "", optional: bool = False) -> Param:
     """A file path (or glob, where the node says so)."""
     return Param("path", default, doc, optional=optional)
+
+
+def Path(default: Any = REQUIRED, *, doc: str = "", optional: bool = False) -> Param:  # noqa: N802
+    """Deprecated name of :func:`File` (it shadowed ``pathlib.Path`` wherever it was imported)."""
+    import warnings
+
+    warnings.warn("artflow.params.Path is deprecated: use artflow.params.File (af.File)", DeprecationWarning,
+                  stacklevel=2)
+    return File(default, doc=doc, optional=optional)
 
 
 def Model(kind: str, default: Any = REQUIRED, *, doc: str = "", optional: bool = False,

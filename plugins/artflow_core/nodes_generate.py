@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from pathlib import Path as PathLib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from artflow.budget import Estimate, generator, image_shape, nbytes
 from artflow.errors import ArtflowError
 from artflow.imaging import check_size
 from artflow.nodes import In, NodeContext, Out, node
-from artflow.params import Bool, Choice, Color, Float, Int, Path, Str, Strings
+from artflow.params import Bool, Choice, Color, File, Float, Int, Str, Strings
 from artflow.types import BOXES, IMAGE, LABELS, MASK, TEXT, Box, Label
 
 from . import noise
@@ -112,7 +112,7 @@ def _voronoi_estimate(params: dict[str, Any]) -> Estimate:
     """As any generator for memory; work per image grows with its pixels times cells^0.7 (the
     nearest-cell search) plus the cells' relaxation (measured: 1024x1024, 5000 cells, relax 10
     is about 10 s, 1e8 units)."""
-    base = generator()(params, {}, PathLib("."))
+    base = generator()(params, {}, Path("."))
     cells, relax = int(params["cells"]), int(params["relax"])
     pixels = int(params["width"]) * int(params["height"])
     per_item = 40 * cells * (1 + relax / 4) + 0.3 * pixels * cells**0.7
@@ -609,7 +609,7 @@ def _fit_font(
     params={
         "text": Str("artflow", doc="text to render; may use {index} and {seed}; \\n breaks lines"),
         "font_size": Int(0, min=0, max=2048, doc="pixel size; 0 fits the text to the image"),
-        "font": Path(None, optional=True, doc="a .ttf/.otf file; null uses DejaVu Sans or Pillow's default"),
+        "font": File(None, optional=True, doc="a .ttf/.otf file; null uses DejaVu Sans or Pillow's default"),
         "color": Color("#fffffe", doc="text colour"),
         "background": Color("#1b1b2f", doc="background colour; a transparent colour gives RGBA"),
         "stroke": Int(0, min=0, max=64, doc="outline width in pixels"),

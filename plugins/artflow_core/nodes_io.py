@@ -18,8 +18,7 @@ from artflow.budget import Estimate, nbytes
 from artflow.errors import ArtflowError, ImageError
 from artflow.imaging import as_batch, atomic_write_bytes, encode_image, load_frames, to_pil
 from artflow.nodes import In, NodeContext, Out, node
-from artflow.params import Bool, Choice, Float, Int
-from artflow.params import Path as PathParam
+from artflow.params import Bool, Choice, File, Float, Int
 from artflow.paths import glob_files, safe_name
 from artflow.types import IMAGE, TEXT
 
@@ -123,7 +122,7 @@ def _load_estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Pa
         "names": Out(TEXT, "file name stems, one per image"),
     },
     params={
-        "path": PathParam(
+        "path": File(
             doc="an image file or a glob ('photos/*.jpg', '**/*.png'); relative to the graph file"
         ),
         "fit": Choice(
@@ -226,7 +225,7 @@ def _target_paths(
     },
     outputs={"path": Out(TEXT, "the written files, one per image")},
     params={
-        "path": PathParam(
+        "path": File(
             "out.png",
             doc="file under the output folder; may use {index}, {name}, {seed}, {frame:04d} (a run over "
             "frames); a batch "
@@ -272,7 +271,7 @@ def image_save(
     inputs={"image": In(IMAGE, "the frames, in order")},
     outputs={"path": Out(TEXT, "the written file")},
     params={
-        "path": PathParam(
+        "path": File(
             "anim.gif",
             doc="file under the output folder: .gif, .png (APNG), .webp or .mp4 (H.264); may use {seed}",
         ),

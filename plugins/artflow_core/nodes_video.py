@@ -18,8 +18,7 @@ from artflow.budget import Estimate, nbytes
 from artflow.errors import ImageError
 from artflow.imaging import load_image
 from artflow.nodes import NodeContext, Out, node
-from artflow.params import Int
-from artflow.params import Path as PathParam
+from artflow.params import File, Int
 from artflow.types import IMAGE, NUMBER, TEXT
 from artflow.video import VIDEO_SUFFIXES, frame_files, probe, read_video_frames, select
 
@@ -71,7 +70,7 @@ def _estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -
         "names": Out(TEXT, "frame names (frame_000123, or the frame files' stems)"),
     },
     params={
-        "path": PathParam(doc="a video file (.mp4, .mov, .mkv, .webm, …) or a folder of frame images; "
+        "path": File(doc="a video file (.mp4, .mov, .mkv, .webm, …) or a folder of frame images; "
                           "relative to the graph file"),
         "start": Int(0, min=0, doc="first frame index"),
         "stop": Int(0, min=0, doc="frame index to stop before (0: the end)"),

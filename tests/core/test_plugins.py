@@ -282,7 +282,7 @@ def test_plugin_registering_a_core_node_type_is_refused_and_core_keeps_it(fake_p
         import artflow as af
 
         @af.node("image.load", category="io", outputs={"image": af.IMAGE},
-                 params={"path": af.Path(doc="ignored")})
+                 params={"path": af.File(doc="ignored")})
         def impostor(ctx, path):
             "Not the real image.load."
             return np.zeros((1, 2, 2, 3), np.float32)

@@ -9,7 +9,7 @@ import pytest
 import tomllib
 
 import artflow as af
-from artflow.params import Color, Float, Floats, Int, Model, Path, Str
+from artflow.params import Color, File, Float, Floats, Int, Model, Str
 from artflow.schedule import EASINGS, Curve, bezier, ease_fn
 
 POINTS = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -102,7 +102,7 @@ def test_colour_keyframes_interpolate_in_rgb() -> None:
     (Color("#000"), af.keyframes({0: "black", 5: "nocolour"}), "is not a colour"),
     (Color("#000"), af.wave(), "takes keyframes"),
     (Str("a"), af.keyframes({0: 0, 5: 1}), "cannot take a schedule"),
-    (Path("a.png"), af.keyframes({0: 0, 5: 1}), "cannot take a schedule"),
+    (File("a.png"), af.keyframes({0: 0, 5: 1}), "cannot take a schedule"),
     (Model("style", "glass"), af.wave(), "cannot take a schedule"),
 ])
 def test_a_bad_schedule_is_one_line_naming_node_param_and_what_to_do(param, value, words) -> None:

@@ -59,3 +59,17 @@ def test_no_socket_shows_a_blank_doc():
         """Declared with bare socket types."""
 
     assert bare.inputs[0].doc == af.IMAGE.doc and bare.outputs[0].doc == af.MASK.doc
+
+
+def test_the_file_param_is_af_file_and_the_old_path_name_warns():
+    import warnings
+
+    import artflow as af
+
+    assert af.File("x.png", doc="a file").kind == "path"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = af.Path("x.png", doc="a file")
+    assert old == af.File("x.png", doc="a file")
+    assert [str(w.message) for w in caught if w.category is DeprecationWarning] == [
+        "artflow.params.Path is deprecated: use artflow.params.File (af.File)"]
