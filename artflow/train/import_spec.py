@@ -28,7 +28,7 @@ class ModelImportError(ModelError):
     """The model could not be imported; nothing was written."""
 
 
-ImportError_ = ModelImportError  # the name earlier code used
+ImportError_ = ModelImportError  # deprecated: the old name (it read like the builtin ImportError)
 
 
 @dataclass

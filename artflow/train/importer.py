@@ -53,7 +53,7 @@ from ..models.card import InputSpec, ModelCard
 from .import_check import PHOTOS, finish, measure_speed, update_card, verify  # noqa: F401 - public
 from .import_decoders import DECODERS, adapt, decoder, find_decoder  # noqa: F401 - public
 from .import_sources import load_keras_factory, package_files_sha256  # noqa: F401 - public
-from .import_spec import ImportError_, ImportSpec, ModelImportError  # noqa: F401 - public
+from .import_spec import ImportSpec, ModelImportError  # noqa: F401 - public
 
 #: how an interrupted import's temp file is named: .NAME.onnx.PID.importing (see clean_stale)
 TEMP_SUFFIX = ".importing"

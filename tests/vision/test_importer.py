@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("tf2onnx")
 
-from artflow.train.importer import ImportError_, ImportSpec, import_model  # noqa: E402
+from artflow.train.importer import ImportSpec, ModelImportError, import_model  # noqa: E402
 from artflow.train.tfjs import TfjsError, read_tfjs  # noqa: E402
 
 from .tfjs_fixture import write_tiny_tfjs  # noqa: E402
@@ -112,7 +112,7 @@ def test_keras_factory_that_downloads_is_refused(tmp_path: Path, monkeypatch: py
     out_dir = tmp_path / "models"
     out_dir.mkdir()
     spec = ImportSpec(name="dl", kind="edges")
-    with pytest.raises(ImportError_, match=r"artflow_test_downloader:build needs a download "
+    with pytest.raises(ModelImportError, match=r"artflow_test_downloader:build needs a download "
                                            r"\(artflow_never_there.h5\): artflow imports offline only"):
         import_model("keras", "artflow_test_downloader:build", spec, out_dir / "dl.onnx", timing=False)
     assert list(out_dir.iterdir()) == []
