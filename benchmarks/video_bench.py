@@ -8,6 +8,13 @@ Flicker is the stylised clip's mean frame-to-frame difference over the source cl
 the output changes exactly as much as the input does; per-frame style transfer adds some.
 
     python benchmarks/video_bench.py [--seconds 10 60] [--style glass] [--rss-graph filters|style]
+
+``--per-frame`` measures instead whether a clip's time per frame is flat in its length: the same
+copy graph (video.load -> image.save_animation .mp4, run_clip in 48-frame chunks) over a short
+and a long H.264 clip and over a short and a long folder of PNG frames, each in a fresh process;
+``long_over_short`` near 1.0 means flat (re-counting the clip per chunk made it grow).
+
+    python benchmarks/video_bench.py --per-frame [--seconds 10 120] [--side 512] [--folder 240 2400]
 """
 
 from __future__ import annotations
@@ -98,6 +105,57 @@ def flicker_figure(source: Path, styled: Path, target: Path, frame: int = 120) -
     Image.fromarray(sheet).resize((768, 768), Image.LANCZOS).save(target, quality=88)
 
 
+COPY = r"""
+import json, sys, time
+import artflow as af
+from artflow.video import run_clip
+g = af.Graph(seed=1)
+g.add("image.save_animation", "save", image=g.add("video.load", "clip", path=sys.argv[1]), path="out.mp4",
+      fps=24)
+t = time.perf_counter()
+run = run_clip(g, output_dir=sys.argv[2])
+print(json.dumps({"seconds": time.perf_counter() - t, "frames": run.frames}))
+"""
+
+
+def _test_source(target: str, side: int, frames: int) -> None:
+    """ffmpeg's moving test pattern (with a noise layer, so frames cost what real ones do)."""
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi", "-i",
+                    f"testsrc2=size={side}x{side}:rate={FPS}", "-vf", "noise=alls=12:allf=t",
+                    "-frames:v", str(frames), "-pix_fmt", "yuv420p" if target.endswith(".mp4") else "rgb24",
+                    target], check=True)
+
+
+def per_frame(seconds: tuple[float, float], side: int, folder: tuple[int, int]) -> dict[str, Any]:
+    """ms per frame of the copy graph: short vs long clip, short vs long frame folder."""
+    out: dict[str, Any] = {"side": side, "chunk_frames": 48}
+    with tempfile.TemporaryDirectory(prefix="artflow-video-bench-") as tmp:
+        root = Path(tmp)
+        env = dict(os.environ, ARTFLOW_CACHE=str(root / "cache"))
+        cases = {}
+        for label, n in (("clip_short", int(seconds[0] * FPS)), ("clip_long", int(seconds[1] * FPS))):
+            _test_source(str(root / f"{label}.mp4"), side, n)
+            cases[label] = root / f"{label}.mp4"
+        for label, n in (("folder_short", folder[0]), ("folder_long", folder[1])):
+            (root / label).mkdir()
+            _test_source(str(root / label / "frame_%05d.png"), side, n)
+            cases[label] = root / label
+        for label, src in cases.items():
+            proc = subprocess.run([sys.executable, "-c", COPY, str(src), str(root / f"out_{label}")],
+                                  capture_output=True, text=True, env=env)
+            if proc.returncode != 0:
+                raise RuntimeError(proc.stderr[-2000:])
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            out[label] = {"frames": r["frames"], "seconds": round(r["seconds"], 2),
+                          "ms_per_frame": round(1000 * r["seconds"] / r["frames"], 2)}
+        for kind in ("clip", "folder"):
+            out[f"{kind}_long_over_short"] = round(out[f"{kind}_long"]["ms_per_frame"]
+                                                   / out[f"{kind}_short"]["ms_per_frame"], 3)
+    return out
+
+
 def _row(r: dict[str, Any]) -> dict[str, Any]:
     return {"frames": r["frames"], "seconds": round(r["seconds"], 1), "peak_rss_mb": round(r["peak_rss_mb"])}
 
@@ -112,7 +170,15 @@ def main() -> None:
     ap.add_argument("--rss-graph", choices=["filters", "style"], default="filters",
                     help="graph for the short-vs-long memory figure: filters (flip + colour "
                     "adjust) or style (slow on a CPU)")
+    ap.add_argument("--per-frame", action="store_true", help="time per frame, short vs long (see above)")
+    ap.add_argument("--side", type=int, default=SIDE, help="--per-frame: frame side in pixels")
+    ap.add_argument("--folder", type=int, nargs=2, default=[240, 2400], metavar=("SHORT", "LONG"),
+                    help="--per-frame: frames in the short and the long frame folder")
     args = ap.parse_args()
+    if args.per_frame:
+        seconds = tuple(args.seconds) if "--seconds" in sys.argv else (10.0, 120.0)
+        print(json.dumps({"per_frame": per_frame(seconds, args.side, tuple(args.folder))}, indent=2))
+        return
     from artflow.video import describe, flicker_ratio
 
     short_s, long_s = args.seconds
