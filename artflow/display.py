@@ -10,7 +10,7 @@ import tempfile
 import webbrowser
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -151,11 +151,3 @@ def show(result: RunResult, *, browser: bool | None = None) -> Path | None:
                     f"<body style='font-family:sans-serif'>{html}</body>", encoding="utf-8")
     webbrowser.open(page.as_uri())
     return page
-
-
-def image_html(image: Any, size: int = 256) -> str:
-    """An <img> of a batch's first image (or one HWC image), for inline display."""
-    arr = np.asarray(image)
-    if arr.ndim == 4:
-        arr = arr[0]
-    return f'<img src="{_data_uri(thumbnail_png(arr, size))}">'

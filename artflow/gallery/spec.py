@@ -79,10 +79,6 @@ class GallerySpec:
     def size(self) -> int:
         return math.prod(len(v.values) for v in self.variables) if self.variables else 1
 
-    def field_names(self) -> dict[str, str]:
-        """Template field → variable key ('palette' and 'art.palette' → 'art.palette')."""
-        return template_fields(self.variables)
-
 
 def template_fields(variables: list[Variable]) -> dict[str, str]:
     """Fields a template may use for the matrix: full keys, and short param names when unique."""

@@ -167,10 +167,6 @@ def palette_array(name: str, colors: Sequence[str] | None = None) -> np.ndarray:
     return colors_array(PALETTES[name])
 
 
-def rgb_tuple(color: Sequence[float]) -> tuple[float, float, float]:
-    return (float(color[0]), float(color[1]), float(color[2]))
-
-
 def to_rgb8(color: Sequence[float]) -> tuple[int, ...]:
     """A float colour (RGB or RGBA) as 0..255 integers for Pillow."""
     return tuple(int(round(float(v) * 255)) for v in color)
