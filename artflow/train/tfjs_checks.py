@@ -210,7 +210,7 @@ def _weight(where: str, i: int, w: Any, seen: set[str]) -> Weight:
     seen.add(name)
     shape = check_shape(f"{where}: weight {q(name)}", w.get("shape"))
     dtype = w.get("dtype")
-    if dtype not in ITEMSIZE:
+    if not isinstance(dtype, str) or dtype not in ITEMSIZE:
         raise TfjsError(f"{where}: weight {q(name)} has dtype {q(dtype)}; artflow reads "
                         f"{', '.join(ITEMSIZE)}")
     quant = w.get("quantization")
