@@ -244,7 +244,7 @@ def bench_models(only: list[str] | None = None, *, tf_side: bool = True,
 
 
 # kinds whose models have their own harness (several inputs, sizes, tiling): see SECTIONS
-OWN_BENCH = ("style", "detector", "edges", "pose", "matte")
+OWN_BENCH = ("style", "detector", "edges", "pose", "matte", "upscale")
 
 
 def _style(quick: bool) -> dict[str, Any]:
@@ -267,6 +267,14 @@ def _vision(quick: bool) -> dict[str, Any]:
     return {f"vision:{k}": v for k, v in run_vision_benchmarks(repeats=3 if quick else 20).items()}
 
 
+def _upscale(quick: bool) -> dict[str, Any]:
+    """ESRGAN-thick: ORT vs TF/Keras per 512² image, the node's time and memory (upscale_bench.py;
+    the TF side needs $ARTFLOW_UPSCALERJS_THICK)."""
+    from upscale_bench import run_upscale_benchmarks
+
+    return {f"upscale:{k}": v for k, v in run_upscale_benchmarks(side=128 if quick else 512).items()}
+
+
 def machine() -> dict[str, Any]:
     from artflow import models as runtime
 
@@ -287,13 +295,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-detector", action="store_true", help="skip the detector")
     parser.add_argument("--no-gallery", action="store_true", help="skip the gallery benchmarks")
     parser.add_argument("--no-vision", action="store_true", help="skip the imported pretrained models")
+    parser.add_argument("--no-upscale", action="store_true", help="skip the upscaler (minutes at 512²)")
     parser.add_argument("--training", action="store_true",
                         help="also time the --quick trainings (train_bench.py; minutes)")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"machine": machine()}
     only = [m for m in args.models.split(",") if m] or None
     result["models"] = bench_models(only, tf_side=not args.no_tf, quick=args.quick)
-    for skip, section in ((args.no_style, _style), (args.no_detector, _detector), (args.no_vision, _vision)):
+    for skip, section in ((args.no_style, _style), (args.no_detector, _detector), (args.no_vision, _vision),
+                          (args.no_upscale, _upscale)):
         if skip or only:
             continue
         try:
