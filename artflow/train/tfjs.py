@@ -317,7 +317,12 @@ def as_function(graph: TfjsGraph, inputs: list[str], outputs: list[str],
     def _load() -> None:
         tf.compat.v1.import_graph_def(gd, name="")
 
-    wrapped = tf.compat.v1.wrap_function(_load, [])
+    try:
+        wrapped = tf.compat.v1.wrap_function(_load, [])
+    except (ValueError, TypeError, KeyError, tf.errors.OpError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TfjsError(f"TensorFlow cannot load the graph: {one_line(first)[:200]}; the model.json is "
+                        "inconsistent (re-export it with tensorflowjs_converter)") from None
     g = wrapped.graph
     try:
         return wrapped.prune([g.as_graph_element(i) for i in inputs],

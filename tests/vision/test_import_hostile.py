@@ -170,3 +170,16 @@ def test_stale_temp_files_of_dead_imports_are_removed(tmp_path: Path) -> None:
     code, _ = _import(model, out)
     assert code == 2
     assert sorted(p.name for p in out.iterdir()) == [alive.name]
+
+
+@pytest.mark.slow
+def test_graph_tensorflow_cannot_load_is_one_line(tmp_path: Path) -> None:
+    """Well-formed fields that do not fit together (a rank-3 image into a 2-D convolution) reach
+    TensorFlow; its refusal is one line, exit 2 (found by a sweep past --check: exit 1 before)."""
+    pytest.importorskip("tf2onnx")
+    model, _ = package(tmp_path)
+    edit(model, lambda d: _nodes(d)[0]["attr"]["shape"]["shape"]["dim"].pop())
+    out = tmp_path / "out"
+    code, lines = _import(model, out)
+    assert code == 2 and len(lines) == 1 and "TensorFlow cannot load the graph" in lines[0], lines
+    assert not out.exists() or not any(out.iterdir())
