@@ -55,3 +55,17 @@ def test_kaleidoscope_rotation_loops_at_one_turn(tmp_path: Path) -> None:
     frames = _frames("image.kaleidoscope", {"segments": 6}, tmp_path, source="generate.noise")
     assert np.abs(frames[N] - frames[0]).max() <= 1 / 255
     assert float(np.abs(frames[N // 2] - frames[0]).mean()) > 0.02
+
+
+def test_the_loops_gallery_closes_every_schedule_at_its_last_frame() -> None:
+    from artflow.gallery import load_spec
+    from artflow.schedule import Curve
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "gallery" / "loops.toml")
+    assert spec.size >= 6 and spec.graph.frames == 96
+    vg = spec.graph.validate()
+    curves = [(n, p, v) for n, params in vg.params.items() for p, v in params.items() if isinstance(v, Curve)]
+    assert len(curves) == 3
+    for node, param, curve in curves:
+        assert curve.at(spec.graph.frames) == curve.at(0), (node, param)
+        assert curve.at(spec.graph.frames // 4) != curve.at(0), (node, param)  # and it moves
