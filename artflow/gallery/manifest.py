@@ -27,7 +27,7 @@ from .jobs import Job
 MANIFEST = "manifest.jsonl"
 FORMAT = 2
 #: fields of a record that vary from run to run (timings, retries, the Ray node); the rest is deterministic
-VOLATILE = ("seconds", "retried", "node")
+VOLATILE = ("seconds", "node_seconds", "retried", "node")
 RESULT_FIELDS = ("status", "error", "images", "files", "models", "provider", "seconds")
 
 
@@ -52,7 +52,7 @@ def item_record(job: Job | dict[str, Any], result: dict[str, Any] | None) -> dic
                         "provider": None, "seconds": None}
     for name in RESULT_FIELDS:
         out[name] = result.get(name)
-    for name in ("retried", "node"):
+    for name in ("node_seconds", "retried", "node"):
         if result.get(name):
             out[name] = result[name]
     return out
@@ -67,15 +67,39 @@ def describes(record: dict[str, Any]) -> int:
     return hash(json.dumps([record.get(name) for name in DESCRIBING], sort_keys=True))
 
 
-def files_present(record: dict[str, Any], root: Path) -> bool:
+class Listing:
+    """Which files exist under a folder, one directory read per subfolder (a stat per file is
+    slow at 100,000 items); paths deeper than one subfolder are checked one by one."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.folders: dict[str, set[str]] = {}
+
+    def has(self, rel: str) -> bool:
+        folder, _, name = rel.rpartition("/")
+        if "/" in folder or not folder:
+            return (self.root / rel).is_file()
+        names = self.folders.get(folder)
+        if names is None:
+            try:
+                with os.scandir(self.root / folder) as entries:
+                    names = {e.name for e in entries if e.is_file()}
+            except OSError:
+                names = set()
+            self.folders[folder] = names
+        return name in names
+
+
+def files_present(record: dict[str, Any], root: Path, listing: Listing | None = None) -> bool:
     """Whether every file a record lists exists inside ``root`` (a resolved folder)."""
     files = record.get("files")
     if not isinstance(files, list) or not files:
         return False
+    listing = listing or Listing(root)
     for rel in files:
         if not isinstance(rel, str) or rel.startswith("/") or ".." in rel.split("/"):
             return False
-        if not (root / rel).is_file():
+        if "\\" in rel or not listing.has(rel):
             return False
     return True
 
@@ -113,6 +137,7 @@ def scan(out_root: Path, *, check_files: bool = True) -> Scan:
     except OSError:
         return found
     root = out_root.resolve()
+    listing = Listing(root)
     last_index = -1
     with fh:
         offset = 0
@@ -140,7 +165,7 @@ def scan(out_root: Path, *, check_files: bool = True) -> Scan:
             last_index = index if isinstance(index, int) else last_index
             found.offsets[key] = start
             found.marks[key] = describes(record)
-            if record.get("status") == "ok" and (not check_files or files_present(record, root)):
+            if record.get("status") == "ok" and (not check_files or files_present(record, root, listing)):
                 found.done.add(key)
             else:
                 found.done.discard(key)
@@ -185,9 +210,13 @@ def read_header(out_root: Path) -> dict[str, Any] | None:
 
 
 class ManifestLog:
-    """The log a render appends to: one line per finished item, flushed as it is written."""
+    """The log a render appends to. Records wait in memory until the next commit (every couple
+    of seconds), which first syncs the folder, so a record on disk always names files already
+    on disk: a power loss costs at most the last seconds' items (rendered again), never a record
+    pointing at a file that was lost."""
 
     def __init__(self, out_root: Path, header: dict[str, Any], found: Scan):
+        self.out_root = out_root
         self.path = out_root / MANIFEST
         exists = self.path.exists()
         self.fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
@@ -197,18 +226,35 @@ class ManifestLog:
         if found.header is None and self.fh.tell() == 0:
             self.fh.write(_line(header))
             self.fh.flush()
+        #: key → offset of its newest record (the previous render's, then this one's)
+        self.offsets = dict(found.offsets)
+        self.pending: list[dict[str, Any]] = []
         self.appended = 0
 
-    def append(self, record: dict[str, Any]) -> int:
-        """Write one record; return its offset."""
-        offset = self.fh.tell()
-        self.fh.write(_line(record))
+    def add(self, record: dict[str, Any]) -> None:
+        self.pending.append(record)
+
+    def commit(self) -> None:
+        """Sync the files written so far, then append the records waiting for them."""
+        if not self.pending:
+            return
+        from .files import sync_folder
+
+        sync_folder(self.out_root)
+        for record in self.pending:
+            self.offsets[record["key"]] = self.fh.tell()
+            self.fh.write(_line(record))
         self.fh.flush()
-        self.appended += 1
-        return offset
+        self.appended += len(self.pending)
+        self.pending.clear()
 
     def close(self) -> None:
+        self.commit()
         self.fh.close()
+        if self.appended:
+            from .files import sync_folder
+
+            sync_folder(self.out_root)
 
 
 def compact(out_root: Path, header: dict[str, Any], keys: list[str], offsets: dict[str, int]) -> None:

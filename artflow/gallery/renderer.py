@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DiskFullError, one_line
+from .files import SYNC_SECONDS
 from .jobs import Expansion, Job
 from .manifest import ManifestLog, Scan, compact, describes, header_of, item_record, relabel, scan
 from .spec import GalleryError, GallerySpec, load_spec
@@ -141,7 +142,6 @@ def _render_locked(spec: GallerySpec, out_root: Path, runner: Any, *, force: boo
     summary = RenderSummary(out_root, len(expansion), backend=runner.describe())
     #: the current items' keys in matrix order (what the compacted log and the page list)
     order: list[str] = []
-    offsets = dict(found.offsets)
     expanded = [False]
 
     def todo() -> Iterator[dict[str, Any]]:
@@ -151,7 +151,7 @@ def _render_locked(spec: GallerySpec, out_root: Path, runner: Any, *, force: boo
                 summary.skipped += 1
                 record = item_record(job, None)
                 if found.marks.get(job.key) != describes(record):  # the spec moved or renamed it
-                    offsets[job.key] = log.append(relabel(out_root, found.offsets[job.key], record))
+                    log.add(relabel(out_root, found.offsets[job.key], record))
             else:
                 yield job.to_dict()
         expanded[0] = True
@@ -169,7 +169,7 @@ def _render_locked(spec: GallerySpec, out_root: Path, runner: Any, *, force: boo
         payload = record.pop("payload", None)
         if payload:
             _write_payload(out_root, record, payload)
-        offsets[job["key"]] = log.append(item_record(job, record))
+        log.add(item_record(job, record))
         if record["status"] == "ok":
             summary.ok += 1
         else:
@@ -180,7 +180,11 @@ def _render_locked(spec: GallerySpec, out_root: Path, runner: Any, *, force: boo
                 bar.write(one_line(f"failed: {job['name']}: {record.get('error')}"), file=sys.stderr)
         if bar is not None:
             bar.update(1)
+        if time.monotonic() - synced[0] >= SYNC_SECONDS:
+            log.commit()
+            synced[0] = time.monotonic()
 
+    synced = [time.monotonic()]
     try:
         runner.run(todo(), out_root, on_record, expected=len(expansion))
         remove_temp_files(out_root)  # left by workers killed mid-write (then retried)
@@ -188,6 +192,7 @@ def _render_locked(spec: GallerySpec, out_root: Path, runner: Any, *, force: boo
         log.close()
         if bar is not None:
             bar.close()
+        offsets = log.offsets
         complete = expanded[0] and all(key in offsets for key in order)
         changed = log.appended or not found.compact or found.header != header
         try:
@@ -216,8 +221,8 @@ def write_index_current(out_root: Path) -> bool:
 def _write_payload(out_root: Path, record: dict[str, Any], payload: list[tuple[str, bytes]]) -> None:
     """Files a cluster worker sent back with its record: each one it lists, inside the folder,
     written atomically (temp file, then rename)."""
-    from ..imaging import atomic_write_bytes
     from ..paths import confined
+    from .files import write_file
 
     listed = set(record.get("files") or [])
     targets = []
@@ -226,7 +231,7 @@ def _write_payload(out_root: Path, record: dict[str, Any], payload: list[tuple[s
             raise GalleryError(f"a worker sent a file its record does not list: {rel!r}")
         targets.append((confined(out_root, rel), data))
     for path, data in targets:
-        atomic_write_bytes(path, data)
+        write_file(path, data)
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:

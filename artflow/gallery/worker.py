@@ -179,10 +179,11 @@ def disk_full_cause(exc: BaseException) -> Any:
 def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dict[str, Any]) -> None:
     from .. import __version__
     from ..graph import Graph
-    from ..imaging import atomic_write_bytes, encode_image
+    from ..imaging import encode_image
     from ..paths import confined
     from ..provenance import provenance_text
     from ..sketch import provenance_extras
+    from .files import write_file
     from .frames import ANIM_SUFFIX, is_animated, render_frames
     from .spec import THUMB_FORMATS
 
@@ -200,6 +201,8 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
     motion = render_frames(engine, graph, options, job["save"], int(job["thumb_size"])) \
         if is_animated(graph) else None
     result = motion.result if motion is not None else engine.run(graph, **options)
+    # the nodes' own time (the rest of the item's time is the engine's and the gallery's)
+    record["node_seconds"] = round(sum(r.seconds for r in result.lineage.values()), 4)
     lineage = result.lineage_of(*wanted)
     # by node: two nodes may use models of the same name (the 'digits' generator and classifier)
     record["models"] = {n: dict(sorted(r.model_shas().items())) for n, r in lineage.items() if r.models}
@@ -251,7 +254,7 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
         return
     targets = [(confined(out_root, rel), data) for rel, data in pending]
     for path, data in targets:  # everything encoded first: a failure writes nothing
-        atomic_write_bytes(path, data)
+        write_file(path, data)  # whole (temp + rename); the render syncs the folder in batches
 
 
 def _with_save(graph: Any, node_id: str, socket: str, n_sockets: int, stems: list[str]) -> Any:
