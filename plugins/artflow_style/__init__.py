@@ -17,6 +17,7 @@ def register_nodes(register):
 @hookimpl
 def register_models(register):
     register_shipped_models(register, __package__)
+    register_shipped_models(register, MODELS_DIR / "arbitrary")  # Magenta's pair (arbitrary_ship.py)
 
 
 @hookimpl
