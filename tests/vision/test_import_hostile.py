@@ -93,8 +93,12 @@ def test_shape_that_is_not_a_list_is_refused(tmp_path: Path) -> None:
     _refused(tmp_path, lambda d: _manifest(d)["weights"][0].update(shape="3,3,3,4"), "is not a list")
 
 
-def test_dims_whose_product_overflows_are_refused(tmp_path: Path) -> None:
-    _refused(tmp_path, lambda d: _manifest(d)["weights"][0].update(shape=[2**31 - 1] * 8), "wrong size")
+@pytest.mark.parametrize(("shape", "expect"), [([4, 2**62 + 27], "not a size from 0"),
+                                                 ([2**31 - 1] * 8, "wrong size")])
+def test_dims_whose_product_overflows_are_refused(tmp_path: Path, shape: list[int], expect: str) -> None:
+    """4 × (2**62 + 27) wraps to 108 in int64, the first weight's true count: the old size check
+    passed it and the reshape failed (exit 1); products are exact Python ints now."""
+    _refused(tmp_path, lambda d: _manifest(d)["weights"][0].update(shape=shape), expect)
 
 
 def test_topology_that_is_a_string_is_refused(tmp_path: Path) -> None:
