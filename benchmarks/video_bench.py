@@ -15,6 +15,7 @@ and a long H.264 clip and over a short and a long folder of PNG frames, each in 
 ``long_over_short`` near 1.0 means flat (re-counting the clip per chunk made it grow).
 
     python benchmarks/video_bench.py --per-frame [--seconds 10 120] [--side 512] [--folder 240 2400]
+        [--baseline CHECKOUT]
 """
 
 from __future__ import annotations
@@ -128,9 +129,14 @@ def _test_source(target: str, side: int, frames: int) -> None:
                     target], check=True)
 
 
-def per_frame(seconds: tuple[float, float], side: int, folder: tuple[int, int]) -> dict[str, Any]:
-    """ms per frame of the copy graph: short vs long clip, short vs long frame folder."""
+def per_frame(seconds: tuple[float, float], side: int, folder: tuple[int, int],
+              baseline: Path | None = None) -> dict[str, Any]:
+    """ms per frame of the copy graph: short vs long clip, short vs long frame folder; with
+    ``baseline`` (another artflow checkout) each case also runs there, side by side."""
     out: dict[str, Any] = {"side": side, "chunk_frames": 48}
+    variants = {"now": {}}
+    if baseline is not None:
+        variants["baseline"] = {"PYTHONPATH": f"{baseline}{os.pathsep}{baseline / 'plugins'}"}
     with tempfile.TemporaryDirectory(prefix="artflow-video-bench-") as tmp:
         root = Path(tmp)
         env = dict(os.environ, ARTFLOW_CACHE=str(root / "cache"))
@@ -143,16 +149,19 @@ def per_frame(seconds: tuple[float, float], side: int, folder: tuple[int, int]) 
             _test_source(str(root / label / "frame_%05d.png"), side, n)
             cases[label] = root / label
         for label, src in cases.items():
-            proc = subprocess.run([sys.executable, "-c", COPY, str(src), str(root / f"out_{label}")],
-                                  capture_output=True, text=True, env=env)
-            if proc.returncode != 0:
-                raise RuntimeError(proc.stderr[-2000:])
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
-            out[label] = {"frames": r["frames"], "seconds": round(r["seconds"], 2),
-                          "ms_per_frame": round(1000 * r["seconds"] / r["frames"], 2)}
-        for kind in ("clip", "folder"):
-            out[f"{kind}_long_over_short"] = round(out[f"{kind}_long"]["ms_per_frame"]
-                                                   / out[f"{kind}_short"]["ms_per_frame"], 3)
+            for name, extra in variants.items():  # side by side: the same clip, one after the other
+                proc = subprocess.run([sys.executable, "-c", COPY, str(src), str(root / f"out_{label}")],
+                                      capture_output=True, text=True, env={**env, **extra}, cwd=root)
+                if proc.returncode != 0:
+                    raise RuntimeError(proc.stderr[-2000:])
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                ms = round(1000 * r["seconds"] / r["frames"], 2)
+                out.setdefault(name, {})[label] = {"frames": r["frames"], "seconds": round(r["seconds"], 2),
+                                                   "ms_per_frame": ms}
+        for figures in (out[name] for name in variants):
+            for kind in ("clip", "folder"):
+                figures[f"{kind}_long_over_short"] = round(figures[f"{kind}_long"]["ms_per_frame"]
+                                                           / figures[f"{kind}_short"]["ms_per_frame"], 3)
     return out
 
 
@@ -174,10 +183,14 @@ def main() -> None:
     ap.add_argument("--side", type=int, default=SIDE, help="--per-frame: frame side in pixels")
     ap.add_argument("--folder", type=int, nargs=2, default=[240, 2400], metavar=("SHORT", "LONG"),
                     help="--per-frame: frames in the short and the long frame folder")
+    ap.add_argument("--baseline", type=Path, default=None, metavar="CHECKOUT",
+                    help="--per-frame: also run each case with another artflow checkout (e.g. a "
+                    "`git archive` of an older commit), side by side")
     args = ap.parse_args()
     if args.per_frame:
         seconds = tuple(args.seconds) if "--seconds" in sys.argv else (10.0, 120.0)
-        print(json.dumps({"per_frame": per_frame(seconds, args.side, tuple(args.folder))}, indent=2))
+        figures = per_frame(seconds, args.side, tuple(args.folder), args.baseline)
+        print(json.dumps({"per_frame": figures}, indent=2))
         return
     from artflow.video import describe, flicker_ratio
 
