@@ -18,6 +18,9 @@ from PIL import Image, ImageOps, PngImagePlugin
 from .errors import ImageError
 
 DEFAULT_MAX_PIXELS = 8192 * 8192
+#: luma weights for grey from RGB: Rec. 601, as Pillow's convert("L") and JPEG use, and as every
+#: shipped model's training data and card adapter were made (Rec. 709 would shift those inputs)
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 def max_pixels() -> int:

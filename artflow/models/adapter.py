@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import ModelError
-from ..imaging import resize
+from ..imaging import LUMA, resize
 
 if TYPE_CHECKING:
     from .card import InputSpec
@@ -35,7 +35,7 @@ def prepare_images(images: np.ndarray, spec: InputSpec | None) -> np.ndarray:
         return np.ascontiguousarray(x)
     if spec.color == "gray" or spec.channels == 1:
         if x.shape[-1] == 3:
-            x = x @ np.asarray([0.299, 0.587, 0.114], dtype=np.float32)
+            x = x @ LUMA
             x = x[..., None]
     elif x.shape[-1] == 1:
         x = np.repeat(x, 3, axis=-1)

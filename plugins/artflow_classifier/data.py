@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from artflow.imaging import LUMA
+
 SHAPE_CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "star", "hexagon")
 TRAIN_PHOTOS: tuple[str, ...] = (
     "astronaut", "chelsea", "hubble_deep_field", "immunohistochemistry", "retina", "brick", "gravel",
@@ -167,7 +169,7 @@ def load_folder(root: str | Path, size: int, *,
             pil = Image.fromarray((img * 255 + 0.5).astype(np.uint8))
             arr = np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
             if channels == 1:
-                arr = (arr @ np.asarray([0.299, 0.587, 0.114], np.float32))[..., None]
+                arr = (arr @ LUMA)[..., None]
             xs.append(arr)
             ys.append(label)
     if not xs:

@@ -16,11 +16,11 @@ from PIL import ImageFont
 
 from artflow import imaging
 from artflow.errors import ArtflowError
+from artflow.imaging import LUMA
 from artflow.params import parse_color
 
 RESAMPLE = imaging.RESAMPLING  # filter name → Pillow filter (image.resize's choices)
 
-LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
 
 # --- batches -------------------------------------------------------------------------------------
@@ -49,7 +49,7 @@ def join_alpha(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 
 def luminance(image: np.ndarray) -> np.ndarray:
-    """Rec. 709 luminance of an image or batch, keeping a trailing channel axis of 1."""
+    """Luminance (artflow.imaging.LUMA, Rec. 601) of an image or batch, keeping a channel axis of 1."""
     rgb, _ = split_alpha(image)
     return (rgb @ LUMA)[..., None].astype(np.float32)
 

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from artflow.errors import ArtflowError
+from artflow.imaging import LUMA
 from artflow.params import parse_color
 
 from . import noise
@@ -152,7 +153,7 @@ def draw_shape(
         region[..., :3] = region[..., :3] * (1 - a) + col * a
         region[..., 3:] = region[..., 3:] * (1 - a) + a
     elif region.shape[-1] == 1:
-        region[...] = region * (1 - a) + float(col @ [0.2126, 0.7152, 0.0722]) * a
+        region[...] = region * (1 - a) + float(col @ LUMA) * a
     else:
         region[...] = region * (1 - a) + col * a
     return box
@@ -174,7 +175,7 @@ def contrasting_color(rng: np.random.Generator, under: np.ndarray) -> tuple[floa
     """A random colour that stands out from the pixels (N, 3) it will cover: of up to 24 draws
     (a fifth near black or white against the luminance), the farthest from their mean colour."""
     mean = under.reshape(-1, 3).mean(axis=0) if under.size else np.full(3, 0.5, np.float32)
-    lum = float(mean @ [0.299, 0.587, 0.114])
+    lum = float(mean @ LUMA)
     best, best_d = np.zeros(3, np.float32), -1.0
     for _ in range(24):
         if rng.random() < 0.2:
@@ -182,7 +183,7 @@ def contrasting_color(rng: np.random.Generator, under: np.ndarray) -> tuple[floa
             c = np.full(3, v, dtype=np.float32)
         else:
             c = np.asarray(random_color(rng), dtype=np.float32)
-        d = float(np.linalg.norm(c - mean)) + abs(float(c @ [0.299, 0.587, 0.114]) - lum)
+        d = float(np.linalg.norm(c - mean)) + abs(float(c @ LUMA) - lum)
         if d > best_d:
             best, best_d = c, d
         if d >= 0.6:

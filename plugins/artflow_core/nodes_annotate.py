@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from artflow.errors import ArtflowError
+from artflow.imaging import LUMA
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Choice, Color, Float, Int, Str
 from artflow.types import BOXES, IMAGE, LABELS, TEXT, Box, Label
@@ -27,7 +28,7 @@ def over(image: np.ndarray, layer: Image.Image) -> np.ndarray:
 
 
 def _text_color(bg: tuple[float, ...]) -> tuple[int, int, int, int]:
-    lum = 0.2126 * bg[0] + 0.7152 * bg[1] + 0.0722 * bg[2]
+    lum = float(np.asarray(bg[:3], np.float32) @ LUMA)
     return (0, 0, 0, 255) if lum > 0.55 else (255, 255, 255, 255)
 
 

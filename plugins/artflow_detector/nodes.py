@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from artflow.errors import ArtflowError
-from artflow.imaging import resize
+from artflow.imaging import LUMA, resize
 from artflow.nodes import In, NodeContext, Out, node
 from artflow.params import Bool, Float, Int, Model
 from artflow.types import BOXES, IMAGE, TEXT, Box
@@ -150,7 +150,7 @@ def paste_boxes(ctx: NodeContext, image: np.ndarray, boxes: list[list[Box]], cro
             a = alpha[sub]
             region = out[i, cy0:cy1, cx0:cx1]
             if channels == 1:
-                src = (rgb[sub] @ np.asarray([0.2126, 0.7152, 0.0722], np.float32))[..., None]
+                src = (rgb[sub] @ LUMA)[..., None]
                 region[...] = region * (1 - a) + src * a
             else:
                 region[..., :3] = region[..., :3] * (1 - a) + rgb[sub] * a

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+from artflow.imaging import LUMA
 
 
 def edge_map(image: np.ndarray, sigma: float = 3.0) -> np.ndarray:

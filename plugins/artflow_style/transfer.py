@@ -19,12 +19,11 @@ from typing import Any
 import numpy as np
 
 from artflow import IMAGE, Bool, Float, In, Int, Model, ModelError, Out, node
-from artflow.imaging import resize
+from artflow.imaging import LUMA, resize
 
 STATS_PIXELS = 1 << 20  # the statistics pass sees at most this many pixels
 MIN_SIDE = 64
 MULTIPLE = 4
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def _pad_to(x: np.ndarray, height: int, width: int) -> np.ndarray:
