@@ -102,5 +102,6 @@ class WatchSession:
     def close(self) -> None:
         """Stop the event streams and the server."""
         self.state.close()
-        self.server.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve_forever that must be running
+            self.server.shutdown()
         self.server.server_close()

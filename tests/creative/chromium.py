@@ -19,7 +19,8 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/ch
 class Browser:
     """One headless Chromium with one page open at ``url``."""
 
-    def __init__(self, url: str, profile: Path, width: int = 1280, height: int = 900):
+    def __init__(self, url: str, profile: Path, width: int = 1280, height: int = 900,
+                 extra_args: tuple[str, ...] = ()):
         assert CHROMIUM is not None
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
@@ -31,7 +32,7 @@ class Browser:
 
         cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--hide-scrollbars", "--remote-debugging-pipe", f"--user-data-dir={profile}"]
+               "--hide-scrollbars", "--remote-debugging-pipe", f"--user-data-dir={profile}", *extra_args]
         self.proc = subprocess.Popen(cmd, preexec_fn=wire, close_fds=False, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         os.close(to_browser_r)
@@ -65,6 +66,12 @@ class Browser:
 
     def eval(self, expression: str) -> Any:
         out = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
+        return out.get("result", {}).get("value")
+
+    def eval_async(self, expression: str) -> Any:
+        """Evaluate an expression that gives a promise; its settled value."""
+        out = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True,
+                        awaitPromise=True)
         return out.get("result", {}).get("value")
 
     def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
