@@ -244,13 +244,21 @@ def bench_models(only: list[str] | None = None, *, tf_side: bool = True,
 
 
 # kinds whose models have their own harness (several inputs, sizes, tiling): see SECTIONS
-OWN_BENCH = ("style", "detector", "edges", "pose", "matte", "upscale")
+OWN_BENCH = ("style", "detector", "edges", "pose", "matte", "upscale", "style_predictor", "style_transformer")
 
 
 def _style(quick: bool) -> dict[str, Any]:
     from style_bench import run_style_benchmarks
 
     return {f"style:{k}": v for k, v in run_style_benchmarks(quick=quick).items()}
+
+
+def _arbitrary(quick: bool) -> dict[str, Any]:
+    """Magenta's arbitrary style pair: ms per 512² image, the rewrite vs the package's file at 384²,
+    the node, tiling (arbitrary_style_bench.py; no TensorFlow source exists, so no TF side)."""
+    from arbitrary_style_bench import run_arbitrary_benchmarks
+
+    return {"style:arbitrary": run_arbitrary_benchmarks(quick=quick)}
 
 
 def _detector(quick: bool) -> dict[str, Any]:
@@ -302,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"machine": machine()}
     only = [m for m in args.models.split(",") if m] or None
     result["models"] = bench_models(only, tf_side=not args.no_tf, quick=args.quick)
-    for skip, section in ((args.no_style, _style), (args.no_detector, _detector), (args.no_vision, _vision),
+    for skip, section in ((args.no_style, _style), (args.no_style, _arbitrary), (args.no_detector, _detector),
+                          (args.no_vision, _vision),
                           (args.no_upscale, _upscale)):
         if skip or only:
             continue
