@@ -114,3 +114,24 @@ def test_kept_webp_frames_over_the_memory_budget_are_refused_before_any_file(tmp
     with pytest.raises(af.GraphError, match=r"over the 1 MB budget .*write \.mp4"):
         _engine(tmp_path).run(_six_node_graph(), frames=80, output_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_mp4_carries_the_graph_with_its_schedules(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    import imageio_ffmpeg
+
+    g = af.Graph(seed=2)
+    spin = af.keyframes({0: 0.0, 6: 1.0}, loop="repeat")
+    g.add("image.save_animation", image=g.add("generate.voronoi", width=48, height=48, phase=spin),
+          path="cells.mp4")
+    _engine(tmp_path).run(g, frames=6, fps=6, output_dir=tmp_path)
+    meta = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "cells.mp4"),
+                           "-f", "ffmetadata", "-"], capture_output=True, text=True, check=True).stdout
+    comment = next(line for line in meta.splitlines() if line.startswith("comment="))[len("comment="):]
+    record = json.loads(comment.replace("\\=", "=").replace("\\;", ";").replace("\\#", "#"))
+    graph = record["graph"]
+    assert graph["frames"] == 6 and graph["fps"] == 6.0
+    phase = graph["nodes"]["voronoi1"]["params"]["phase"]
+    assert phase == {"keyframes": {"0": 0.0, "6": 1.0}, "ease": "linear", "loop": "repeat"}
