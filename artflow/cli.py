@@ -35,17 +35,18 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 class ArtflowGroup(click.Group):
-    """Built-in verbs, lazily imported verbs, then verbs contributed by plugins."""
+    """Built-in verbs, lazily imported verbs, then verbs contributed by plugins (listed from the
+    cached table of :mod:`artflow.command_table`, imported only when one runs)."""
 
     _plugin_commands_loaded = False
+    _table: dict[str, str] | None = None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx)) | {n for n in LAZY_COMMANDS if _available(n)}
         from . import settings
 
         if not settings.get("ARTFLOW_HELP_FAST"):
-            self._load_plugin_commands()
-            names |= set(super().list_commands(ctx))
+            names |= set(self.plugin_table())
         return sorted(names)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
@@ -55,16 +56,65 @@ class ArtflowGroup(click.Group):
         if name in LAZY_COMMANDS and _available(name):
             module, attr, _ = LAZY_COMMANDS[name]
             return _LazyCommand(name, module, attr)
+        if not self._plugin_commands_loaded:
+            from .command_table import read_table
+
+            table = self._table if self._table is not None else read_table()
+            if table is not None and name in table:
+                return _PluginCommand(self, name, table[name])
         self._load_plugin_commands()
         return super().get_command(ctx, name)
+
+    def plugin_table(self) -> dict[str, str]:
+        """Plugin command name → one-line help, without importing the plugins when the cached
+        table is current (else they are loaded once and the table written)."""
+        if self._table is None:
+            from .command_table import read_table
+
+            self._table = read_table()
+        if self._table is None:
+            self._load_plugin_commands()
+        return self._table or {}
 
     def _load_plugin_commands(self) -> None:
         if self._plugin_commands_loaded:
             return
         self._plugin_commands_loaded = True
+        from .command_table import write_table
         from .plugins import get_plugins
 
-        get_plugins().add_commands(self)
+        before = dict(self.commands)
+        plugins = get_plugins()
+        plugins.add_commands(self)
+        added = {n: c for n, c in self.commands.items() if before.get(n) is not c}
+        self._table = write_table(added, [m for m in plugins.manager.get_plugins() if m is not None])
+
+
+class _PluginCommand(click.Command):
+    """A plugin's command known from the table: its help line without importing the plugin;
+    running it (or its --help) loads the plugins and hands over to the real command."""
+
+    def __init__(self, group: ArtflowGroup, name: str, help_line: str):
+        super().__init__(name, help=help_line, short_help=help_line)
+        self._group = group
+
+    def real(self, ctx: click.Context | None = None) -> click.Command:
+        self._group._load_plugin_commands()
+        cmd = click.Group.get_command(self._group, ctx or click.Context(self._group), self.name or "")
+        if cmd is None:
+            raise ArtflowError(f"the plugin command '{self.name}' is gone; run `artflow plugins` to "
+                               "see what loaded")
+        return cmd
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        return self.real(parent).make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self.real(ctx).invoke(ctx)
+
+    def get_help(self, ctx: click.Context) -> str:
+        return self.real(ctx).get_help(ctx)
 
 
 def _available(name: str) -> bool:
