@@ -46,11 +46,11 @@ _PREDICTOR = Model("style_predictor", "magenta_predictor",
 _TRANSFORMER = Model("style_transformer", "magenta_transformer",
                      doc="registered style transformer or its .onnx path")
 
-#: work units (ARTFLOW_MAX_WORK, about 0.1 µs each) per stylized pixel: the int8 transformer
-#: measured here at about 1.6 µs per pixel on 2 cores (512², whole and tiled)
-WORK_PER_PIXEL = 16
-#: ONNX Runtime's working memory per pixel of one pass (peak RSS growth measured at 1024²)
-BYTES_PER_PIXEL = 600
+#: work units (ARTFLOW_MAX_WORK, about 0.1 µs each) per stylized pixel: the int8 transformer took
+#: 3-4 µs per pixel here (1.1 s per 512² on 2 shared cores at load ~10)
+WORK_PER_PIXEL = 30
+#: working memory per pixel of one pass (peak RSS growth measured: ~200 bytes at 512² and 1024²)
+BYTES_PER_PIXEL = 250
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
