@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,34 @@ if TYPE_CHECKING:
     from .importer import ImportSpec
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "motorcycle")
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote."""
+
+    path: Path
+    sha256: str
+    card: Any
+    parity_max_abs_diff: float
+    ms_onnxruntime: float
+    ms_tensorflow: float
+
+
+def real_photos(size: list[int] | None, limit: int = 5) -> np.ndarray:
+    """scikit-image's photos (astronaut, coffee, …) resized to ``size`` (default 256²), canonical form."""
+    from PIL import Image
+    from skimage import data
+
+    h, w = size or [256, 256]
+    out = []
+    for name in PHOTOS[:limit]:
+        img = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
+        if img.ndim == 2:
+            img = np.stack([img] * 3, -1)
+        out.append(np.asarray(Image.fromarray(img[..., :3]).resize((w, h), Image.Resampling.BILINEAR),
+                              np.float32) / 255.0)
+    return np.stack(out)
 
 
 def finish(tmp: Path, out_path: Path, tf_fn: Any, photos: np.ndarray, spec: ImportSpec, atol: float) -> Path:

@@ -205,3 +205,8 @@ def _check_parity(par: dict[str, Any]) -> None:
             raise _bad("parity.size", size, "give H,W: two whole numbers from 8 to 2048")
     if "photos" in par and not (isinstance(par["photos"], int) and 1 <= par["photos"] <= 5):
         raise _bad("parity.photos", par["photos"], "give a number of photos from 1 to 5")
+
+
+def plain(value: Any) -> Any:
+    """A JSON round trip: the plain data a card stores (paths and numbers as JSON has them)."""
+    return json.loads(json.dumps(value, default=str))

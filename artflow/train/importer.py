@@ -38,7 +38,6 @@ into the same folder (:func:`clean_stale`).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable
@@ -46,30 +45,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import one_line
 from ..models.card import InputSpec, ModelCard
-from .import_check import PHOTOS, finish, measure_speed, update_card, verify  # noqa: F401 - public
+from .import_check import (  # noqa: F401 - public
+    PHOTOS,
+    ImportResult,
+    finish,
+    measure_speed,
+    real_photos,
+    update_card,
+    verify,
+)
 from .import_decoders import DECODERS, adapt, decoder, find_decoder  # noqa: F401 - public
 from .import_sources import load_keras_factory, package_files_sha256  # noqa: F401 - public
-from .import_spec import ImportSpec, ModelImportError  # noqa: F401 - public
+from .import_spec import ImportSpec, ModelImportError, plain
 
 #: how an interrupted import's temp file is named: .NAME.onnx.PID.importing (see clean_stale)
 TEMP_SUFFIX = ".importing"
 _TEMP = re.compile(r"\.+.+?(\.(?P<pid>\d+))?\.importing(\.\w+\.part)?")
-
-
-@dataclass
-class ImportResult:
-    """What an import wrote."""
-
-    path: Path
-    sha256: str
-    card: ModelCard
-    parity_max_abs_diff: float
-    ms_onnxruntime: float
-    ms_tensorflow: float
 
 
 def reference_mode() -> None:
@@ -81,22 +74,6 @@ def reference_mode() -> None:
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def real_photos(size: list[int] | None, limit: int = 5) -> np.ndarray:
-    """scikit-image's photos (astronaut, coffee, …) resized to ``size`` (default 256²), canonical form."""
-    from PIL import Image
-    from skimage import data
-
-    h, w = size or [256, 256]
-    out = []
-    for name in PHOTOS[:limit]:
-        img = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
-        if img.ndim == 2:
-            img = np.stack([img] * 3, -1)
-        out.append(np.asarray(Image.fromarray(img[..., :3]).resize((w, h), Image.Resampling.BILINEAR),
-                              np.float32) / 255.0)
-    return np.stack(out)
 
 
 @dataclass
@@ -205,7 +182,7 @@ def import_model(source: str, target: str, spec: ImportSpec, out_path: str | Pat
     ref = reference_function(source, target, spec)
     infer, size, batch, source_facts = ref.infer, ref.size, ref.batch, ref.facts
     training: dict[str, Any] = {"command": command or f"artflow import {source} {target}", "data": "",
-                                "seed": None, "settings": {"spec": _plain(spec.__dict__)}}
+                                "seed": None, "settings": {"spec": plain(spec.__dict__)}}
 
     h, w = (size or [None, None])[:2]
     signature = [tf.TensorSpec([batch, h, w, 3], tf.float32, name="image")]
@@ -217,7 +194,7 @@ def import_model(source: str, target: str, spec: ImportSpec, out_path: str | Pat
                           "authors": spec.authors or source_facts.get("authors", ""),
                           "licence": spec.licence or source_facts.get("licence", ""),
                           "licence_source": spec.licence_source},
-               "adapter": _plain(spec.input), "decode": _plain(spec.decode), **spec.extra.get("card", {})},
+               "adapter": plain(spec.input), "decode": plain(spec.decode), **spec.extra.get("card", {})},
     )
     if not card.outputs:
         card.outputs = {"output": ""}
@@ -255,7 +232,3 @@ def _unlink(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))

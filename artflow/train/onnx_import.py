@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import one_line
-from .import_spec import NAME, ImportSpec, ModelImportError
+from .import_spec import NAME, ImportSpec, ModelImportError, plain
 
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _TENSOR = re.compile(r"[\w./:-]{1,200}")
@@ -77,7 +77,7 @@ def import_onnx(target: str, spec: ImportSpec, out_path: Path, *, command: str =
     from ..imaging import atomic_write_bytes
     from ..models.card import InputSpec, ModelCard, read_card, write_card
     from ..models.registry import file_sha256
-    from .importer import ImportResult, _plain, real_photos
+    from .import_check import ImportResult, real_photos
 
     if spec.float16:
         raise ModelImportError("float16 applies to TensorFlow imports; an onnx import keeps the file's "
@@ -109,7 +109,7 @@ def import_onnx(target: str, spec: ImportSpec, out_path: Path, *, command: str =
         kind=spec.kind, name=spec.name, labels=spec.labels, description=spec.description, inputs=inputs,
         outputs=outputs, metrics=figures,
         training={"command": command or f"artflow import onnx {target}", "data": "", "seed": None,
-                  "settings": {"spec": _plain(spec.__dict__)}},
+                  "settings": {"spec": plain(spec.__dict__)}},
         extra={"source": {"kind": "onnx", "target": target, **facts,
                           "package": spec.package or facts.get("package", ""),
                           "authors": spec.authors or facts.get("authors", ""),
@@ -117,7 +117,7 @@ def import_onnx(target: str, spec: ImportSpec, out_path: Path, *, command: str =
                           "licence_source": spec.licence_source,
                           "files_sha256": {facts.get("file", path.name): hashlib.sha256(data).hexdigest()},
                           "declared_input": {"name": image, "shape": declared}},
-               "adapter": _plain(spec.input), "decode": _plain(spec.decode), "rewrites": rewrites,
+               "adapter": plain(spec.input), "decode": plain(spec.decode), "rewrites": rewrites,
                **spec.extra.get("card", {})})
     write_card(model, card)
     atomic_write_bytes(out_path, model.SerializeToString())
@@ -297,7 +297,7 @@ def _parity(original: Any, rewritten: Any, image: str, declared: list[int], spec
                          "inputs seeded standard normal"}
     if spec.input.get("symbolic", True):
         h, w = spec.parity.get("size") or [photos.shape[1] // 2 + 8, photos.shape[2] // 2 + 24]
-        from .importer import real_photos
+        from .import_check import real_photos
 
         small = real_photos([h, w], 1)
         try:
