@@ -25,6 +25,7 @@ import errno
 import json
 import mimetypes
 import os
+import select
 import socket
 import stat
 import sys
@@ -54,6 +55,9 @@ REQUEST_DEADLINE_S = 20.0
 MAX_REQUEST_LINE = 8192
 #: how long accept() waits before trying again when the process is out of descriptors
 ACCEPT_BACKOFF_S = 0.05
+#: at most this long and this much unread input is drained when a connection closes
+LINGER_S = 0.5
+LINGER_BYTES = 1 << 20
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 SECURITY_HEADERS = {
@@ -83,6 +87,7 @@ class Handler(BaseHTTPRequestHandler):
     server: WatchServer
     server_version = "artflow-watch"
     sys_version = ""
+    default_request_version = "HTTP/1.0"  # a versionless request line still gets a status line
     timeout = SOCKET_TIMEOUT_S
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
@@ -94,6 +99,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- reading the request ----------------------------------------------------------------------
     def handle_one_request(self) -> None:
+        self.command, self.requestline, self.request_version = "", "", self.default_request_version
         try:
             self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
             if not self.raw_requestline or not self.server.still_open(self.connection):
@@ -104,6 +110,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if not self.parse_request():
                 return
+            if self.request_version < "HTTP/1.0":
+                self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED)
+                return
             if not self.server.request_read(self.connection):
                 self.close_connection = True  # closed to make room while it was still sending
                 return
@@ -113,9 +122,15 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Errors as one plain-text line (the stock page echoes the request in HTML)."""
+        """Errors as one plain-text line (the stock page echoes the request in HTML); a request
+        line claiming HTTP/2 or later is a bad request here, not a server error."""
         self.close_connection = True
+        if self.request_version < "HTTP/1.0":  # an "HTTP/0.9" reply would have no status line
+            self.request_version = "HTTP/1.0"
+            code = HTTPStatus.HTTP_VERSION_NOT_SUPPORTED
         status = HTTPStatus(code)
+        if status is HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
+            status, message = HTTPStatus.BAD_REQUEST, "only HTTP/1.0 and HTTP/1.1 are spoken here"
         self.reply((message or status.phrase).encode("ascii", "replace"), "text/plain; charset=utf-8",
                    status)
 
@@ -295,7 +310,8 @@ class WatchServer(ThreadingHTTPServer):
     def refusal(self, headers: Any) -> str | None:
         """Why a request may not be answered (another host name, another site's page), or None."""
         port = self.server_address[1]
-        host = (headers.get("Host") or "").strip().lower()
+        hosts = headers.get_all("Host") or []
+        host = hosts[0].strip().lower() if len(hosts) == 1 else ""
         if host not in self.hosts:
             return (f"this server answers only requests to http://127.0.0.1:{port}/ "
                     f"(Host {host[:80] or 'missing'!r} refused)")
@@ -369,9 +385,22 @@ class WatchServer(ThreadingHTTPServer):
                 pass
 
     def shutdown_request(self, request: Any) -> None:
+        """Close a connection; input it left unread (a refused body, an over-long line) is read
+        and dropped first, briefly, so the reply is not lost to a reset."""
         with self._lock:
             self._open.pop(request, None)
-        super().shutdown_request(request)
+        try:
+            request.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_S
+            unread = LINGER_BYTES
+            while unread > 0 and select.select([request], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                chunk = request.recv(min(unread, 1 << 16))
+                if not chunk:
+                    break
+                unread -= len(chunk)
+        except OSError:
+            pass
+        self.close_request(request)
 
     def open_stream(self) -> bool:
         with self._lock:
