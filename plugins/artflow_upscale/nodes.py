@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from artflow import IMAGE, Choice, In, Int, Model, Out, ParamError, node
+from artflow import IMAGE, Choice, ImageError, In, Int, Model, Out, ParamError, node
 from artflow.budget import Estimate, nbytes
-from artflow.imaging import check_size
+from artflow.imaging import max_pixels
 from artflow.shipping import shipped_models
 
 from .upscale import SCALES, Network, model_scale, network_work_pixels, upscale_image
@@ -49,7 +49,11 @@ def _estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -
         return Estimate({"image": None})
     n, h, w, c = shape
     s = int(params["scale"])
-    check_size(w * s, h * s, f"image.upscale ×{s} of a {w}x{h} image")
+    limit = max_pixels()
+    if w * s * h * s > limit:
+        raise ImageError(f"image.upscale ×{s} of a {w}x{h} image would be {w * s}x{h * s} = "
+                         f"{w * s * h * s:,} pixels, over the limit of {limit:,} (ARTFLOW_MAX_PIXELS); "
+                         "choose a smaller scale or image, or raise the limit")
     out = (n, h * s, w * s, c)
     item_out = nbytes(out[1:])
     if params["method"] == "model" and params.get("model") is None:

@@ -110,7 +110,7 @@ def ship_thick(npm: Path | None, measure_only: bool) -> dict[str, Any]:
     source = card.extra.get("source", {})
     return shipping.ship(__package__, path, kind="upscale", scale=card.extra["scale"],
                          macs_per_pixel=figures["macs_per_pixel"], licence=source.get("licence", ""),
-                         source=source.get("package", ""),
+                         upstream=source.get("package", ""),
                          metrics=("parity_max_abs_diff", "psnr_gain_over_lanczos_db",
                                   "fixture_x4_max_diff_255", "ms_onnxruntime", "ms_tensorflow"))
 

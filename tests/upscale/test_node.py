@@ -79,7 +79,7 @@ def _graph(tmp_path: Path, image: Path, **params: object) -> Path:
 @pytest.mark.parametrize(("params", "env", "words"), [
     ({"scale": 3}, {}, ["'scale' = 3", "2, 4, 8"]),
     ({"scale": 8}, {"ARTFLOW_MAX_PIXELS": "10000"}, ["image.upscale", "ARTFLOW_MAX_PIXELS"]),
-    ({"scale": 4, "tile": 2048}, {"ARTFLOW_MAX_MEMORY_MB": "40"}, ["'big'", "ARTFLOW_MAX_MEMORY_MB"]),
+    ({"scale": 4}, {"ARTFLOW_MAX_MEMORY_MB": "2"}, ["'big'", "ARTFLOW_MAX_MEMORY_MB"]),
     ({"scale": 4}, {"ARTFLOW_MAX_WORK": "1000"}, ["'big'", "ARTFLOW_MAX_WORK"]),
     ({"scale": 4, "model": None}, {}, ["needs a model", "lanczos"]),
     ({"scale": 4, "model": "edges-nope"}, {}, ["'model'", "edges-nope"]),
