@@ -184,8 +184,16 @@ def _shard_path(where: str, folder: Path, name: Any) -> Path:
         raise TfjsError(f"{where}: shard path {q(name)} leaves the model's folder; a TF.js package "
                         "lists its shards beside the model.json")
     candidate = folder / name
+    try:
+        return _inside(where, folder, name, candidate)
+    except OSError as exc:
+        raise TfjsError(f"{where}: weight shard {q(name)} cannot be opened ({exc.strerror or exc}); list "
+                        "shard files by their names beside the model.json") from None
+
+
+def _inside(where: str, folder: Path, name: str, candidate: Path) -> Path:
     if not candidate.exists() and not candidate.is_symlink():
-        raise TfjsError(f"{where}: weight shard {q(name)} is missing (expected at {candidate}); copy "
+        raise TfjsError(f"{where}: weight shard {q(name)} is missing (expected at {q(candidate, 160)}); copy "
                         "every file listed in weightsManifest beside the model.json")
     try:
         real = candidate.resolve(strict=True)

@@ -72,6 +72,11 @@ def test_proc_file_as_shard_is_refused(tmp_path: Path) -> None:
              "leaves the model's folder")
 
 
+def test_shard_name_the_system_cannot_open_is_one_short_line(tmp_path: Path) -> None:
+    _refused(tmp_path, lambda d: _manifest(d).update(paths=["a" * 3000]),
+             "cannot be opened (File name too long)")
+
+
 def test_self_loop_is_refused(tmp_path: Path) -> None:
     _refused(tmp_path, lambda d: _nodes(d)[-1].update(input=["out"]), "form a cycle")
 
