@@ -11,7 +11,7 @@ import difflib
 import importlib
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,37 @@ def register_modules(register: Callable[[NodeSpec], None], package: str, *module
     for spec in specs:
         register(spec)
     return specs
+
+
+def plugin_hooks(package: str, *node_modules: str, trainers: Mapping[str, str] | None = None,
+                 models: tuple[str, ...] = ("",)) -> tuple[Callable[..., None], ...]:
+    """The three hooks of a typical plugin, made for its ``__init__`` in one line::
+
+        register_nodes, register_models, register_trainers = plugin_hooks(
+            __package__, "nodes", trainers={"gan": "train:train_gan"})
+
+    ``register_nodes``: every spec in the ``NODES`` list of each of ``node_modules``;
+    ``register_models``: every model in the manifest of ``models/`` (and of each subfolder named in
+    ``models``; see :mod:`artflow.shipping`); ``register_trainers``: kind → ``"module:command"``
+    inside the package, imported only when that trainer runs."""
+    from .hookspecs import hookimpl
+    from .shipping import models_dir, register_manifest
+
+    @hookimpl
+    def register_nodes(register: Any) -> None:
+        register_modules(register, package, *node_modules)
+
+    @hookimpl
+    def register_models(register: Any) -> None:
+        for sub in models:
+            register_manifest(register, models_dir(package) / sub)
+
+    @hookimpl
+    def register_trainers(register: Any) -> None:
+        for kind, reference in (trainers or {}).items():
+            register(kind, f"{package}.{reference}")
+
+    return register_nodes, register_models, register_trainers
 
 
 def _param_problems(name: str, param: Any, node_type: str) -> list[str]:

@@ -78,6 +78,14 @@ def register_shipped_models(register: Any, package: str | Path) -> None:
     register_manifest(register, models_dir(package))
 
 
+def only_model(run: Path, pattern: str = "*.onnx") -> Path:
+    """The one exported model in a run folder matching ``pattern``; a ModelError for none or several."""
+    found = sorted(Path(run).glob(pattern))
+    if len(found) != 1:
+        raise ModelError(f"{run}: expected one {pattern}, found {len(found)}")
+    return found[0]
+
+
 def carded(path: Path, kind: str) -> Any:
     """The artflow card of the ONNX file ``path``; a ModelError unless it has one of ``kind``."""
     from .models.card import read_card

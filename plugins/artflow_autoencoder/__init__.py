@@ -7,23 +7,9 @@ convolutional, so any image size works. They ship as two ONNX models of kinds ``
 ``ae_decoder`` under one name. Importing the plugin is light: no TensorFlow, no session.
 """
 
-from artflow import hookimpl
-from artflow.registry import register_modules
-from artflow.shipping import models_dir, register_shipped_models
+from artflow.registry import plugin_hooks
+from artflow.shipping import models_dir
 
 MODELS_DIR = models_dir(__package__)
-
-
-@hookimpl
-def register_nodes(register):
-    register_modules(register, __package__, "nodes")
-
-
-@hookimpl
-def register_models(register):
-    register_shipped_models(register, __package__)
-
-
-@hookimpl
-def register_trainers(register):
-    register("autoencoder", f"{__package__}.train:train_autoencoder")
+register_nodes, register_models, register_trainers = plugin_hooks(
+    __package__, "nodes", trainers={"autoencoder": "train:train_autoencoder"})

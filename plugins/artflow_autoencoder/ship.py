@@ -18,11 +18,9 @@ def ship(run: Path) -> list[dict[str, Any]]:
     """Ship the run's NAME_encoder.onnx and NAME_decoder.onnx (and their .keras) into models/."""
     items = []
     for part in ("encoder", "decoder"):
-        found = sorted(run.glob(f"*_{part}.onnx"))
-        if len(found) != 1:
-            raise SystemExit(f"{run}: expected one *_{part}.onnx, found {len(found)}")
-        keras = found[0].with_suffix(".keras")
-        items.append(shipping.ship(__package__, found[0], kind=f"ae_{part}",
+        model = shipping.only_model(run, f"*_{part}.onnx")
+        keras = model.with_suffix(".keras")
+        items.append(shipping.ship(__package__, model, kind=f"ae_{part}",
                                    files={"keras": keras} if keras.is_file() else None,
                                    metrics=lambda key: key.startswith("psnr")))
     return items

@@ -4,8 +4,7 @@ The drawing helpers in :mod:`artflow_core.draw` (shapes with exact boxes, gradie
 random backgrounds) and :mod:`artflow_core.noise` are plain functions other plugins may import.
 """
 
-from artflow import hookimpl
-from artflow.registry import register_modules
+from artflow.registry import plugin_hooks, register_modules
 
 MODULES = ("nodes_io", "nodes_video", "nodes_const", "nodes_transform", "nodes_color", "nodes_filter",
            "nodes_composite", "nodes_generate", "nodes_annotate", "nodes_layout")
@@ -16,6 +15,4 @@ def all_nodes() -> list:
     return register_modules(lambda spec: None, __package__, *MODULES)
 
 
-@hookimpl
-def register_nodes(register):
-    register_modules(register, __package__, *MODULES)
+register_nodes, register_models, register_trainers = plugin_hooks(__package__, *MODULES)

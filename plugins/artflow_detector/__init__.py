@@ -2,25 +2,12 @@
 the shipped `shapes` detector, `artflow train detector` and `artflow eval detector` (light to import)."""
 
 from artflow import hookimpl
-from artflow.registry import register_modules
-from artflow.shipping import models_dir, register_shipped_models
+from artflow.registry import plugin_hooks
+from artflow.shipping import models_dir
 
 MODELS_DIR = models_dir(__package__)
-
-
-@hookimpl
-def register_nodes(register):
-    register_modules(register, __package__, "nodes")
-
-
-@hookimpl
-def register_models(register):
-    register_shipped_models(register, __package__)
-
-
-@hookimpl
-def register_trainers(register):
-    register("detector", f"{__package__}.train:train_detector")
+register_nodes, register_models, register_trainers = plugin_hooks(
+    __package__, "nodes", trainers={"detector": "train:train_detector"})
 
 
 @hookimpl

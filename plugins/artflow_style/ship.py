@@ -22,13 +22,11 @@ def ship(runs: list[Path]) -> list[dict[str, Any]]:
     """Copy each run's model, weights and style image into models/ and record them."""
     items = []
     for run in runs:
-        found = sorted(run.glob("*.onnx"))
-        if len(found) != 1:
-            raise SystemExit(f"{run}: expected one .onnx file, found {len(found)}")
-        card = shipping.carded(found[0], "style")
-        files = {"keras": (found[0].with_suffix(".keras"), f"{card.name}.keras"),
+        model = shipping.only_model(run)
+        card = shipping.carded(model, "style")
+        files = {"keras": (model.with_suffix(".keras"), f"{card.name}.keras"),
                  "style_image": (run / card.extra["style_image"], f"{card.name}_style.png")}
-        items.append(shipping.ship(__package__, found[0], kind="style", files=files,
+        items.append(shipping.ship(__package__, model, kind="style", files=files,
                                    metrics=lambda key: key.endswith(METRICS)))
     return items
 

@@ -5,21 +5,12 @@ from registry packages brought in by `artflow import` (specs/, ship.py), shipped
 from pathlib import Path
 
 from artflow import hookimpl
-from artflow.registry import register_modules
-from artflow.shipping import models_dir, register_shipped_models
+from artflow.registry import plugin_hooks
+from artflow.shipping import models_dir
 
 MODELS_DIR = models_dir(__package__)
 SPECS_DIR = Path(__file__).parent / "specs"
-
-
-@hookimpl
-def register_nodes(register):
-    register_modules(register, __package__, "nodes")
-
-
-@hookimpl
-def register_models(register):
-    register_shipped_models(register, __package__)
+register_nodes, register_models, register_trainers = plugin_hooks(__package__, "nodes")
 
 
 @hookimpl
