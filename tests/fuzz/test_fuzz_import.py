@@ -175,5 +175,6 @@ def test_fuzz_import_tfjs_packages(bases: dict[str, Any], tmp_path: Path, mode: 
         assert not read_canary(opened, target), f"opened the canary: {how} {edits}\n{res.err}"
         assert tf_before or "tensorflow" not in sys.modules, f"TensorFlow loaded: {how} {edits}"
         assert len(res.error_lines) <= 1, res.err
+        assert all(len(ln) < 1000 for ln in res.error_lines), res.err[:2000]  # a line a person reads
 
     run()
