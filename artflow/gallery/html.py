@@ -193,14 +193,15 @@ def render_html(header: dict[str, Any], total: int, counts: dict[str, int], thum
     ])
 
 
-def write_index(out_root: Path, keys: set[str] | None = None) -> None:
+def write_index(out_root: Path, keys: set[str] | None = None, *, compacted: bool = False) -> None:
     """index.html and its part files from the manifest, streamed part by part (only the current
-    items when ``keys`` is given); unchanged files are not rewritten, stale parts removed."""
-    from .manifest import MANIFEST, read_header, read_record, scan, write_if_changed
+    items when ``keys`` is given); unchanged files are not rewritten, stale parts removed.
+    ``compacted``: the log holds one record per item in order (as a render leaves it), so it is
+    read straight through instead of being scanned first."""
+    from .manifest import MANIFEST, read_header, scan, write_if_changed
     from .spec import THUMB_FORMATS
 
     header = read_header(out_root) or {"title": out_root.name, "axes": []}
-    found = scan(out_root, check_files=False)
     thumb_ext = THUMB_FORMATS.get(str(header.get("thumb_format", "jpeg")), ".jpg")
     packer = _Packer(header, thumb_ext)
     counts: dict[str, int] = {}
@@ -217,24 +218,40 @@ def write_index(out_root: Path, keys: set[str] | None = None) -> None:
         written.add(name)
         rows.clear()
 
-    if found.offsets:
-        with open(out_root / MANIFEST, "rb") as fh:
-            order = sorted(found.offsets.values()) if found.compact else _by_index(fh, found.offsets)
-            for offset in order:
-                record = read_record(fh, offset)
-                if keys is not None and record.get("key") not in keys:
-                    continue
-                rows.append(packer.row(record))
-                counts[record.get("status", "pending")] = counts.get(record.get("status", "pending"), 0) + 1
-                total += 1
-                if len(rows) >= PART_SIZE:
-                    flush()
+    for record in _records(out_root / MANIFEST, None if compacted else scan(out_root, check_files=False)):
+        if keys is not None and record.get("key") not in keys:
+            continue
+        rows.append(packer.row(record))
+        status = record.get("status", "pending")
+        counts[status] = counts.get(status, 0) + 1
+        total += 1
+        if len(rows) >= PART_SIZE:
+            flush()
     if rows:
         flush()
     for stale in folder.glob("part-*.js"):
         if stale.name not in written:
             stale.unlink()
     write_if_changed(out_root / INDEX, render_html(header, total, counts, thumb_ext).encode("utf-8"))
+
+
+def _records(path: Path, found: Any) -> Any:
+    """The records of a log: straight through (``found`` None: compacted), else the newest per
+    key in item order."""
+    from .manifest import read_record
+
+    if found is not None and not found.offsets:
+        return
+    with open(path, "rb") as fh:
+        if found is None:
+            fh.readline()  # the header
+            for line in fh:
+                if line.endswith(b"\n"):
+                    yield json.loads(line)
+            return
+        order = sorted(found.offsets.values()) if found.compact else _by_index(fh, found.offsets)
+        for offset in order:
+            yield read_record(fh, offset)
 
 
 def _by_index(fh: Any, offsets: dict[str, int]) -> list[int]:

@@ -199,7 +199,10 @@ def _render_locked(spec: GallerySpec, out_root: Path, runner: Any, *, force: boo
             if complete and changed:
                 compact(out_root, header, order, offsets)
             if changed or not write_index_current(out_root):
-                write_index(out_root, keys=set(order) if expanded[0] else None)
+                if complete:
+                    write_index(out_root, compacted=True)
+                else:  # interrupted: the page shows what the log holds so far
+                    write_index(out_root, keys=set(order) if expanded[0] else None)
         except DiskFullError:
             if not disk_full:  # else the item's error (already raising) says it
                 raise
