@@ -132,6 +132,17 @@ def ship(package: str | Path, source: Path, *, kind: str,
     return entry
 
 
+def reship(package: str | Path, path: Path, *, kind: str) -> dict[str, Any]:
+    """Record again a shipped model rewritten in place (re-exported, its card updated): the new
+    sha256, the entry's other fields and files kept."""
+    folder = models_dir(package)
+    card = carded(Path(path), kind)
+    old = next((e for e in read_manifest(folder) if (e["name"], e["kind"]) == (card.name, card.kind)), {})
+    kept = {k: v for k, v in old.items() if k not in _ENTRY_KEYS}
+    files = {k: folder / str(v) for k, v in (old.get("files") or {}).items()}
+    return ship(package, path, kind=kind, files=files, **kept)
+
+
 def write_manifest(folder: Path, entries: list[dict[str, Any]]) -> Path:
     """Write ``folder/manifest.json`` atomically."""
     path = Path(folder) / MANIFEST

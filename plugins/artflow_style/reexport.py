@@ -5,20 +5,18 @@
 Same weights, same card (training command, data, seed, held-out metrics); a fresh parity check
 against the network's training-form function, which proves the export's rewrites exact (see
 :func:`artflow_style.network.reference_function`), and the current library versions. The manifest's
-sha256 for each model is updated in place. Needs the ``train`` extra.
+sha256 for each model is recorded again (artflow.shipping.reship). Needs the ``train`` extra.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from artflow.errors import ModelError
+from artflow import shipping
 from artflow.models import file_sha256
-from artflow.models.card import read_card
 
 from . import MODELS_DIR
 
@@ -34,9 +32,7 @@ def reexport(name: str) -> Path:
     from .network import inference_function, reference_function
 
     target = MODELS_DIR / f"{name}.onnx"
-    card = read_card(target) if target.is_file() else None
-    if card is None or card.kind != "style":
-        raise ModelError(f"{target} is not a shipped style model with an artflow card")
+    card = shipping.carded(target, "style")
     net = keras.models.load_model(target.with_suffix(".keras"), compile=False)
     probe = next(iter(data.heldout_photos().values()))[None, :256, :256].astype(np.float32)
     _, stats = net.forward(tf.constant(probe))
@@ -45,12 +41,7 @@ def reexport(name: str) -> Path:
     card.extra["reexported"] = f"python -m artflow_style.reexport {name}"
     export_function(fn, signature, target, card, real_inputs=real, random_batches=1,
                     reference=reference_function(net))
-    manifest_path = MODELS_DIR / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    for entry in manifest["models"]:
-        if entry["name"] == name:
-            entry["sha256"] = file_sha256(target)
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    shipping.reship(__package__, target, kind="style")
     return target
 
 

@@ -61,3 +61,23 @@ def test_only_model_wants_exactly_one_match(tmp_path: Path):
         only_model(tmp_path)
     (tmp_path / "a.onnx").write_bytes(b"")
     assert only_model(tmp_path) == tmp_path / "a.onnx"
+
+
+def test_reship_records_a_rewritten_model_again_keeping_its_fields(tmp_path: Path):
+    from artflow.shipping import reship
+
+    models = tmp_path / "models"
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "w.bin").write_bytes(b"w")
+    ship(models, DIGITS, kind="classifier", files={"weights": run / "w.bin"}, labels=["a"])
+    pytest.importorskip("onnx")
+    from artflow.shipping import rewrite_card
+
+    card = carded(models / "digits.onnx", "classifier")
+    card.extra["note"] = "recalibrated"
+    rewrite_card(models / "digits.onnx", card)  # rewritten in place
+    again = reship(models, models / "digits.onnx", kind="classifier")
+    assert again["sha256"] == file_sha256(models / "digits.onnx") != file_sha256(DIGITS)
+    assert again["labels"] == ["a"] and again["files"] == {"weights": "w.bin"}
+    assert read_manifest(models) == [again]
