@@ -143,6 +143,29 @@ def _write_case(case: Path, kind: str, doc: dict[str, Any], shard: bytes, how: s
     return model
 
 
+SPEC_KEYS = ["name", "kind", "labels", "float16", "package", "description", "input", "decode", "parity",
+             "extra", "input.size", "input.range", "input.mean", "input.std", "input.layout", "input.color",
+             "input.tensor", "input.dtype", "input.batch", "input.fixed", "input.symbolic", "input.bogus",
+             "decode.kind", "decode.outputs", "decode.output", "decode.raw", "decode.range", "parity.atol",
+             "parity.size", "parity.photos", "parity.outputs", "parity.real_only", "parity.float16_atol"]
+
+
+@st.composite
+def hostile_spec(draw: Any) -> dict[str, Any]:
+    """A JSON spec: a valid name and kind, then hostile values at a few keys (tables included)."""
+    spec: dict[str, Any] = {"name": "n", "kind": "k"}
+    for key in draw(st.lists(st.sampled_from(SPEC_KEYS), min_size=1, max_size=4)):
+        value = draw(st.sampled_from([*HOSTILE, [1, 2], [0, 255], [8, 8], "mask", "identity", "NCHW"]))
+        table, _, sub = key.partition(".")
+        if sub:
+            if not isinstance(spec.get(table), dict):
+                spec[table] = {}
+            spec[table][sub] = value
+        else:
+            spec[table] = value
+    return spec
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_fuzz_import_tfjs_packages(bases: dict[str, Any], tmp_path: Path, mode: str) -> None:
     private = tmp_path / "private"
@@ -153,8 +176,9 @@ def test_fuzz_import_tfjs_packages(bases: dict[str, Any], tmp_path: Path, mode: 
     layers_canary.write_bytes(b"\xBB" * len(bases["layers"][1]))
 
     @profile(mode, N_IMPORT, "import")
-    @given(case_input=hostile_package(bases), spec=st.sampled_from([None] * 8 + [0, 1, 2, 3]))
-    def run(case_input: tuple[str, dict[str, Any], str, int, list[Any]], spec: int | None) -> None:
+    @given(case_input=hostile_package(bases),
+           spec=st.one_of(st.sampled_from([None] * 6 + [0, 1, 2, 3]), hostile_spec()))
+    def run(case_input: tuple[str, dict[str, Any], str, int, list[Any]], spec: Any) -> None:
         kind, doc, how, n, edits = case_input
         case = fresh(tmp_path / "case")
         target = canary if kind == "graph" else layers_canary
@@ -166,6 +190,9 @@ def test_fuzz_import_tfjs_packages(bases: dict[str, Any], tmp_path: Path, mode: 
                  'name = "../../n"\nkind = "k"']
         if spec is None:
             args += ["--name", "n", "--kind", "k"]
+        elif isinstance(spec, dict):
+            (case / "g.json").write_text(json.dumps(spec))
+            args += ["--spec", str(case / "g.json")]
         else:
             (case / ("s.json" if spec == 1 else "s.toml")).write_text(specs[spec])
             args += ["--spec", str(case / ("s.json" if spec == 1 else "s.toml"))]
