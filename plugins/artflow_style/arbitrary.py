@@ -7,7 +7,7 @@ of any size in that style. A STYLE value is a float32 (N, 100) batch of those ve
 ``strength`` s follows the paper — the transformer gets ``(1 - s) · own + s · given``, where
 ``own`` is the content's own style vector — and the pixels are faded too, ``(1 - s) · content +
 s · stylized``: the transformer at the content's own vector does not give the photo back (on
-astronaut the mean difference is 0.14, a painterly self-portrait), so s = 0 returns the content
+astronaut the mean difference is 0.15, a painterly self-portrait), so s = 0 returns the content
 itself and s = 1 the full style. Big images are stylized in tiles that share the whole image's
 instance-norm statistics, as `style.transfer` does (the shipped transformer carries the
 ``stats``/``shared`` inputs added by arbitrary_rewrite). No TensorFlow: NumPy and ONNX Runtime.
@@ -28,6 +28,7 @@ from .transfer import Stylizer
 
 STYLE_SIZE = 100
 PREDICTOR_SIDE = 256
+
 
 class StyleSocket(ArraySocket):
     """STYLE: float32 (N, 100) style vectors; a batch of another width is refused with the remedy."""
