@@ -15,7 +15,8 @@ Figures (one process, cache off, both sides of each ratio measured in this run):
   of the animated node on the same 512² input), which load on a shared machine shifts;
 - ``workers_speedup``: frames/s with 2 frame workers over 1, the median of interleaved rounds
   (1, 2, 1, 2 workers); ``load`` is the machine's load average while it ran (with 2 cores
-  shared with other jobs, a load well over 2 leaves no idle core to gain);
+  shared with other jobs, a load well over 2 leaves no idle core to gain), and
+  ``cpu_per_wall`` the cores the run kept busy (process CPU seconds per wall second);
 - ``rss_ratio``: peak RSS of a fresh process running 960 frames over one running 96, each
   streaming into an MP4 (memory must stay flat in the frame count).
 
@@ -60,13 +61,16 @@ def timed_run(size: int, frames: int, workers: int) -> dict[str, Any]:
     g = graph(size, frames)
     engine = Engine(NullCache())
     count = [0]
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     result = run_frames(engine, g, g.validate(), frames=frames, workers=workers, outputs=["kal"],
                         on_frame=lambda f, values: count.__setitem__(0, count[0] + 1))
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     assert count[0] == frames
     own = {n: r.seconds for n, r in result.lineage.items()}
     return {"seconds": seconds, "runs": result.timeline.runs, "fps": frames / seconds,
+            "cpu_per_wall": cpu / seconds,
             "upstream_own_s": sum(own[n] for n in UPSTREAM), "animated_own_s": own["kal"]}
 
 
@@ -155,6 +159,10 @@ def main() -> None:
         "fps_1_worker": [round(r["fps"], 2) for r in rounds[0::2]],
         "fps_2_workers": [round(r["fps"], 2) for r in rounds[1::2]],
         "workers_speedup": round(statistics.median(speedups), 3),
+        "workers_speedup_rounds": [round(v, 3) for v in speedups],
+        # cores this process kept busy per second (2 workers on 2 idle cores would approach 2.0)
+        "cpu_per_wall_1_worker": [round(r["cpu_per_wall"], 2) for r in rounds[0::2]],
+        "cpu_per_wall_2_workers": [round(r["cpu_per_wall"], 2) for r in rounds[1::2]],
         "rss": {str(n): {"peak_rss_mb": round(r["peak_rss_mb"], 1), "seconds": round(r["seconds"], 2),
                          "mp4_frames": r["mp4_frames"]} for n, r in zip(args.rss_frames, (small, large),
                                                                          strict=True)},
