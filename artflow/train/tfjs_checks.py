@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .tfjs_topology import KERAS_LAYERS, TfjsError, check_graph, check_layers, check_shape, q
+from .tfjs_topology import (
+    KERAS_LAYERS,
+    TfjsError,
+    check_graph,
+    check_layer_sizes,
+    check_layers,
+    check_shape,
+    q,
+)
 
 #: model.json files larger than this are refused before reading (the biggest npm ones are ~1 MB)
 MAX_MODEL_JSON = 64 * 2**20
@@ -83,6 +91,7 @@ def check_package(path: str | Path, *, layer_classes: frozenset[str] | set[str] 
         const_bytes = check_graph(path, topology, model.get("signature") or topology.get("signature"))
     else:
         pkg.layers = check_layers(path, topology, set(KERAS_LAYERS) | set(layer_classes))
+        check_layer_sizes(path, pkg.layers, {w.name: w.shape for g in pkg.groups for w in g.weights})
     need = 2 * pkg.decoded_bytes + const_bytes  # weights read, then copied into the graph
     if budget_bytes is None:
         from .. import settings

@@ -201,3 +201,48 @@ def _inbound(path: Path, name: str, nodes: Any) -> list[str]:
         raise TfjsError(f"{path}: layer {q(name)} has inbound_nodes that are not "
                         "[[[\"layer\", 0, 0, {}], …]]")
     return [r[0] for r in refs]
+
+
+#: size settings of Keras' layers (ints or lists of ints): each at most MAX_LAYER_SIZE
+SIZE_KEYS = ("filters", "units", "kernel_size", "strides", "size", "padding", "cropping", "dilation_rate",
+             "pool_size", "target_shape", "depth_multiplier", "groups")
+MAX_LAYER_SIZE = 4096
+#: weighted Keras layers: (kernel variable, the kernel dim that holds the declared width, its setting)
+KERNELS = {"Conv2D": ("kernel", -1, "filters"), "Conv2DTranspose": ("kernel", 2, "filters"),
+           "Dense": ("kernel", -1, "units"), "DepthwiseConv2D": ("depthwise_kernel", None, None),
+           "SeparableConv2D": ("pointwise_kernel", -1, "filters")}
+
+
+def check_layer_sizes(path: Path, layers: list[dict[str, Any]], shapes: dict[str, tuple[int, ...]]) -> None:
+    """Keras' own layers declare only small sizes, and a weighted layer's kernel size and width match
+    its weights in the manifest, so building the model allocates no more than the shards hold."""
+    for layer in layers:
+        cls, name, config = layer["class_name"], layer["name"], layer["config"]
+        if cls not in KERAS_LAYERS:
+            continue  # a plugin's layer: its builder checks its own config
+        for key in SIZE_KEYS:
+            values = config.get(key)
+            flat = values if isinstance(values, list) else [values]
+            flat = [v for x in flat for v in (x if isinstance(x, list) else [x])]
+            low = -1 if key == "target_shape" else 0
+            if any(isinstance(v, bool) or (isinstance(v, int) and not low <= v <= MAX_LAYER_SIZE) or
+                   isinstance(v, float) for v in flat):
+                raise TfjsError(f"{path}: layer {q(name)} sets {key} to {q(values, 60)}; artflow imports "
+                                f"layers whose sizes are whole numbers up to {MAX_LAYER_SIZE}")
+        if cls not in KERNELS:
+            continue
+        var, axis, setting = KERNELS[cls]
+        shape = shapes.get(f"{name}/{var}")
+        if shape is None or len(shape) != (2 if cls == "Dense" else 4):
+            rank = 2 if cls == "Dense" else 4
+            raise TfjsError(f"{path}: layer {q(name)} ({cls}) has no {rank}-d weight {q(f'{name}/{var}')} "
+                            "in weightsManifest")
+        kernel = config.get("kernel_size")
+        if cls != "Dense" and cls != "SeparableConv2D" and kernel is not None:
+            want = [kernel, kernel] if isinstance(kernel, int) else kernel
+            if list(shape[:2]) != want:
+                raise TfjsError(f"{path}: layer {q(name)} has kernel_size {q(kernel)} but its weight is "
+                                f"{list(shape)}")
+        if setting is not None and config.get(setting) != shape[axis]:
+            raise TfjsError(f"{path}: layer {q(name)} has {setting} {q(config.get(setting))} but its "
+                            f"weight is {list(shape)}")

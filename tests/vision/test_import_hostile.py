@@ -192,3 +192,24 @@ def test_graph_tensorflow_cannot_load_is_one_line(tmp_path: Path) -> None:
     code, lines = _import(model, out)
     assert code == 2 and len(lines) == 1 and "TensorFlow cannot load the graph" in lines[0], lines
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize(("layer", "key", "value", "expect"), [
+    (1, "filters", 10**9, "sizes are whole numbers up to"),
+    (1, "filters", 2048, "has filters '2048' but its weight is [3, 3, 3, 4]"),
+    (1, "kernel_size", [9, 9], "has kernel_size '[9, 9]' but its weight is"),
+    (3, "kernel_size", 1.5, "sizes are whole numbers"),
+])
+def test_layer_sizes_beyond_their_weights_are_refused_before_building(tmp_path: Path, layer: int, key: str,
+                                                                       value: Any, expect: str) -> None:
+    """A layers model's Conv2D declaring a width or kernel its weights do not have would make Keras
+    allocate it while building (10**9 filters: terabytes) before any weight is compared."""
+    from .tfjs_layers_fixture import write_tiny_layers
+
+    model = write_tiny_layers(tmp_path / "pkg", "ReLU")
+    edit(model, lambda d: d["modelTopology"]["model_config"]["config"]["layers"][layer]["config"].update(
+        {key: value}))
+    res = run_cli("import", "tfjs", str(model), "--name", "t", "--kind", "upscaler", "--decode", "image",
+                  "-o", str(tmp_path / "out" / "t.onnx"))
+    assert res.code == 2 and len(res.error_lines) == 1 and expect in res.error_lines[0], res.err
+    assert not (tmp_path / "out").exists()
