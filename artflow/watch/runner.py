@@ -75,8 +75,8 @@ class Target:
             if has_frames(graph, vg):  # a looping preview; an edit re-runs only the frames it changes
                 result = run_with_preview(self.engine, graph, vg, self.output_dir)
             else:
-                result = self.engine.run(graph, outputs=self._shown_nodes(graph), output_dir=self.output_dir,
-                                         raise_errors=False, progress=False)
+                result = self.engine.run(graph, outputs=self._shown_nodes(graph, vg),
+                                         output_dir=self.output_dir, raise_errors=False, progress=False)
         except ArtflowError as exc:
             record.error = str(exc)
             return record
@@ -87,13 +87,12 @@ class Target:
         record.error = _first_failure(result)
         return record
 
-    def _shown_nodes(self, graph: Any) -> list[str] | None:
+    def _shown_nodes(self, graph: Any, vg: Any) -> list[str] | None:
         """The nodes whose values the page needs: all of them (any node can be previewed), but
         for a graph that runs once per item (a glob of mixed sizes) only those that run once and
         the sinks, so no item's intermediates outlive it (as `artflow run` keeps only sinks)."""
         from ..items import find_split
 
-        vg = graph.validate(self.engine.plugins.nodes)
         split = find_split(vg, graph.input_dir or self.path.parent)
         if split is None:
             return None
