@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 
 _os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
+from . import handoff as _handoff
 from .errors import ArtflowError, GraphError, ImageError, ModelError, NodeError, ParamError, PluginError
 from .hookspecs import hookimpl
 from .nodes import In, NodeContext, NodeSpec, Out, node
@@ -42,6 +43,13 @@ from .types import (
     Label,
     SocketType,
 )
+
+# the graph and a run's result hand work up the layers through these (see artflow/handoff.py)
+_handoff.provide("graph.run", "artflow.engine:run_graph")
+_handoff.provide("graph.repr", "artflow.display:graph_repr")
+_handoff.provide("graph.svg", "artflow.diagram:graph_svg")
+_handoff.provide("result.html", "artflow.display:result_html")
+_handoff.provide("result.show", "artflow.display:show")
 
 _LAZY = {
     "Graph": ("artflow.graph", "Graph"),

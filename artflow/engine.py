@@ -386,3 +386,8 @@ def default_engine() -> Engine:
         if _default is None:
             _default = Engine()
         return _default
+
+
+def run_graph(graph: Graph, **options: Any) -> RunResult:
+    """What `Graph.run` hands to (artflow.handoff): the graph run by the default engine."""
+    return default_engine().run(graph, **options)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import handoff
 from .errors import GraphError
 
 if TYPE_CHECKING:
@@ -167,14 +168,10 @@ class Graph:
         return len(self.nodes)
 
     def __repr__(self) -> str:
-        from .display import graph_repr
-
-        return graph_repr(self)
+        return handoff.call("graph.repr", self)  # artflow.display
 
     def _repr_svg_(self) -> str:  # the layered diagram of artflow.diagram, in notebooks
-        from .diagram import graph_svg
-
-        return graph_svg(self)
+        return handoff.call("graph.svg", self)
 
     def sinks(self) -> list[str]:
         """Ids of the nodes no other node reads from (what a run is usually for)."""
@@ -310,9 +307,7 @@ class Graph:
 
     def run(self, **options: Any) -> RunResult:
         """Run the graph with the shared default engine (see :class:`artflow.engine.Engine`)."""
-        from .engine import default_engine
-
-        return default_engine().run(self, **options)
+        return handoff.call("graph.run", self, **options)
 
 
 def nested_deeper_than(data: Any, limit: int, *, start: int = 1) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import handoff
 from .cache import Outputs
 from .errors import ArtflowError, NodeError
 from .lineage import NodeLineage, NodeStatus
@@ -153,15 +154,11 @@ class RunResult:
 
     def _repr_html_(self) -> str:
         """Notebook view: thumbnails of the image outputs with node names, statuses and seconds."""
-        from .display import result_html
-
-        return result_html(self)
+        return handoff.call("result.html", self)  # artflow.display
 
     def show(self) -> Any:
         """Display the outputs inline in a notebook, or open them in the browser elsewhere."""
-        from .display import show
-
-        return show(self)
+        return handoff.call("result.show", self)
 
     def to_json(self) -> dict[str, Any]:
         """The `artflow run --json` object."""

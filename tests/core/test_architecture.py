@@ -4,6 +4,7 @@ under TYPE_CHECKING are exempt), no import of a plugin package, no module over 4
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import artflow
@@ -125,3 +126,64 @@ def test_no_core_module_runs_past_450_lines():
     long = {name: n for name, path in _modules().items()
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+DOC = ROOT.parent / "docs" / "architecture.md"
+
+
+def _layers() -> list[tuple[str, list[str]]]:
+    """The layers docs/architecture.md states, in order: (name, module prefixes like 'artflow.models')."""
+    text = DOC.read_text(encoding="utf-8").split("## Layers", 1)[1].split("\n## ", 1)[0]
+    layers = []
+    for row in text.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) < 3 or cells[0] in ("layer", "") or set(cells[0]) <= {"-"}:
+            continue
+        first = cells[1].split("(", 1)[0]  # `models/` (`registry.py`, …): the folder is the entry
+        names = re.findall(r"`([\w/]+?)(?:\.py)?`", first)
+        layers.append((cells[0], ["artflow." + n.strip("/").replace("/", ".") for n in names]))
+    return layers
+
+
+def _layer_of(module: str, layers: list[tuple[str, list[str]]]) -> int | None:
+    for i, (_, prefixes) in enumerate(layers):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return i
+    return None
+
+
+def test_docs_architecture_places_every_core_module_in_a_layer():
+    layers = _layers()
+    assert [name for name, _ in layers][:3] == ["data contract", "models", "plugins"]
+    missing = [m for m in _modules() if m != "artflow" and _layer_of(m, layers) is None]
+    assert missing == [], "add them to the Layers table of docs/architecture.md"
+
+
+def test_each_layer_imports_only_the_layers_above_it_as_docs_architecture_states():
+    layers = _layers()
+    modules = _modules()
+    upward = []
+    for name, path in modules.items():
+        own = _layer_of(name, layers)
+        for target in sorted(_imports(path, name, set(modules))[0]):
+            theirs = _layer_of(target, layers)
+            if own is not None and theirs is not None and theirs > own:
+                upward.append(f"{name} ({layers[own][0]}) imports {target} ({layers[theirs][0]})")
+    assert upward == []
+
+
+def test_no_core_module_names_a_shipped_model_or_a_plugins_decoder():
+    """A new model plugin touches nothing under artflow/: no string in the core is the name of a
+    model or an import decoder that a plugin ships (core's own decoders excepted)."""
+    import artflow as af
+    from artflow.import_registry import CORE_DECODERS
+
+    plugins = af.get_plugins()
+    names = {m.name for m in plugins.models} | (set(plugins.imports.decoders) - set(CORE_DECODERS))
+    assert {"glass", "digits", "coco", "hed"} <= names
+    found = []
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
+                found.append(f"{module}:{node.lineno} {node.value!r}")
+    assert found == []
