@@ -38,7 +38,7 @@ def contact_sheet(path: Path, names: tuple[str, ...] = ("chelsea", "rocket", "ca
     from .quality import bicubic_down, centre_crop, photo, scores, to_uint8
 
     pad, text = 6, 16
-    heads = ["input (64², shown 4x nearest)", "lanczos x4", "esrgan-thick x4", "original"]
+    heads = ["input (64x64, shown 4x nearest)", "lanczos x4", "esrgan-thick x4", "original"]
     sheet = Image.new("RGB", (pad + (side + pad) * 4, pad + text + (side + pad + text) * len(names)),
                       (24, 24, 28))
     draw = ImageDraw.Draw(sheet)

@@ -26,9 +26,11 @@ DEFAULT_MODEL = "esrgan-thick"
 #: ONNX Runtime's memory per input pixel of a tile of ESRGAN-thick (peak RSS over the loaded
 #: session, measured at 48² and 96² tiles: 6.9 and 5.1 KB)
 TILE_BYTES_PER_PIXEL = 7 * 1024
-#: multiply-accumulates per work unit (ARTFLOW_MAX_WORK's units are about 0.1 µs): ESRGAN-thick's
-#: 7.3 M per input pixel ran at about 0.3 ms per pixel on 2 unloaded cores here
-MACS_PER_WORK_UNIT = 2500
+#: multiply-accumulates per work unit (ARTFLOW_MAX_WORK's units are about 0.1 µs): ONNX Runtime ran
+#: ESRGAN-thick at 30 GMAC/s per core here (CPU time of a 64² tile on one thread), so about 5000
+#: per 0.1 µs on the 2 cores a session uses: a 512² image ×4 (409,600 tiled pixels) is about
+#: 6e8 units, a minute; 1024² is over the default limit
+MACS_PER_WORK_UNIT = 5000
 #: for a model that does not say (an .onnx path): ESRGAN-thick's 7.3 M multiply-accumulates
 DEFAULT_MACS_PER_PIXEL = 7_300_000
 
@@ -64,9 +66,8 @@ def _estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -
     scale, macs = _shipped_facts(params["model"])
     tile_bytes = TILE_BYTES_PER_PIXEL * min(h, tile) * min(w, tile)
     accumulators = nbytes((h * s, w * s, 4)) * 2  # weighted sum, weights, and the pass before
-    pixels = network_work_pixels(scale, s, h, w) * n
-    overlap = 1 + 2 * int(params["overlap"]) / max(1, tile)  # pixels seen twice in overlaps
-    work = int(pixels * overlap * macs / MACS_PER_WORK_UNIT)
+    pixels = network_work_pixels(scale, s, h, w, tile, int(params["overlap"])) * n
+    work = int(pixels * macs / MACS_PER_WORK_UNIT)
     return Estimate({"image": out}, working_bytes=tile_bytes + accumulators, work=work)
 
 

@@ -28,6 +28,13 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     return starts + [length - tile]
 
 
+def tiled_pixels(height: int, width: int, tile: int, overlap: int) -> int:
+    """Input pixels the network sees when an image is run in tiles (overlaps counted each time)."""
+    overlap = min(overlap, tile // 2)
+    rows, cols = len(tile_starts(height, tile, overlap)), len(tile_starts(width, tile, overlap))
+    return rows * min(tile, height) * cols * min(tile, width)
+
+
 def feather(size: int, scale: int, lead: bool, trail: bool, overlap: int) -> np.ndarray:
     """The 1-D weight of an upscaled tile of ``size`` low-resolution pixels: 0 then a linear rise
     over the overlap at an edge shared with a neighbour (``lead``: its start, ``trail``: its end)."""

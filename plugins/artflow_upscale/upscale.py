@@ -19,7 +19,7 @@ import numpy as np
 from artflow import ModelError
 from artflow.imaging import resize
 
-from .tiling import upscale_tiled
+from .tiling import tiled_pixels, upscale_tiled
 
 SCALES = (2, 4, 8)
 
@@ -46,13 +46,17 @@ def route(model_scale: int, scale: int) -> Route:
     return Route(passes, stretch=scale // reached)
 
 
-def network_work_pixels(model_scale: int, scale: int, height: int, width: int) -> int:
-    """Input pixels the network sees over every pass of :func:`route` (for the work estimate)."""
+def network_work_pixels(model_scale: int, scale: int, height: int, width: int, tile: int,
+                        overlap: int) -> int:
+    """Input pixels the network sees over every pass of :func:`route`, tiles' overlaps included
+    (for the work estimate)."""
     plan = route(model_scale, scale)
-    pixels, side = 0, 1
-    for _ in range(plan.passes):
-        pixels += height * width * side * side
-        side *= model_scale
+    pixels = 0
+    for i in range(plan.passes):
+        pixels += tiled_pixels(height, width, tile, overlap)
+        height, width = height * model_scale, width * model_scale
+        if i == 0 and plan.shrink > 1:
+            height, width = height // plan.shrink, width // plan.shrink
     return pixels
 
 

@@ -98,3 +98,19 @@ def test_a_model_of_another_kind_is_refused(tmp_path: Path, small_rgba: Path) ->
     other = next(m for m in af.get_plugins().models if m.kind == "style")
     with pytest.raises(af.ModelError, match="not a upscale model|not an upscale model"):
         upscale(small_rgba, model=str(other.path))
+
+
+def test_a_512_image_at_x4_fits_a_1_gb_budget_and_the_default_work_limit() -> None:
+    """The estimate the engine checks (benchmarks/upscale_bench.py measures the real run's peak)."""
+    from artflow_upscale.nodes import image_upscale
+
+    from artflow.budget import estimate_node, nbytes
+    from artflow.settings import DEFAULT_MAX_WORK
+
+    params = {"scale": 4, "method": "model", "model": "esrgan-thick", "tile": 128, "overlap": 16}
+    est = estimate_node(image_upscale, params, {"image": (1, 512, 512, 3)}, Path.cwd())
+    assert est.outputs["image"] == (1, 2048, 2048, 3)
+    assert nbytes(est.outputs["image"]) + est.working_bytes < 1 << 30
+    assert 0 < est.work <= DEFAULT_MAX_WORK
+    bigger = estimate_node(image_upscale, params, {"image": (1, 1024, 1024, 3)}, Path.cwd())
+    assert bigger.work > DEFAULT_MAX_WORK  # minutes of work: refused unless ARTFLOW_MAX_WORK is raised

@@ -58,9 +58,11 @@ def test_the_network_runs_as_often_as_its_scale_fits(model: int, scale: int, exp
     assert route(model, scale) == expected
 
 
-def test_work_counts_every_pass_at_its_own_size() -> None:
-    assert network_work_pixels(2, 8, 10, 10) == 100 + 400 + 1600
-    assert network_work_pixels(4, 8, 10, 10) == 100
+def test_work_counts_every_pass_at_its_own_size_and_the_overlaps() -> None:
+    assert network_work_pixels(2, 8, 10, 10, tile=64, overlap=8) == 100 + 400 + 1600
+    assert network_work_pixels(4, 8, 10, 10, tile=64, overlap=8) == 100
+    assert network_work_pixels(4, 2, 10, 10, tile=64, overlap=8) == 100
+    assert network_work_pixels(4, 4, 512, 512, tile=128, overlap=16) == (5 * 128) ** 2
 
 
 def test_mean_shrink_averages_blocks() -> None:
