@@ -80,7 +80,7 @@ def _estimate(params: dict[str, Any], inputs: dict[str, Any], input_dir: Path) -
         "scale": Choice(list(SCALES), 4, doc="how many times wider and higher: 2, 4 or 8"),
         "method": Choice(["model", "lanczos"], "model",
                          doc="model: the super-resolution network named by `model`; "
-                             "lanczos: Pillow's Lanczos filter, no network"),
+                             "lanczos: Pillow's Lanczos filter, no network (model null: none is opened)"),
         "model": Model("upscale", DEFAULT_MODEL, card=True, optional=True,
                        doc="the super-resolution network: its scale is read from its card, and it runs "
                            "as often as that scale fits into `scale`, resampling doing the rest"),
