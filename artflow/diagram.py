@@ -36,12 +36,15 @@ WAYPOINT_H = 12
 _UNSHOWABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
+def _shown(text: str) -> str:
+    return _UNSHOWABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"),
+                           str(text))
+
+
 def escape(text: str) -> str:
     """Text made safe for SVG/XML: control characters, lone surrogates and non-characters (which
     XML cannot hold, and UTF-8 cannot encode) shown as ``\\xNN``/``\\udNNN``, then HTML-escaped."""
-    shown = _UNSHOWABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"),
-                            str(text))
-    return html.escape(shown)
+    return html.escape(_shown(text))
 
 
 def type_color(name: str) -> str:
@@ -89,6 +92,7 @@ class _Box:
 
 def _short(value: Any, limit: int = 26) -> str:
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), default=str)
+    text = _shown(text)  # cut what is drawn, escapes included, so it fits its box
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
