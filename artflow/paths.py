@@ -68,9 +68,10 @@ def is_glob(pattern: str) -> bool:
 
 
 def glob_files(pattern: Path, limit: int = 200_000) -> list[Path]:
-    """The files a glob names, sorted; ``**`` descends into real folders only, never through a
-    symlinked folder, so a symlink loop neither duplicates files nor spins (see :func:`glob.glob`
-    for the syntax). A symlinked *file* is still listed (the read policy checks where it points)."""
+    """The files a glob names, sorted (the syntax of :func:`glob.glob` with ``recursive=True``).
+    ``**`` descends into real folders only, never through a symlinked folder, so a symlink loop
+    neither duplicates files nor spins; a folder the pattern names, or one ``*`` matches, may be a
+    symlink. Symlinked files are listed (a read policy checks where they point)."""
     import fnmatch
 
     parts = pattern.parts
@@ -98,7 +99,7 @@ def glob_files(pattern: Path, limit: int = 200_000) -> list[Path]:
             if not tail:
                 if nxt.is_file():
                     found.append(nxt)
-            elif nxt.is_dir() and not nxt.is_symlink():
+            elif nxt.is_dir():
                 walk(nxt, tail)
             return
         hidden_ok = head.startswith(".")
@@ -108,7 +109,7 @@ def glob_files(pattern: Path, limit: int = 200_000) -> list[Path]:
             if not tail:
                 if entry.is_file():
                     found.append(Path(entry.path))
-            elif entry.is_dir(follow_symlinks=False):
+            elif entry.is_dir():
                 walk(Path(entry.path), tail)
 
     def _entries(folder: Path) -> list[os.DirEntry[str]]:

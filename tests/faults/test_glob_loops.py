@@ -61,3 +61,15 @@ def test_two_symlink_loops_do_not_spin(tmp_path: Path) -> None:
         signal.alarm(0)
     assert result.code == 0, result.err
     assert len(files_under(tmp_path / "out")) == 3
+
+
+def test_a_symlinked_folder_the_pattern_names_is_still_read(tmp_path: Path) -> None:
+    _photos(tmp_path, loops=1)
+    os.symlink(tmp_path / "photos" / "a", tmp_path / "linked")  # a graph you chose may use links
+    (tmp_path / "g.json").write_text(json.dumps({"artflow": 1, "nodes": {
+        "photo": {"type": "image.load", "params": {"path": "linked/*.png"}},
+        "out": {"type": "image.save", "inputs": {"image": "photo"}, "params": {"path": "one.png"}}}}))
+    with chdir(tmp_path):
+        result = run_cli("run", "g.json", "-o", "out")
+    assert result.code == 0, result.err
+    assert files_under(tmp_path / "out") == {"one.png"}
