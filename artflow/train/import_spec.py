@@ -104,8 +104,8 @@ def _label_set(name: str) -> list[str]:
 
     found = get_plugins().imports.label_set(name)
     if found is None:
-        raise ModelImportError(f"labels {one_line(name)!r}: no loaded plugin declares this label set; give "
-                               "the class names as a list (or --labels a,b,c / @FILE)")
+        raise ModelImportError(f"labels {one_line(name)[:60]!r}: no loaded plugin declares this label set; "
+                               "give the class names as a list (or --labels a,b,c / @FILE)")
     return found
 
 
@@ -181,9 +181,9 @@ def _check_decode(dec: dict[str, Any]) -> None:
         raise _bad("decode.kind", dec["kind"], "name a decoder (see `artflow import --help`)")
     for key in ("outputs", "raw"):
         if key in dec and (not isinstance(dec[key], list)
-                           or not all(isinstance(x, str) and x for x in dec[key])):
+                           or not all(isinstance(x, str) and 0 < len(x) <= 256 for x in dec[key])):
             raise _bad(f"decode.{key}", dec[key], "give a list of output names")
-    if "output" in dec and not (isinstance(dec["output"], str) and dec["output"]):
+    if "output" in dec and not (isinstance(dec["output"], str) and 0 < len(dec["output"]) <= 256):
         raise _bad("decode.output", dec["output"], "name one output")
     if "range" in dec:
         _numbers("decode.range", dec["range"], 2)
