@@ -28,6 +28,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
+from ..faults.inproc import run_cli
 from .harness import check_case, fresh, profile
 from .strategies import odd_text, one_in
 
@@ -70,7 +71,7 @@ class ReadWatch:
             self._inside = False
 
 
-WATCH = ReadWatch()
+WATCH: ReadWatch | None = None  # installed by the first test that needs it (hooks cannot be removed)
 
 
 def _npy(arr: np.ndarray) -> bytes:
@@ -89,6 +90,9 @@ def _ffmpeg(*args: str) -> None:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """private/ (never to be read: canary pictures, frames, a clip, arrays, a model file) and
     share/ (where the picture lies: photos, frames, a clip, arrays, and links pointing out)."""
+    global WATCH
+    if WATCH is None:
+        WATCH = ReadWatch()
     root = tmp_path_factory.mktemp("pictures")
     private, share = root / "private", root / "share"
     for d in (private / "deep", private / "frames", share / "sub", share / "frames"):
@@ -213,6 +217,7 @@ def _listing(folder: Path) -> list[tuple[str, int, int]]:
 def _watched(kind: str, root: Path, args: list[str], source: str, allow: bool) -> None:
     out = fresh(root / "case" / "out")
     private = _listing(root / "private")
+    assert WATCH is not None
     WATCH.root, WATCH.hits, WATCH.on = str((root / "private").resolve()), [], True
     try:
         check_case(kind, root / "case", out, args, [root / "share"], source)
@@ -293,3 +298,27 @@ def test_fuzz_video_frames_and_arrays(world: Path, mode: str) -> None:
                     os.environ["ARTFLOW_MAX_PIXELS"] = old
 
     case()
+
+
+def test_the_read_watch_sees_a_read_of_the_private_folder(world: Path) -> None:
+    """The watch is not assumed: a graph you chose (JSON) may read private/, and the hook sees it,
+    through a symlink and through ffmpeg too."""
+    assert WATCH is not None
+    graph = {"artflow": 1, "nodes": {
+        "a": {"type": "image.load", "params": {"path": str(world / "share" / "link_out.png")}},
+        "v": {"type": "video.load", "params": {"path": str(world / "private" / "clip.mp4"), "stop": 1}},
+        "s": {"type": "image.save", "inputs": {"image": "a"}, "params": {"path": "a.png"}},
+        "t": {"type": "image.save_animation", "inputs": {"image": "v"}, "params": {"path": "v.mp4"}}}}
+    path = world / "case" / "g.json"
+    path.write_text(json.dumps(graph))
+    WATCH.root, WATCH.hits, WATCH.on = str((world / "private").resolve()), [], True
+    try:
+        result = run_cli("run", str(path), "-o", str(fresh(world / "case" / "out")), "--no-cache")
+    finally:
+        WATCH.on = False
+        path.unlink()
+    assert result.code == 0, result.err
+    assert any(h.startswith("open") and "link_out" in h for h in WATCH.hits), WATCH.hits
+    assert any(h.startswith("subprocess.Popen") for h in WATCH.hits), WATCH.hits
+    with pytest.raises(AssertionError, match="private"):
+        _no_canary(world / "case" / "out")
