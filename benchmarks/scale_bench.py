@@ -39,8 +39,10 @@ params = {{width = 64, height = 64}}
 """
 
 #: runs the CLI and prints the process's own peak RSS (kB) to stderr at exit
-DRIVER = ("import atexit, sys\n"
+DRIVER = ("import atexit, resource, sys\n"
           "def hwm():\n"
+          "    use = resource.getrusage(resource.RUSAGE_SELF)\n"
+          "    print('DRIVER_CPU_S', use.ru_utime + use.ru_stime, file=sys.stderr)\n"
           "    for line in open('/proc/self/status'):\n"
           "        if line.startswith('VmHWM:'):\n"
           "            print('DRIVER_PEAK_KB', line.split()[1], file=sys.stderr)\n"
@@ -65,7 +67,9 @@ def run_cli(args: list[str], env: dict[str, str] | None = None) -> dict:
         raise SystemExit(f"artflow {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
     peak = next((int(line.split()[1]) for line in proc.stderr.splitlines()
                  if line.startswith("DRIVER_PEAK_KB")), 0)
-    return {"wall_s": round(wall, 3), "driver_peak_mb": round(peak / 1024, 1),
+    cpu = next((float(line.split()[1]) for line in proc.stderr.splitlines()
+                if line.startswith("DRIVER_CPU_S")), 0.0)
+    return {"wall_s": round(wall, 3), "driver_peak_mb": round(peak / 1024, 1), "driver_cpu_s": round(cpu, 2),
             "summary": proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""}
 
 

@@ -61,10 +61,14 @@ def item_record(job: Job | dict[str, Any], result: dict[str, Any] | None) -> dic
 DESCRIBING = ("index", "name", "params", "seed", "caption")
 
 
-def describes(record: dict[str, Any]) -> int:
-    """A fingerprint (this process only) of what a record says the item is: a finished item whose
-    place, name or caption changed with the spec gets a fresh record without rendering again."""
-    return hash(json.dumps([record.get(name) for name in DESCRIBING], sort_keys=True))
+def describes(record: dict[str, Any] | Job) -> int:
+    """A fingerprint (this process only) of what a record or job says the item is: a finished
+    item whose place, name or caption changed with the spec gets a fresh record without
+    rendering again."""
+    get = record.get if isinstance(record, dict) else lambda name: getattr(record, name)
+    params = get("params")
+    return hash((get("index"), get("name"), get("seed"), get("caption"),
+                 tuple(sorted(params.items())) if isinstance(params, dict) else None))
 
 
 class Listing:

@@ -149,9 +149,8 @@ def _render_locked(spec: GallerySpec, out_root: Path, runner: Any, *, force: boo
             order.append(job.key)
             if job.key in done:
                 summary.skipped += 1
-                record = item_record(job, None)
-                if found.marks.get(job.key) != describes(record):  # the spec moved or renamed it
-                    log.add(relabel(out_root, found.offsets[job.key], record))
+                if found.marks.get(job.key) != describes(job):  # the spec moved or renamed it
+                    log.add(relabel(out_root, found.offsets[job.key], item_record(job, None)))
             else:
                 yield job.to_dict()
         expanded[0] = True
