@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from ..graph import Graph
     from ..plugins import PluginSet
 
-SPEC_KEYS = {"title", "description", "graph", "matrix", "save", "name", "captions", "thumbnails"}
+SPEC_KEYS = {"title", "description", "graph", "matrix", "save", "name", "captions", "thumbnails", "frames",
+             "fps"}
 CAPTION_KEYS = {"template", "from"}
 THUMB_KEYS = {"size", "format"}
 THUMB_FORMATS = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}
@@ -198,6 +199,14 @@ class _Checker(MatrixReader):
         graph, input_dir = self._graph(data.get("graph"))
         if graph is None:
             raise SpecError(self.path, self.problems)
+        if "frames" in data or "fps" in data:  # a gallery of motion: each item runs over these frames
+            from ..graph import Graph
+
+            try:
+                timing = Graph(frames=data.get("frames", graph.frames), fps=data.get("fps", graph.fps))
+                graph.frames, graph.fps = timing.frames, timing.fps
+            except GraphError as exc:
+                self.problem(str(exc))
         variables = self._matrix(data.get("matrix", {}), graph, input_dir)
         specs = self._node_specs(graph)
         save = self._save(data.get("save"), graph, specs)

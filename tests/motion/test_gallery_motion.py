@@ -89,3 +89,16 @@ def test_animated_thumbnails_play_on_hover_in_chromium(gallery: Path, tmp_path: 
         browser.wait_for(f"document.querySelector('.thumb img[data-anim]').src === {json.dumps(still)}")
     finally:
         browser.close()
+
+
+def test_a_spec_sets_frames_and_fps_for_every_item(tmp_path: Path) -> None:
+    from artflow.gallery import load_spec
+    from artflow.gallery.spec import SpecError
+
+    body = SPEC.replace("frames = 8\nfps = 4\n", "")
+    (tmp_path / "ok.toml").write_text("frames = 6\nfps = 12\n" + body)
+    spec = load_spec(tmp_path / "ok.toml")
+    assert (spec.graph.frames, spec.graph.fps) == (6, 12.0)
+    (tmp_path / "bad.toml").write_text("frames = -2\n" + body)
+    with pytest.raises(SpecError, match=r"graph 'frames' must be a whole number >= 1, got -2"):
+        load_spec(tmp_path / "bad.toml")
