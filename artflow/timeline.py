@@ -176,6 +176,12 @@ def run_frames(engine: Engine, graph: Graph, vg: ValidatedGraph, *, frames: int 
         raise GraphError(f"graph 'frame' {graph.frame} is past its last frame ({n - 1})")
     rendered = [graph.frame] if graph.frame is not None else list(range(n))
     out_dir = Path(output_dir) if output_dir is not None else Path.cwd()
+    from .items import find_split
+
+    split = find_split(vg, Path(input_dir) if input_dir is not None else (graph.input_dir or Path.cwd()))
+    if split is not None:
+        raise GraphError(f"node '{split.source}' loads images of mixed sizes, which run one at a time; a run "
+                         f"over frames needs one batch: set fit='first' on '{split.source}'")
     moving = animated_nodes(vg)
     # one frame again (from its PNG): no animation file is written
     streamed = [m for m in vg.order if vg.specs[m].name == STREAMED and graph.frame is None]

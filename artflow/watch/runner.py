@@ -209,8 +209,8 @@ def snapshot(record: RunRecord, output_dir: Path) -> dict[str, Any]:
             if state not in ("ran", "cached"):
                 continue
             if spec.writes_files and node_id in result.values:
-                if player is not None and spec.name == "image.save":
-                    continue
+                if getattr(result, "timeline", None) is not None and spec.name == "image.save":
+                    continue  # a file per frame: the player (or the animation) shows them
                 for socket in spec.outputs:
                     if getattr(socket.type, "name", "") != "TEXT":
                         continue
