@@ -135,3 +135,15 @@ def test_an_mp4_carries_the_graph_with_its_schedules(tmp_path: Path) -> None:
     assert graph["frames"] == 6 and graph["fps"] == 6.0
     phase = graph["nodes"]["voronoi1"]["params"]["phase"]
     assert phase == {"keyframes": {"0": 0.0, "6": 1.0}, "ease": "linear", "loop": "repeat"}
+
+
+def test_images_of_mixed_sizes_are_refused_over_frames_in_one_line(tmp_path: Path) -> None:
+    for name, height in (("a.png", 20), ("b.png", 40)):
+        Image.fromarray(np.zeros((height, 30, 3), np.uint8)).save(tmp_path / name)
+    g = af.Graph()
+    photos = g.add("image.load", path=str(tmp_path / "*.png"))
+    brighter = g.add("color.adjust", image=photos, brightness=af.keyframes({0: 1.0, 3: 2.0}))
+    g.add("image.save", image=brighter, path="o/{frame}.png")
+    with pytest.raises(af.GraphError, match=r"loads images of mixed sizes.*set fit='first'"):
+        _engine(tmp_path).run(g, frames=3, output_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
