@@ -34,7 +34,8 @@ _ENTRY_KEYS = ("name", "kind", "file", "sha256", "files")
 
 
 def models_dir(package: str | Path) -> Path:
-    """The ``models/`` folder of an imported package (by name), or ``package`` if it is a folder."""
+    """The ``models/`` folder beside the module named ``package`` (a package's ``__init__``, any
+    module in it, or a one-file plugin: ``__name__`` works everywhere), or ``package`` if a folder."""
     if isinstance(package, Path):
         return package
     module = sys.modules.get(package)
