@@ -70,14 +70,15 @@ def _records(out: Path) -> list[dict]:
 
 
 def test_cluster_render_joins_with_the_token_and_renders_on_both_raylets(tmp_path: Path, ray_cluster) -> None:
-    spec = write_spec(tmp_path, SPEC % 6, GRAPH % 300)
+    # enough work that the second actor (a fresh Python process importing artflow) gets some
+    spec = write_spec(tmp_path, SPEC % 15, GRAPH % 1000)
     out = tmp_path / "cluster"
     proc = subprocess.run(_command(ray_cluster, spec, out), env=ray_cluster.env, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "12 items: 12 rendered" in proc.stdout and "files written by the driver" in proc.stdout
+    assert "30 items: 30 rendered" in proc.stdout and "files written by the driver" in proc.stdout
     items = manifest(out)["items"]
-    assert [i["status"] for i in items] == ["ok"] * 12
+    assert [i["status"] for i in items] == ["ok"] * 30
     worker = ray_cluster.worker_raylet()[1]
     nodes = {i["node"] for i in items}
     assert nodes == {ray_cluster.head_node()[:12], worker[:12]}, nodes  # both raylets rendered
@@ -106,8 +107,8 @@ def test_cluster_join_without_the_token_fails_with_one_line(tmp_path: Path, ray_
 
 def test_cluster_worker_raylet_killed_mid_render_every_item_once(tmp_path: Path, ray_cluster) -> None:
     """Runs last: the worker raylet stays dead (the head finishes the render alone)."""
-    total = 2 * 20
-    spec = write_spec(tmp_path, SPEC % 20, GRAPH % 900)
+    total = 2 * 30
+    spec = write_spec(tmp_path, SPEC % 30, GRAPH % 2000)
     out = tmp_path / "out"
     pid, node = ray_cluster.worker_raylet()
     proc = subprocess.Popen(_command(ray_cluster, spec, out), env=ray_cluster.env, stdout=subprocess.PIPE,
@@ -116,7 +117,7 @@ def test_cluster_worker_raylet_killed_mid_render_every_item_once(tmp_path: Path,
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         records = _records(out)
-        if sum(r.get("node") == node[:12] for r in records) >= 2:
+        if any(r.get("node") == node[:12] for r in records):  # (records are logged every 2 s)
             os.kill(pid, signal.SIGKILL)  # the node dies: its raylet, and with it its actor
             killed_at = len(records)
             break
