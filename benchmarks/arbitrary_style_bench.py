@@ -24,26 +24,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def _interleaved(fns: dict[str, Callable[[], Any]], repeats: int, warmup: int = 1) -> dict[str, float]:
-    """Median ms of each function, run alternately so that background load affects all alike."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t0 = time.perf_counter()
-            own = fn()
-            times[k].append(own if isinstance(own, float) else time.perf_counter() - t0)
-    return {k: round(statistics.median(v) * 1000.0, 1) for k, v in times.items()}
+
+def _interleaved(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """run.interleaved_ms (round-robin medians; a function may return its own seconds), one warm-up."""
+    from run import interleaved_ms
+
+    def own_seconds(fn: Callable[[], Any]) -> Callable[[], float | None]:
+        return lambda: (lambda out: out if isinstance(out, float) else None)(fn())
+
+    timed = {k: own_seconds(fn) for k, fn in fns.items()}
+    return {k: round(v, 1) for k, v in interleaved_ms(timed, repeats, warmup=1).items()}
 
 
 def run_arbitrary_benchmarks(quick: bool = False) -> dict[str, Any]:
