@@ -243,6 +243,8 @@ def _jsonable(value: Any) -> Any:
         return repr(value)
     if isinstance(value, Path):
         return str(value)
+    if hasattr(value, "to_data"):  # a schedule (artflow.schedule.Curve) keys as its plain data
+        return _jsonable(value.to_data())
     return value
 
 

@@ -62,10 +62,20 @@ def test_the_loops_gallery_closes_every_schedule_at_its_last_frame() -> None:
     from artflow.schedule import Curve
 
     spec = load_spec(Path(__file__).resolve().parents[2] / "gallery" / "loops.toml")
-    assert spec.size >= 6 and spec.graph.frames == 96
+    assert spec.size * len(spec.save) >= 6 and spec.graph.frames == 96  # at least six loops
     vg = spec.graph.validate()
     curves = [(n, p, v) for n, params in vg.params.items() for p, v in params.items() if isinstance(v, Curve)]
-    assert len(curves) == 3
+    assert len(curves) >= 6
     for node, param, curve in curves:
         assert curve.at(spec.graph.frames) == curve.at(0), (node, param)
         assert curve.at(spec.graph.frames // 4) != curve.at(0), (node, param)  # and it moves
+
+
+def test_a_gallery_keys_its_items_when_a_model_node_sits_beside_schedules(tmp_path: Path) -> None:
+    # loops.toml runs style.transfer (a model node: items get content keys) on a scheduled source
+    from artflow.gallery import render
+
+    spec = Path(__file__).resolve().parents[2] / "gallery" / "loops.toml"
+    summary = render(spec, tmp_path / "out", workers=0, dry_run=True)
+    assert (summary.total, summary.skipped) == (1, 0)
+    assert not (tmp_path / "out").exists()
