@@ -20,14 +20,13 @@ it (``files``: key → file name in the models folder, registered as full paths,
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
+from .imaging import atomic_write_bytes
 
 MANIFEST = "manifest.json"
 _ENTRY_KEYS = ("name", "kind", "file", "sha256", "files")
@@ -147,7 +146,7 @@ def reship(package: str | Path, path: Path, *, kind: str) -> dict[str, Any]:
 def write_manifest(folder: Path, entries: list[dict[str, Any]]) -> Path:
     """Write ``folder/manifest.json`` atomically."""
     path = Path(folder) / MANIFEST
-    _atomic_write(path, (json.dumps({"models": entries}, indent=2) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps({"models": entries}, indent=2) + "\n").encode())
     return path
 
 
@@ -161,9 +160,7 @@ def rewrite_card(path: Path, card: Any) -> Path:
 
     proto = onnx.load(str(path))
     write_card(proto, card)
-    tmp = path.with_name(f".{path.name}.tmp")
-    onnx.save(proto, str(tmp))
-    os.replace(tmp, path)
+    atomic_write_bytes(path, proto.SerializeToString())
     clear_sessions()
     return path
 
@@ -173,12 +170,4 @@ def _copy(source: Path, target: Path) -> None:
         return
     if not source.is_file():
         raise ModelError(f"{source} does not exist: nothing to ship")
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write_bytes(target, source.read_bytes())

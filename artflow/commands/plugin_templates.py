@@ -169,6 +169,7 @@ SHIP = '''\
     python -m $pkg.ship --train                    # train the sepia tone here, then ship it
 """
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -182,14 +183,19 @@ def ship(onnx_file):
                          metrics=("held_out_max_abs_error", "parity_max_abs_diff"))
 
 
-def train_and_ship(target="sepia", epochs=25):
-    """Train the tone with this package's trainer (TensorFlow), export it, ship it."""
+def train_and_ship(target="sepia"):
+    """Train the tone with this package's trainer (TensorFlow), export it, ship it; the card records
+    the command as `artflow train $kind --target ...` (its default folder, in a temporary one)."""
     from .train import train_tone
 
-    with tempfile.TemporaryDirectory() as out:
-        train_tone.main(["-o", out, "--target", target, "--epochs", str(epochs)],
-                        prog_name="artflow train $kind", standalone_mode=False)
-        return ship(Path(out) / f"{target}.onnx")
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chdir(scratch)
+        try:
+            train_tone.main(["--target", target], prog_name="artflow train $kind", standalone_mode=False)
+        finally:
+            os.chdir(here)
+        return ship(Path(scratch) / "artflow-train" / "$kind" / f"{target}.onnx")
 
 
 if __name__ == "__main__":
