@@ -22,7 +22,8 @@ def register_models(register: Any) -> None:
 
 @hookspec
 def register_trainers(register: Any) -> None:
-    """Contribute trainers for `artflow train KIND`: ``register(kind, trainer)``."""
+    """Contribute trainers for `artflow train KIND`: ``register(kind, "my_plugin.train:command")``,
+    a ``trainer_command`` imported only when that trainer runs."""
 
 
 @hookspec
