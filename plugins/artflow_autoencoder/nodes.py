@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from artflow import IMAGE, LATENT_MAP, In, Int, Model, NodeContext, Out, node
-from artflow.errors import NodeError
+from artflow.errors import ArtflowError
 
 _ENCODER = Model("ae_encoder", "photo", doc="registered autoencoder encoder name or path to its .onnx")
 _DECODER = Model("ae_decoder", "photo", doc="registered autoencoder decoder name or path to its .onnx")
@@ -51,7 +51,7 @@ def decode(ctx: NodeContext, latent: np.ndarray, param: str = "decoder") -> np.n
     card = session.card
     want = int((card.extra if card is not None else {}).get("latent_channels", latent.shape[-1]))
     if latent.shape[-1] != want:
-        raise NodeError(f"node '{ctx.node_id}': the latent has {latent.shape[-1]} channels but the decoder "
+        raise ArtflowError(f"the latent has {latent.shape[-1]} channels but the decoder "
                         f"takes {want}; encode and decode with the same autoencoder")
     out = session.run_batched({session.input_names[0]: np.asarray(latent, np.float32)})["image"]
     return np.clip(np.ascontiguousarray(out, np.float32), 0.0, 1.0)
