@@ -1,17 +1,20 @@
 """Super-resolution: ONNX Runtime (the shipped ESRGAN-thick file) vs TensorFlow/Keras (the source
 model, built from the npm package as `artflow import tfjs` builds it), side by side on the same
-photo, and `image.upscale` through the engine in a fresh process (tiled), with its peak memory
-against the estimate and the budget. `python benchmarks/upscale_bench.py --npm DIR [--json]`.
+tile, and `image.upscale` ×4 of a whole image through the engine in a fresh process (tiled), with
+its peak memory against the estimate and the budget.
+`python benchmarks/upscale_bench.py --npm DIR [--json]`.
 
-    {"esrgan-thick": {"input": [1, 512, 512, 3], "ort_ms", "tf_ms", "ort_over_tf",
-                      "node_ms", "node_peak_rss_mb", "node_estimate_mb", "budget_mb",
-                      "lanczos_node_ms", "size_mb", "provider", "threads"}}
+    {"esrgan-thick": {"tile": [1, 128, 128, 3], "ort_ms_tile", "tf_ms_tile", "ort_over_tf",
+                      "tiles_per_image", "ort_ms_per_image", "tf_ms_per_image",
+                      "input": [1, 512, 512, 3], "node_ms", "node_peak_rss_mb", "node_estimate_mb",
+                      "budget_mb", "lanczos_node_ms", "size_mb", "provider", "threads"}}
 
-Whole-image calls (batch 1, the astronaut reduced to ``--side``²), round-robin ORT, TF, ORT, …
-(benchmarks/run.py's ``interleaved_ms``) after a warm-up at 64²; at 512² one call costs minutes
-on 2 cores, so the default is 1 repeat. The TF side needs the train extra and the unpacked
-`@upscalerjs/esrgan-thick` 1.0.0 package (``--npm`` or $ARTFLOW_UPSCALERJS_THICK; skipped
-without it). ``benchmarks/run.py`` includes these figures as ``upscale:esrgan-thick``.
+The node runs a 512² image as 5 × 5 tiles of 128² (overlap 16), so a 512² image costs 25 tile
+calls: ``*_ms_per_image`` is 25 × the median tile call (batch 1, a crop of the astronaut),
+measured round-robin ORT, TF, ORT, … (benchmarks/run.py's ``interleaved_ms``). ``node_ms`` is the
+real end-to-end run (load, 25 tiles, blending, no cache). The TF side needs the train extra and
+the unpacked `@upscalerjs/esrgan-thick` 1.0.0 package (``--npm`` or $ARTFLOW_UPSCALERJS_THICK;
+skipped without it). ``benchmarks/run.py`` includes these figures as ``upscale:esrgan-thick``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # TensorFlow as a user runs
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 NAME = "esrgan-thick"
+TILE, OVERLAP = 128, 16  # the node's defaults
 
 _NODE_RUN = """
 import json, resource, sys, time
@@ -72,13 +76,14 @@ def estimate_mb(side: int) -> float:
 
     from artflow.budget import estimate_node, nbytes
 
-    params = {"scale": 4, "method": "model", "model": NAME, "tile": 128, "overlap": 16}
+    params = {"scale": 4, "method": "model", "model": NAME, "tile": TILE, "overlap": OVERLAP}
     est = estimate_node(image_upscale, params, {"image": (1, side, side, 3)}, Path.cwd())
     return round((est.working_bytes + sum(nbytes(s) for s in est.outputs.values() if s)) / 2**20, 1)
 
 
-def run_upscale_benchmarks(npm: Path | None = None, side: int = 512, repeats: int = 1) -> dict[str, Any]:
+def run_upscale_benchmarks(npm: Path | None = None, side: int = 512, repeats: int = 3) -> dict[str, Any]:
     """Figures for the shipped upscaler (see the module doc)."""
+    from artflow_upscale.tiling import tile_starts
     from run import interleaved_ms, wall
 
     import artflow as af
@@ -87,10 +92,13 @@ def run_upscale_benchmarks(npm: Path | None = None, side: int = 512, repeats: in
 
     entry = af.get_plugins().models.get(NAME, "upscale")
     session = get_session(entry, "cpu")
-    x, warm = photo(side), photo(64)
+    x = photo(side)
+    t, o = min(TILE, side), (side - min(TILE, side)) // 2
+    tile = np.ascontiguousarray(x[:, o:o + t, o:o + t])
+    tiles = len(tile_starts(side, TILE, OVERLAP)) ** 2
     feed = session.input_names[0]
-    fns = {"ort_ms": wall(lambda: session.run({feed: x}))}
-    result: dict[str, Any] = {"input": [1, side, side, 3],
+    fns = {"ort_ms_tile": wall(lambda: session.run({feed: tile}))}
+    result: dict[str, Any] = {"tile": list(tile.shape), "tiles_per_image": tiles,
                               "size_mb": round(entry.path.stat().st_size / 1e6, 2),
                               "provider": session.provider, "threads": session.threads}
     if npm is None and os.environ.get("ARTFLOW_UPSCALERJS_THICK"):
@@ -103,17 +111,18 @@ def run_upscale_benchmarks(npm: Path | None = None, side: int = 512, repeats: in
 
         ref = reference_function("tfjs", str(npm / MODEL_JSON), ImportSpec.load(SPEC))
         fn = tf.function(ref.infer, input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)])
-        tx = tf.constant(x)
-        fn(tf.constant(warm))
-        fns["tf_ms"] = wall(lambda: [v.numpy() for v in fn(tx).values()])
+        tx = tf.constant(tile)
+        fns["tf_ms_tile"] = wall(lambda: [v.numpy() for v in fn(tx).values()])
     else:
         result["tf_skipped"] = "give --npm DIR or set ARTFLOW_UPSCALERJS_THICK (the unpacked package)"
-    session.run({feed: warm})
-    result.update(interleaved_ms(fns, repeats, warmup=0))
-    if "tf_ms" in result:
-        result["ort_over_tf"] = round(result["ort_ms"] / result["tf_ms"], 3)
+    result.update(interleaved_ms(fns, repeats, warmup=1))
+    for key in [k for k in result if k.endswith("_ms_tile")]:
+        result[key.replace("_ms_tile", "_ms_per_image")] = round(result[key] * tiles, 1)
+    if "tf_ms_tile" in result:
+        result["ort_over_tf"] = round(result["ort_ms_tile"] / result["tf_ms_tile"], 3)
     node = node_figures(x, "model")
-    result.update({"node_ms": round(node["ms"], 1), "node_peak_rss_mb": round(node["peak_rss_mb"], 1),
+    result.update({"input": [1, side, side, 3], "node_ms": round(node["ms"], 1),
+                   "node_peak_rss_mb": round(node["peak_rss_mb"], 1),
                    "node_estimate_mb": estimate_mb(side),
                    "budget_mb": round(Budget.from_settings().memory_bytes / 2**20),
                    "lanczos_node_ms": round(node_figures(x, "lanczos")["ms"], 1)})
@@ -124,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--npm", type=Path, default=None, help="the unpacked @upscalerjs/esrgan-thick folder")
     parser.add_argument("--side", type=int, default=512, help="input side in pixels (output is 4x)")
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = {"machine": {"cpus": os.cpu_count(), "load_average": list(os.getloadavg())},
