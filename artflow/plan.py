@@ -134,8 +134,6 @@ def make_plan(vg: ValidatedGraph, cache: Any, registry: ModelRegistry, wanted: l
     return plan
 
 
-def _kind(spec: NodeSpec, param: str) -> str:
-    return spec.params[param].model_kind or ""
 #: the model kind of `onnx.model`: any ONNX file, whatever its card says
 ANY_MODEL = "onnx"
 
@@ -154,6 +152,8 @@ def _check_card(spec: NodeSpec, param: str, node_id: str, value: Any, card: Any)
         raise ModelError(f"{where} is a {card.kind} model, not a {kind} model")
 
 
+def _kind(spec: NodeSpec, param: str) -> str:
+    return spec.params[param].model_kind or ""
 
 
 def _resolve_models(spec: NodeSpec, params: dict[str, Any], models: RunModels,
