@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import one_line
+from ..errors import describe, one_line
 from .tfjs_checks import TfjsPackage, Weight, check_package, read_shards
 from .tfjs_topology import TfjsError, q
 
@@ -320,8 +320,8 @@ def as_function(graph: TfjsGraph, inputs: list[str], outputs: list[str],
     try:
         wrapped = tf.compat.v1.wrap_function(_load, [])
     except (ValueError, TypeError, KeyError, tf.errors.OpError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TfjsError(f"TensorFlow cannot load the graph: {one_line(first)[:200]}; the model.json is "
+        reason = one_line(describe(exc, with_type=False))[:200]
+        raise TfjsError(f"TensorFlow cannot load the graph: {reason}; the model.json is "
                         "inconsistent (re-export it with tensorflowjs_converter)") from None
     g = wrapped.graph
     try:

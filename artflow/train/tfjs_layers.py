@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import one_line
+from ..errors import describe, one_line
 from .tfjs_checks import TfjsPackage
 from .tfjs_topology import TfjsError, q
 
@@ -48,7 +48,7 @@ def build_layers_model(pkg: TfjsPackage, custom: dict[str, Callable[[dict[str, A
             raise
         except Exception as exc:  # noqa: BLE001 - Keras rejects a config many ways; name the layer
             raise TfjsError(f"{pkg.path}: layer {q(name)} ({cls}) cannot be built: "
-                            f"{one_line(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:160]}"
+                            f"{one_line(describe(exc, with_type=False))[:160]}"
                             ) from None
     config = pkg.model["modelTopology"].get("model_config", pkg.model["modelTopology"])["config"]
     if config.get("output_layers"):
