@@ -162,6 +162,9 @@ def ray_figures(big: Path, small: Path, folder: Path) -> dict:
         return out
     finally:
         cluster.stop()
+        import shutil
+
+        shutil.rmtree(cluster.root, ignore_errors=True)
 
 
 if __name__ == "__main__":

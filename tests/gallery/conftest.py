@@ -93,9 +93,10 @@ def ray_session():
     ray.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster():
-    """One real two-raylet Ray cluster (head + worker, token authentication) per test session."""
+    """A real two-raylet Ray cluster (head + worker, token authentication). Only test_cluster.py
+    uses it, so there is one per test session, stopped as soon as that module is done."""
     pytest.importorskip("ray")
     from .ray_cluster import make_cluster
 
