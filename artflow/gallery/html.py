@@ -32,6 +32,7 @@ h1{margin:0 0 4px;font-size:22px}
 .filters input.num{width:6.5em}
 #search{min-width:16em}
 .pager{display:flex;gap:8px;align-items:center;padding:0 22px 12px;color:var(--dim)}
+.pager[hidden]{display:none}
 .pager input{width:5em}
 .pager button:disabled{opacity:.4}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,210px),1fr));gap:14px;
@@ -177,7 +178,8 @@ def render_html(header: dict[str, Any], total: int, counts: dict[str, int], thum
         f"<title>{title}</title>",
         f"<style>{CSS}</style></head><body>",
         f'<header><h1>{title}</h1>' + (f'<p class="desc">{escape(desc)}</p>' if desc else "")
-        + f'<p class="count"><span id="count">{total} items</span> · {escape(summary)}</p></header>',
+        + f'<p class="count"><span id="count">{total} item{"" if total == 1 else "s"}</span> · '
+        f"{escape(summary)}</p></header>",
         '<nav class="filters"><label>search <input id="search" type="search" '
         f'placeholder="names and captions"></label>{controls}</nav>',
         PAGER,

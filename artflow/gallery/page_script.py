@@ -144,7 +144,8 @@ JS = r"""
       lastIds = shown;
     }
     var more = done ? '' : ' (searching: ' + loaded + ' of ' + parts.length + ' parts read)';
-    count.textContent = (filtered ? n + ' of ' + total : total) + ' items, page ' +
+    var noun = total === 1 ? ' item' : ' items';
+    count.textContent = (filtered ? n + ' of ' + total : total) + noun + ', page ' +
       Math.min(state.page, pages) + ' of ' + pages + more;
     pager.forEach(function(p){
       p.hidden = done && pages <= 1;
