@@ -168,7 +168,7 @@ JS = r"""
     pendingDraw = true;
     setTimeout(function(){ pendingDraw = false; draw(); }, 0);
   }
-  function changed(){ restart(); writeHash(); update(); }
+  function changed(){ document.body.removeAttribute('data-ready'); restart(); writeHash(); update(); }
 
   // --- controls ---------------------------------------------------------------------------
   search.value = state.q;

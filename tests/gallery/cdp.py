@@ -73,7 +73,13 @@ class Chromium:
         return json.loads(raw)
 
     def navigate(self, url: str) -> None:
+        """Load ``url`` afresh (by way of about:blank: a new hash alone would not reload)."""
+        self.call("Page.navigate", session=True, url="about:blank")
+        self.wait_for("location.href === 'about:blank'")
         self.call("Page.navigate", session=True, url=url)
+
+    def reload(self) -> None:
+        self.call("Page.reload", session=True, ignoreCache=False)
 
     def js(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True,

@@ -115,8 +115,11 @@ def test_search_finds_an_item_in_the_last_part(page) -> None:
 def test_filters_work_across_pages_and_the_link_survives_a_reload(page) -> None:
     out, browser = page
     url = (out / "index.html").as_uri() + "#art.palette=ink&art.cells=10..11&page=3"
-    for _ in range(2):  # the second time: a reload of the same link
-        browser.navigate(url)
+    browser.navigate(url)
+    for attempt in range(2):  # the second time: the same link reloaded
+        if attempt:
+            browser.reload()
+            browser.wait_for("performance.getEntriesByType('navigation')[0].type === 'reload'")
         browser.wait_for("document.body.getAttribute('data-ready') === '1'", timeout=60)
         matches = 2 * len(SEEDS)
         assert browser.js(COUNT).startswith(f"{matches} of {TOTAL} items, page 3 of {-(-matches // 60)}")
