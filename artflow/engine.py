@@ -189,7 +189,6 @@ class _Execution:
         self.cache = cache
         self.chunks = chunks or {}
         self.lock = threading.Lock()
-        self.versions: dict[str, str] | None = None
         self.keep = keep if keep is not None else set(plan.wanted)
         self.readers = {n: 0 for n in plan.vg.order}  # consumers still to run, per node
         for node_id in plan.to_run:
@@ -319,19 +318,13 @@ class _Execution:
 
     def provenance(self, node_id: str) -> dict[str, str]:
         """Provenance of a picture node ``node_id`` writes: a pure function of the lineage."""
-        from . import __version__
-        from .provenance import provenance_text
-        from .sketch import provenance_extras
+        from .provenance import picture_provenance
 
         plan = self.plan
-        if self.versions is None:
-            plugins = self.engine.plugins.plugins
-            self.versions = {p.name: p.version for p in plugins.values() if not p.error}
         with self.lock:
             lineage = {n: plan.lineage[n] for n in plan.ancestors(node_id)}
-            return provenance_text(plan.vg.graph.to_dict(), lineage, input_dir=plan.input_dir,
-                                   plugin_versions=self.versions, artflow_version=__version__,
-                                   extras=provenance_extras(plan.vg.graph))
+        return picture_provenance(plan.vg.graph, lineage, input_dir=plan.input_dir,
+                                  plugins=self.engine.plugins)
 
 
 def check_outputs(spec: NodeSpec, produced: Any) -> Outputs:

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from .errors import GraphError
 
 if TYPE_CHECKING:
+    from .graph import Graph
     from .lineage import NodeLineage
+    from .plugins import PluginSet
 
 KEY = "artflow"
 
@@ -57,6 +59,19 @@ def provenance_text(graph: Mapping[str, Any], lineage: Mapping[str, NodeLineage]
     record = provenance_record(graph, lineage, input_dir=input_dir, plugin_versions=plugin_versions,
                                artflow_version=artflow_version, extras=extras)
     return {KEY: json.dumps(record, sort_keys=True)}
+
+
+def picture_provenance(graph: Graph, lineage: Mapping[str, NodeLineage], *, input_dir: str | Path,
+                       plugins: PluginSet) -> dict[str, str]:
+    """The text chunks of a picture (or animation) written from ``graph``: what
+    :func:`provenance_text` records, with artflow's and the loaded plugins' versions and what a
+    sketch adds. The engine, a run over frames and the gallery all write through this one call."""
+    from . import __version__
+    from .sketch import provenance_extras
+
+    versions = {p.name: p.version for p in plugins.plugins.values() if not p.error}
+    return provenance_text(graph.to_dict(), lineage, input_dir=input_dir, plugin_versions=versions,
+                           artflow_version=__version__, extras=provenance_extras(graph))
 
 
 def read_provenance(path: str | Path) -> dict[str, Any]:

@@ -311,8 +311,7 @@ def _merge(merged: RunResult | None, result: RunResult, timeline: Timeline, fram
 def _frame_provenance(runner: Engine, merged: RunResult, vg: ValidatedGraph, node_id: str,
                       first: FrameTime) -> dict[str, str]:
     """The provenance an animation file carries: the graph with its schedules, frames and fps."""
-    from . import __version__
-    from .provenance import provenance_text
+    from .provenance import picture_provenance
 
     graph = copy.copy(vg.graph)
     graph.frames, graph.fps, graph.frame = first.frames, first.fps, None
@@ -321,10 +320,8 @@ def _frame_provenance(runner: Engine, merged: RunResult, vg: ValidatedGraph, nod
         if m in ancestors:
             ancestors.update(src for src, _ in vg.inputs[m].values())
     lineage = {m: merged.lineage[m] for m in vg.order if m in ancestors}
-    plugins = runner.plugins.plugins
-    versions = {p.name: p.version for p in plugins.values() if not p.error}
-    return provenance_text(graph.to_dict(), lineage, input_dir=Path(vg.graph.input_dir or Path.cwd()),
-                           plugin_versions=versions, artflow_version=__version__)
+    return picture_provenance(graph, lineage, input_dir=Path(vg.graph.input_dir or Path.cwd()),
+                              plugins=runner.plugins)
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:

@@ -177,12 +177,10 @@ def disk_full_cause(exc: BaseException) -> Any:
 
 
 def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dict[str, Any]) -> None:
-    from .. import __version__
     from ..graph import Graph
     from ..imaging import encode_image
     from ..paths import confined
-    from ..provenance import provenance_text
-    from ..sketch import provenance_extras
+    from ..provenance import picture_provenance
     from .files import write_file
     from .frames import ANIM_SUFFIX, is_animated, render_frames
     from .spec import THUMB_FORMATS
@@ -208,7 +206,6 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
     record["models"] = {n: dict(sorted(r.model_shas().items())) for n, r in lineage.items() if r.models}
     providers = sorted(set(result.providers()))
     record["provider"] = providers[0] if len(providers) == 1 else (providers or None)
-    versions = {p.name: p.version for p in engine.plugins.plugins.values() if not p.error}
     captions = _caption_values(result, job["caption_nodes"])
     ext = THUMB_FORMATS[job["thumb_format"]]
     pending: list[tuple[str, bytes]] = []
@@ -222,9 +219,8 @@ def _render(engine: Any, job: dict[str, Any], out_root: Path | None, record: dic
             twin = _with_save(graph, node_id, socket, len(sockets), stems)
             if motion is not None:  # the poster re-renders as frame 0
                 twin.frame = 0
-            text = provenance_text(twin.to_dict(), result.lineage_of(node_id), input_dir=input_dir,
-                                   plugin_versions=versions, artflow_version=__version__,
-                                   extras=provenance_extras(graph))
+            text = picture_provenance(twin, result.lineage_of(node_id), input_dir=input_dir,
+                                      plugins=engine.plugins)
             for i, stem in enumerate(stems):
                 image = batch[i]
                 meta = dict(text)

@@ -147,3 +147,24 @@ def test_images_of_mixed_sizes_are_refused_over_frames_in_one_line(tmp_path: Pat
     with pytest.raises(af.GraphError, match=r"loads images of mixed sizes.*set fit='first'"):
         _engine(tmp_path).run(g, frames=3, output_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_mp4_from_a_sketch_carries_its_constant_arrays_like_a_png(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from artflow.sketch import constant
+
+    g = af.Graph(seed=2)
+    array = np.linspace(0, 1, 48 * 48 * 3, dtype=np.float32).reshape(48, 48, 3)
+    glow = g.add("color.adjust", image=constant(g, array), brightness=af.keyframes({0: 1.0, 4: 1.5}))
+    g.add("image.save_animation", image=glow, path="glow.mp4")
+    _engine(tmp_path).run(g, frames=4, fps=4, output_dir=tmp_path)
+    meta = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "glow.mp4"),
+                           "-f", "ffmetadata", "-"], capture_output=True, text=True, check=True).stdout
+    comment = next(line for line in meta.splitlines() if line.startswith("comment="))[len("comment="):]
+    record = json.loads(comment.replace("\\=", "=").replace("\\;", ";").replace("\\#", "#"))
+    sha = next(n["params"]["sha256"] for n in record["graph"]["nodes"].values() if n["type"] == "const.image")
+    assert sha in record["arrays"]
