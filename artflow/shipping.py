@@ -98,7 +98,7 @@ def carded(path: Path, kind: str) -> Any:
     return card
 
 
-def ship(package: str | Path, source: Path, *, kind: str,
+def ship(package: str | Path, source: Path, /, *, kind: str,
          files: Mapping[str, Path | tuple[Path, str]] | None = None,
          metrics: Callable[[str], bool] | Iterable[str] = (), **fields: Any) -> dict[str, Any]:
     """Copy the exported model ``source`` (an .onnx whose card is of ``kind``) into the package's
