@@ -174,6 +174,12 @@ class MatrixReader:
             return [], [], []
         values, shown, text = [], [], []
         for f in found:
+            try:
+                str(f).encode("utf-8")
+            except UnicodeEncodeError:
+                self.problem(f"{where}: glob '{pattern}' matches {f.name!r}, a file name that is not valid "
+                             "UTF-8 (names go into the manifest and the page): rename it")
+                continue
             rel = Path(os.path.relpath(f.resolve(), input_dir.resolve())).as_posix()
             if _GLOB_CHARS & set(rel):
                 rel = globlib.escape(rel)  # image.load reads glob characters as a pattern

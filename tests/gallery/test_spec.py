@@ -118,3 +118,31 @@ def test_safe_name_keeps_names_inside_one_folder() -> None:
     assert safe_name("/etc/passwd") == "etc_passwd"
     assert safe_name("..") == "item"
     assert safe_name("<script>alert(1)</script>") == "script_alert_1_script"
+
+
+def test_a_glob_matching_a_name_that_is_not_utf8_is_one_line_before_anything_is_written(
+        tmp_path: Path, artflow_cli) -> None:
+    import os
+
+    write_png(tmp_path / "in" / "good.png", (0, 200, 0))
+    write_png(Path(os.fsdecode(os.fsencode(tmp_path / "in") + b"/bad\xff\x1b.png")), (200, 0, 0))
+    body = """
+    name = "{path}"
+    save = ["look"]
+    [matrix]
+    "load.path" = {glob = "in/*.png"}
+    """
+    graph = """
+    [graph]
+    artflow = 1
+    [graph.nodes.load]
+    type = "image.load"
+    [graph.nodes.look]
+    type = "color.colormap"
+    inputs = {image = "load"}
+    """
+    proc = artflow_cli("render", str(write_spec(tmp_path, body, graph)), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "not valid UTF-8" in proc.stderr and "bad\\udcff\\x1b.png" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
