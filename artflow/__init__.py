@@ -24,25 +24,6 @@ _os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 from . import handoff as _handoff
 from .errors import ArtflowError, GraphError, ImageError, ModelError, NodeError, ParamError, PluginError
-from .hookspecs import hookimpl
-from .nodes import In, NodeContext, NodeSpec, Out, node
-from .params import Bool, Choice, Color, File, Float, Floats, Int, Ints, Model, Path, Str, Strings
-from .types import (
-    BOXES,
-    IMAGE,
-    LABELS,
-    LATENT,
-    LATENT_MAP,
-    MASK,
-    NUMBER,
-    POSES,
-    TEXT,
-    ArraySocket,
-    Box,
-    JsonSocket,
-    Label,
-    SocketType,
-)
 
 # the graph and a run's result hand work up the layers through these (see artflow/handoff.py)
 _handoff.provide("graph.run", "artflow.engine:run_graph")
@@ -51,7 +32,16 @@ _handoff.provide("graph.svg", "artflow.diagram:graph_svg")
 _handoff.provide("result.html", "artflow.display:result_html")
 _handoff.provide("result.show", "artflow.display:show")
 
+# the node, param and socket names import numpy: loaded on first use, so `artflow --help` (and a
+# plain `import artflow`) stays light
 _LAZY = {
+    **{name: ("artflow.nodes", name) for name in ("In", "NodeContext", "NodeSpec", "Out", "node")},
+    **{name: ("artflow.params", name) for name in ("Bool", "Choice", "Color", "File", "Float", "Floats",
+                                                   "Int", "Ints", "Model", "Path", "Str", "Strings")},
+    **{name: ("artflow.types", name) for name in ("BOXES", "IMAGE", "LABELS", "LATENT", "LATENT_MAP", "MASK",
+                                                  "NUMBER", "POSES", "TEXT", "ArraySocket", "Box",
+                                                  "JsonSocket", "Label", "SocketType")},
+    "hookimpl": ("artflow.hookspecs", "hookimpl"),
     "Graph": ("artflow.graph", "Graph"),
     "NodeRef": ("artflow.graph", "NodeRef"),
     "Engine": ("artflow.engine", "Engine"),
