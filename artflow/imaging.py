@@ -255,8 +255,9 @@ def _umask() -> int:
     return _process_umask
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so that no reader ever sees it half-written: temp file, fsync, rename."""
+def atomic_write_bytes(path: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Write a file so that no reader ever sees it half-written: temp file, fsync, rename.
+    ``fsync=False`` leaves flushing to the caller (a gallery syncs its folder in batches)."""
     from .errors import DiskFullError, is_disk_full
 
     try:
@@ -270,8 +271,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         try:

@@ -11,36 +11,17 @@ power loss, the items of the last seconds have no record and render again.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
-from ..errors import DiskFullError, is_disk_full
+from ..imaging import atomic_write_bytes
 
 SYNC_SECONDS = 2.0
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path`` and rename it into place (no fsync)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        if is_disk_full(exc):
-            raise DiskFullError(path.parent, len(data), path.name) from exc
-        raise
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if is_disk_full(exc):
-            raise DiskFullError(path.parent, len(data), path.name) from exc
-        raise
+    """Write ``data`` to a temp file beside ``path`` and rename it into place (no fsync: the
+    render syncs the folder in batches, see :func:`sync_folder`)."""
+    atomic_write_bytes(path, data, fsync=False)
 
 
 def sync_folder(folder: Path) -> None:
