@@ -15,16 +15,21 @@ from artflow.errors import NodeError
 from artflow.sketch import node
 
 
-@node("watchtest.boom", category="sketch", inputs={"image": af.IMAGE}, outputs={"image": af.IMAGE})
-def boom(ctx, image):  # noqa: ANN001, ANN201 - a node that always fails
-    """Fail, so the observer sees a failed run."""
-    raise ValueError("boom")
+def _define_boom() -> None:
+    """A sketch node that always fails, defined when a test needs it (other tests reset the
+    sketch's node types, as a watch session does between runs)."""
+
+    @node("watchtest.boom", category="sketch", inputs={"image": af.IMAGE}, outputs={"image": af.IMAGE})
+    def boom(ctx, image):  # noqa: ANN001, ANN201
+        """Fail, so the observer sees a failed run."""
+        raise ValueError("boom")
 
 
 def _graph(fail: bool = False) -> af.Graph:
     g = af.Graph(seed=1)
     art = g.add("generate.voronoi", "art", width=8, height=8, cells=2)
     if fail:
+        _define_boom()
         g.add("watchtest.boom", "boom", image=art)
     return g
 

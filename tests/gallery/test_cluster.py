@@ -107,8 +107,10 @@ def test_cluster_join_without_the_token_fails_with_one_line(tmp_path: Path, ray_
 
 def test_cluster_worker_raylet_killed_mid_render_every_item_once(tmp_path: Path, ray_cluster) -> None:
     """Runs last: the worker raylet stays dead (the head finishes the render alone)."""
-    total = 2 * 30
-    spec = write_spec(tmp_path, SPEC % 30, GRAPH % 2000)
+    # long enough that the manifest (logged every 2 s) shows the worker's first record well
+    # before the end, on a quiet machine too (60 items could finish inside one log interval)
+    total = 2 * 100
+    spec = write_spec(tmp_path, SPEC % 100, GRAPH % 2000)
     out = tmp_path / "out"
     pid, node = ray_cluster.worker_raylet()
     proc = subprocess.Popen(_command(ray_cluster, spec, out), env=ray_cluster.env, stdout=subprocess.PIPE,
