@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import GraphError
 from .graph import Graph
-from .paths import ReadPolicy, glob_files, is_glob
+from .paths import ReadPolicy, expand_user, glob_files, is_glob
 from .provenance import read_provenance
 
 
@@ -22,7 +22,7 @@ def allowed_folders(extra: Iterable[str | Path] = ()) -> tuple[Path, ...]:
     ``ARTFLOW_ALLOW_PATHS`` setting."""
     from . import settings
 
-    return tuple(Path(p).expanduser() for p in extra) + tuple(settings.get("ARTFLOW_ALLOW_PATHS"))
+    return tuple(expand_user(p) for p in extra) + tuple(settings.get("ARTFLOW_ALLOW_PATHS"))
 
 
 def graph_from_png(path: str | Path, allow: Iterable[str | Path] = ()) -> Graph:

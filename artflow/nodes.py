@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import GraphError
 from .params import Param
+from .paths import expand_user
 from .types import SocketType
 
 if TYPE_CHECKING:
@@ -267,7 +268,7 @@ class NodeContext:
         a graph from a picture may not leave the folders its read policy allows."""
         if self.read_policy is not None:
             return self.read_policy.input_path(self.input_dir, path, f"node '{self.node_id}'")
-        candidate = Path(path).expanduser()
+        candidate = expand_user(path)
         return candidate if candidate.is_absolute() else self.input_dir / candidate
 
     def readable(self, path: Path, raw: str) -> Path:

@@ -17,6 +17,16 @@ from typing import Any
 
 from .errors import PathError
 
+
+def expand_user(path: str | os.PathLike[str]) -> Path:
+    """``Path(path).expanduser()``, but a ``~name`` whose user does not exist (``~0``) stays the
+    literal name instead of raising RuntimeError."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
 #: longest file stem :func:`safe_name` returns (file systems allow 255 bytes; suffixes need room)
 MAX_NAME = 120
 _UNSAFE = re.compile(r"[^\w.\-]+")
@@ -141,13 +151,13 @@ class ReadPolicy:
 
     @classmethod
     def for_picture(cls, picture: Path, allowed: tuple[Path, ...] = ()) -> ReadPolicy:
-        roots = [Path(picture).resolve().parent, *(Path(a).expanduser().resolve() for a in allowed)]
+        roots = [Path(picture).resolve().parent, *(expand_user(a).resolve() for a in allowed)]
         return cls(tuple(dict.fromkeys(roots)), Path(picture).name)
 
     def allows(self, path: Path) -> bool:
         """Whether ``path`` (symlinks resolved) lies inside one of the roots."""
         try:
-            real = Path(path).expanduser().resolve()
+            real = expand_user(path).resolve()
         except (OSError, RuntimeError, ValueError):  # a symlink loop, a bad name
             return False
         return any(real == root or root in real.parents for root in self.roots)
@@ -174,7 +184,7 @@ class ReadPolicy:
             os.fsencode(raw)
         except UnicodeError:
             raise PathError(f"{who}: {ascii(raw)} is not a file name this system can hold") from None
-        path = Path(raw).expanduser()
+        path = expand_user(raw)
         full = path if path.is_absolute() else Path(base) / path
         parts = full.parts
         fixed = next((i for i, p in enumerate(parts) if _GLOB_CHARS.search(p)), len(parts))
@@ -196,7 +206,7 @@ class ReadPolicy:
             return  # a registered name (an unknown one is refused by the registry)
         if "\x00" in value:
             raise self.refuse(who, value, "loads a model")
-        path = Path(value).expanduser()
+        path = expand_user(value)
         full = path if path.is_absolute() else Path(base) / path
         if self.allows(full):
             return

@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import SettingError
 from .errors import describe as describe_error
+from .paths import expand_user
 
 DEFAULT_MAX_WORK = 1_000_000_000  # work units one node may do (about 100 s of flow-field strokes here)
 
@@ -95,7 +96,7 @@ def _bool(value: Any) -> bool:
 def _path(value: Any) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise ValueError
-    return Path(value.strip()).expanduser()
+    return expand_user(value.strip())
 
 
 def _paths(value: Any) -> tuple[Path, ...]:
@@ -103,7 +104,7 @@ def _paths(value: Any) -> tuple[Path, ...]:
     items = value if isinstance(value, list) else str(value).split(os.pathsep)
     if not all(isinstance(v, str) for v in items):
         raise ValueError
-    return tuple(Path(v.strip()).expanduser() for v in items if v.strip())
+    return tuple(expand_user(v.strip()) for v in items if v.strip())
 
 
 def _names(value: Any) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
+from ..paths import expand_user
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class FileStamp:
     @classmethod
     def of(cls, path: str | Path) -> FileStamp:
         """Stamp a file; a ModelError when it is missing or is not a regular file."""
-        p = Path(path).expanduser()
+        p = expand_user(path)
         try:
             st = p.stat()
         except OSError:

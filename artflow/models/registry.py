@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
+from ..paths import expand_user
 from . import files
 from .files import file_sha256
 
@@ -100,7 +101,7 @@ class ModelRegistry:
             self.verify(entry)
             return entry
         if value.lower().endswith(".onnx") or os.sep in value or "/" in value:
-            path = Path(value).expanduser()
+            path = expand_user(value)
             if base_dir is not None and not path.is_absolute():
                 path = Path(base_dir) / path
             stamp = files.FileStamp.of(path)

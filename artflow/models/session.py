@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ModelError, describe
+from ..paths import expand_user
 from . import files
 from .providers import (
     ORT_NAMES,
@@ -182,7 +183,7 @@ def get_session(model: str | Path | ModelEntry, provider: str | None = "auto", *
     Safe to call from many threads (one session is built per key, and ONNX Runtime sessions may
     run concurrently).
     """
-    path = Path(getattr(model, "path", model)).expanduser()
+    path = expand_user(getattr(model, "path", model))
     stamp = files.FileStamp.of(path)
     sha = sha256 or getattr(model, "sha256", None) or files.sha256(stamp)
     used = choose_provider(provider)

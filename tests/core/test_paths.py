@@ -103,3 +103,11 @@ def test_atomic_write_gives_the_usual_permissions(tmp_path: Path) -> None:
     assert target.read_bytes() == b"data"
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
     assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
+
+
+def test_a_tilde_name_of_no_user_stays_a_literal_name() -> None:
+    """`~0` (no such user) made Path.expanduser raise RuntimeError, an exit 1 found by the fuzz."""
+    from artflow.paths import expand_user
+
+    assert expand_user("~0/a.png") == Path("~0/a.png")
+    assert expand_user("~/a.png") == Path.home() / "a.png"
