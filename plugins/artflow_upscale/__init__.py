@@ -3,18 +3,9 @@ npm `@upscalerjs/esrgan-thick` (MIT), imported by `artflow import tfjs` with the
 declared here (layers.py), shipped as a carded ONNX file. No TensorFlow until an import runs."""
 
 from artflow import hookimpl
-from artflow.registry import register_modules
-from artflow.shipping import register_shipped_models
+from artflow.registry import plugin_hooks
 
-
-@hookimpl
-def register_nodes(register):
-    register_modules(register, __package__, "nodes")
-
-
-@hookimpl
-def register_models(register):
-    register_shipped_models(register, __package__)
+register_nodes, register_models, register_trainers = plugin_hooks(__package__, "nodes")
 
 
 @hookimpl
